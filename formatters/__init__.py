@@ -1,0 +1,1 @@
+"""Formatter API (normalized events, Formatter base) and the built-in formatters."""

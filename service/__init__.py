@@ -1,0 +1,1 @@
+"""agent-stream-gateway: an aiohttp service streaming llama-stack agent turns as SSE."""

@@ -1,0 +1,69 @@
+"""The aiohttp application: routes, middleware, and the resources it opens and closes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import aiohttp
+import structlog
+from aiohttp import web
+
+from service.errors import json_errors
+from service.middleware import echo_request_id, request_context
+from service.registry import FormatterRegistry, load_registry
+from service.routes import routes
+from service.settings import Settings
+from service.state import ACTIVE_STREAMS, REGISTRY, SETTINGS, UPSTREAM, ActiveStreams
+from service.upstream import Upstream
+from service.upstream.agents import AgentsUpstream
+from service.upstream.demo import DemoUpstream
+
+log = structlog.get_logger(__name__)
+
+
+class ConfigurationError(Exception):
+    """The settings ask for something this service cannot do."""
+
+
+def create_app(
+    settings: Settings,
+    *,
+    registry: FormatterRegistry | None = None,
+    upstream: Upstream | None = None,
+) -> web.Application:
+    """Build the application; the upstream is opened on start-up unless one is given."""
+    app = web.Application(
+        middlewares=[request_context, json_errors], client_max_size=settings.max_body_bytes
+    )
+    app[SETTINGS] = settings
+    app[REGISTRY] = registry if registry is not None else load_registry()
+    app[ACTIVE_STREAMS] = ActiveStreams()
+    app.add_routes(routes)
+    app.on_response_prepare.append(echo_request_id)
+    if upstream is not None:
+        app[UPSTREAM] = upstream
+    else:
+        app.cleanup_ctx.append(_upstream_context)
+    return app
+
+
+async def _upstream_context(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    if not settings.llama_stack_base_url:
+        log.warning(
+            "NO UPSTREAM CONFIGURED: serving the built-in DEMO AGENT "
+            "(set LLAMA_STACK_BASE_URL to use a llama-stack server)"
+        )
+        app[UPSTREAM] = DemoUpstream(settings.demo_delay)
+        yield
+        return
+    if settings.llama_stack_api != "agents":
+        raise ConfigurationError(
+            f"LLAMA_STACK_API={settings.llama_stack_api} is not available in this version; "
+            "set LLAMA_STACK_API=agents for llama-stack up to 0.3"
+        )
+    timeout = aiohttp.ClientTimeout(total=None, sock_connect=settings.upstream_connect_timeout)
+    async with aiohttp.ClientSession(timeout=timeout) as session:
+        app[UPSTREAM] = AgentsUpstream(session, settings)
+        log.info("upstream", api=settings.llama_stack_api, base_url=settings.llama_stack_base_url)
+        yield

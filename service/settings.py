@@ -1,0 +1,90 @@
+"""Service settings: one pydantic-settings model from a YAML file overridden by the environment."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, NonNegativeFloat, PositiveFloat, PositiveInt, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+CommaList = Annotated[list[str], NoDecode]
+
+
+class SettingsFileError(ValueError):
+    """The settings file named by --config or SERVICE_CONFIG cannot be used."""
+
+
+class Settings(BaseSettings):
+    """Everything the service can be configured with (see the README's settings table)."""
+
+    model_config = SettingsConfigDict(extra="forbid", case_sensitive=False)
+
+    host: str = "0.0.0.0"
+    port: int = Field(default=8080, ge=0, le=65535)
+    llama_stack_base_url: str | None = None
+    llama_stack_api_key: SecretStr | None = None
+    llama_stack_api: Literal["responses", "agents"] = "responses"
+    default_model: str | None = None
+    heartbeat_interval: PositiveFloat = 5.0
+    stream_timeout: PositiveFloat = 600.0
+    drain_timeout: NonNegativeFloat = 20.0
+    max_concurrent_streams: PositiveInt = 1000
+    max_body_bytes: PositiveInt = 1048576
+    auth_mode: Literal["none", "api-key", "jwt"] = "none"
+    log_format: Literal["json", "console"] | None = None
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    resume_window: NonNegativeFloat = 0.0
+    redis_url: str | None = None
+    cors_allow_origins: CommaList = Field(default_factory=list)
+    upstream_connect_timeout: PositiveFloat = 10.0
+    readiness_cache_seconds: NonNegativeFloat = 2.0
+    agent_instructions: str = "You are a helpful assistant."
+    agent_toolgroups: CommaList = Field(default_factory=list)
+    agent_input_shields: CommaList = Field(default_factory=list)
+    agent_output_shields: CommaList = Field(default_factory=list)
+    demo_delay: NonNegativeFloat = 0.05
+
+    @field_validator(
+        "cors_allow_origins",
+        "agent_toolgroups",
+        "agent_input_shields",
+        "agent_output_shields",
+        mode="before",
+    )
+    @classmethod
+    def _split_commas(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Command-line values win over the environment, which wins over the YAML file."""
+        return init_settings, env_settings, YamlConfigSettingsSource(settings_cls)
+
+
+def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Settings:
+    """Build the settings from `config_file` (or $SERVICE_CONFIG), the environment and overrides."""
+    path = config_file or os.environ.get("SERVICE_CONFIG") or None
+    if path is not None and not Path(path).is_file():
+        raise SettingsFileError(f"settings file not found: {path}")
+
+    class FileSettings(Settings):
+        model_config = SettingsConfigDict(yaml_file=path)
+
+    return FileSettings(**{key: value for key, value in overrides.items() if value is not None})

@@ -1,0 +1,196 @@
+"""Agents turn-stream adapter for llama-stack up to 0.3 (agent + session, then a streamed turn)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections import OrderedDict
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import structlog
+
+from formatters.events import Event, HeartbeatEvent
+from service.request_models import QueryRequest
+from service.settings import Settings
+from service.upstream import Readiness, Turn, UpstreamUnavailable
+from service.upstream.agents_normalizer import normalize_chunk
+from service.upstream.sse import iter_sse
+
+log = structlog.get_logger(__name__)
+
+_MAX_CONVERSATIONS = 10_000
+
+
+class UpstreamHTTPError(Exception):
+    """llama-stack answered a set-up request with an error status."""
+
+    def __init__(self, status: int, body: str) -> None:
+        super().__init__(f"HTTP {status}: {body[:300]}")
+        self.status = status
+
+
+class AgentsUpstream:
+    """Streams turns from llama-stack's Agents API over one shared aiohttp session."""
+
+    name = "agents"
+
+    def __init__(self, session: aiohttp.ClientSession, settings: Settings) -> None:
+        if not settings.llama_stack_base_url:
+            raise ValueError("the agents upstream needs LLAMA_STACK_BASE_URL")
+        self._session = session
+        self._settings = settings
+        self._base = settings.llama_stack_base_url.rstrip("/")
+        self._headers = {"Accept": "application/json"}
+        if settings.llama_stack_api_key is not None:
+            secret = settings.llama_stack_api_key.get_secret_value()
+            self._headers["Authorization"] = f"Bearer {secret}"
+        self._timeout = aiohttp.ClientTimeout(total=settings.upstream_connect_timeout)
+        self._agents: dict[tuple[Any, ...], str] = {}
+        self._agent_lock = asyncio.Lock()
+        self._conversations: OrderedDict[str, str] = OrderedDict()
+        self._default_model: str | None = settings.default_model
+        self._readiness: tuple[float, Readiness] | None = None
+
+    async def start_turn(self, query: QueryRequest) -> Turn:
+        """Create or reuse the agent and session, then open the streamed turn."""
+        try:
+            model = await self._model(query)
+            agent_id, session_id = await self._session_for(model, query)
+            response = await self._open_turn(agent_id, session_id, query)
+        except UpstreamHTTPError as exc:
+            raise UpstreamUnavailable(_http_reason(exc)) from exc
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise UpstreamUnavailable(f"llama-stack is unreachable: {_describe(exc)}") from exc
+        except (KeyError, TypeError) as exc:
+            raise UpstreamUnavailable(f"llama-stack gave an unexpected answer: {exc!r}") from exc
+        return Turn(conversation_id=session_id, events=self._events(response))
+
+    async def readiness(self) -> Readiness:
+        """Ask llama-stack's health endpoint, caching the answer briefly."""
+        now = time.monotonic()
+        if self._readiness and now - self._readiness[0] < self._settings.readiness_cache_seconds:
+            return self._readiness[1]
+        try:
+            await self._request("GET", "/v1/health")
+            answer = Readiness(True)
+        except UpstreamHTTPError as exc:
+            answer = Readiness(False, _http_reason(exc))
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            answer = Readiness(False, f"llama-stack is unreachable: {_describe(exc)}")
+        if not answer.ready:
+            log.warning("upstream not ready", reason=answer.reason)
+        self._readiness = (now, answer)
+        return answer
+
+    async def _model(self, query: QueryRequest) -> str:
+        if query.model:
+            if query.provider and not query.model.startswith(f"{query.provider}/"):
+                return f"{query.provider}/{query.model}"
+            return query.model
+        if self._default_model is None:
+            models = await self._request("GET", "/v1/models")
+            llms = [m for m in models.get("data", []) if m.get("model_type") == "llm"]
+            if not llms:
+                raise UpstreamUnavailable("llama-stack lists no LLM model")
+            self._default_model = str(llms[0]["identifier"])
+        return self._default_model
+
+    async def _session_for(self, model: str, query: QueryRequest) -> tuple[str, str]:
+        if query.conversation_id is not None:
+            agent_id = self._conversations.get(query.conversation_id)
+            if agent_id is not None:
+                self._conversations.move_to_end(query.conversation_id)
+                return agent_id, query.conversation_id
+            log.warning("unknown conversation_id, starting a new conversation")
+        agent_id = await self._agent(model, query)
+        created = await self._request(
+            "POST", f"/v1/agents/{agent_id}/session", {"session_name": "agent-stream-gateway"}
+        )
+        session_id = str(created["session_id"])
+        self._conversations[session_id] = agent_id
+        while len(self._conversations) > _MAX_CONVERSATIONS:
+            self._conversations.popitem(last=False)
+        return agent_id, session_id
+
+    async def _agent(self, model: str, query: QueryRequest) -> str:
+        settings = self._settings
+        config: dict[str, Any] = {
+            "model": model,
+            "instructions": query.system_prompt or settings.agent_instructions,
+            "enable_session_persistence": True,
+            "input_shields": settings.agent_input_shields,
+            "output_shields": settings.agent_output_shields,
+            "toolgroups": [] if query.no_tools else settings.agent_toolgroups,
+        }
+        key = tuple(json.dumps(value, sort_keys=True) for value in config.values())
+        async with self._agent_lock:
+            if key not in self._agents:
+                created = await self._request("POST", "/v1/agents", {"agent_config": config})
+                self._agents[key] = str(created["agent_id"])
+            return self._agents[key]
+
+    async def _open_turn(
+        self, agent_id: str, session_id: str, query: QueryRequest
+    ) -> aiohttp.ClientResponse:
+        body: dict[str, Any] = {
+            "messages": [{"role": "user", "content": query.query}],
+            "stream": True,
+        }
+        if query.attachments:
+            body["documents"] = [
+                {"content": a.content, "mime_type": a.content_type} for a in query.attachments
+            ]
+        url = f"{self._base}/v1/agents/{agent_id}/session/{session_id}/turn"
+        headers = {**self._headers, "Accept": "text/event-stream"}
+        async with asyncio.timeout(self._settings.upstream_connect_timeout):
+            response = await self._session.post(url, json=body, headers=headers)
+        if response.status != 200:
+            text = await response.text(errors="replace")
+            response.release()
+            raise UpstreamHTTPError(response.status, text)
+        return response
+
+    async def _events(self, response: aiohttp.ClientResponse) -> AsyncIterator[Event]:
+        try:
+            index = 0
+            async for sse in iter_sse(response.content.iter_any()):
+                try:
+                    raw = json.loads(sse.data)
+                except ValueError:
+                    log.warning("upstream sent a chunk that is not JSON", size=len(sse.data))
+                    yield HeartbeatEvent(chunk=index)
+                else:
+                    for event in normalize_chunk(index, raw):
+                        yield event
+                index += 1
+        finally:
+            response.close()
+
+    async def _request(self, method: str, path: str, body: Any = None) -> dict[str, Any]:
+        async with self._session.request(
+            method, self._base + path, json=body, headers=self._headers, timeout=self._timeout
+        ) as response:
+            text = await response.text(errors="replace")
+            if response.status >= 400:
+                raise UpstreamHTTPError(response.status, text)
+            try:
+                parsed = json.loads(text) if text else {}
+            except ValueError:
+                raise UpstreamHTTPError(response.status, "answer is not JSON") from None
+            return parsed if isinstance(parsed, dict) else {"data": parsed}
+
+
+def _http_reason(exc: UpstreamHTTPError) -> str:
+    if exc.status == 426:
+        return (
+            "llama-stack refused this client's version (HTTP 426): the client's major.minor "
+            f"must match the server's. {exc}"
+        )
+    return f"llama-stack answered {exc}"
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__

@@ -1,0 +1,180 @@
+"""Maps llama-stack Agents turn-stream chunks to normalized events (lightspeed PR #254's cases)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from pydantic import ValidationError
+
+from formatters.events import (
+    ContentItem,
+    Document,
+    DocumentsEvent,
+    ErrorEvent,
+    Event,
+    HeartbeatEvent,
+    ImageContent,
+    ShieldEvent,
+    ShieldViolation,
+    StepEndEvent,
+    StepStartEvent,
+    TextContent,
+    TextDeltaEvent,
+    ToolCallDeltaEvent,
+    ToolCallEvent,
+    ToolResultEvent,
+    TurnAwaitingInputEvent,
+    TurnCompleteEvent,
+    TurnStartEvent,
+)
+from service.upstream.agents_wire import (
+    WireContent,
+    WireErrorChunk,
+    WireEventChunk,
+    WireImageDelta,
+    WireStepComplete,
+    WireStepProgress,
+    WireStepStart,
+    WireText,
+    WireTextDelta,
+    WireToolCallDelta,
+    WireTurnAwaitingInput,
+    WireTurnComplete,
+    WireTurnStart,
+)
+from service.upstream.documents import documents_in_text
+
+log = structlog.get_logger(__name__)
+
+_STEPS = ("inference", "tool_execution", "shield_call")
+UPSTREAM_ERROR_MESSAGE = "The agent reported an error without a message."
+
+
+def normalize_chunk(index: int, raw: Any) -> list[Event]:
+    """Return the normalized events for one decoded chunk of an Agents turn stream."""
+    if isinstance(raw, dict) and "error" in raw:
+        return [_error(index, raw)]
+    try:
+        payload = WireEventChunk.model_validate(raw).event.payload
+    except ValidationError as exc:
+        log.debug("agents chunk not understood, sent as heartbeat", errors=exc.error_count())
+        return [HeartbeatEvent(chunk=index)]
+    match payload:
+        case WireTurnStart():
+            return [TurnStartEvent(chunk=index)]
+        case WireTurnAwaitingInput():
+            return [TurnAwaitingInputEvent(chunk=index)]
+        case WireTurnComplete():
+            text = _flatten(payload.turn.output_message.content)
+            return [TurnCompleteEvent(chunk=index, text=text)]
+    if payload.step_type not in _STEPS:
+        return [HeartbeatEvent(chunk=index)]
+    match payload:
+        case WireStepStart():
+            return [StepStartEvent(chunk=index, step=payload.step_type)]
+        case WireStepProgress():
+            return _progress(index, payload)
+        case WireStepComplete():
+            return _complete(index, payload)
+    return [HeartbeatEvent(chunk=index)]
+
+
+def _error(index: int, raw: dict[str, Any]) -> ErrorEvent:
+    error = WireErrorChunk.model_validate(raw).error if isinstance(raw.get("error"), dict) else {}
+    message = error.get("message")
+    if not isinstance(message, str) or not message:
+        message = UPSTREAM_ERROR_MESSAGE
+    return ErrorEvent(chunk=index, message=message)
+
+
+def _progress(index: int, payload: WireStepProgress) -> list[Event]:
+    if payload.step_type != "inference":
+        return []
+    step = payload.step_type
+    match payload.delta:
+        case WireTextDelta(text=text):
+            return [TextDeltaEvent(chunk=index, step=step, text=text)]
+        case WireToolCallDelta(tool_call=str() as partial):
+            return [ToolCallDeltaEvent(chunk=index, step=step, delta=partial)]
+        case WireToolCallDelta(tool_call=call) if not isinstance(call, str):
+            return [
+                ToolCallEvent(
+                    chunk=index,
+                    step=step,
+                    call_id=call.call_id,
+                    name=call.tool_name,
+                    arguments=call.arguments,
+                )
+            ]
+        case WireImageDelta() | None:
+            return []
+    return []
+
+
+def _complete(index: int, payload: WireStepComplete) -> list[Event]:
+    step = payload.step_type
+    details = payload.step_details
+    events: list[Event] = []
+    if step == "shield_call":
+        violation = details.violation
+        events.append(
+            ShieldEvent(
+                chunk=index,
+                step=step,
+                violation=None
+                if violation is None
+                else ShieldViolation(
+                    user_message=violation.user_message,
+                    metadata=violation.metadata,
+                    level=violation.violation_level,
+                ),
+            )
+        )
+    elif step == "tool_execution":
+        events.extend(
+            ToolCallEvent(
+                chunk=index, step=step, call_id=c.call_id, name=c.tool_name, arguments=c.arguments
+            )
+            for c in details.tool_calls
+        )
+        documents: list[Document] = []
+        for response in details.tool_responses:
+            content = _content(response.content)
+            events.append(
+                ToolResultEvent(
+                    chunk=index,
+                    step=step,
+                    call_id=response.call_id,
+                    name=response.tool_name,
+                    content=content,
+                    failed=bool((response.metadata or {}).get("error")),
+                )
+            )
+            if response.tool_name == "knowledge_search" and isinstance(content, list):
+                for item in content:
+                    if isinstance(item, TextContent):
+                        documents.extend(documents_in_text(item.text))
+        if documents:
+            events.append(DocumentsEvent(chunk=index, step=step, documents=documents))
+    events.append(StepEndEvent(chunk=index, step=step))
+    return events
+
+
+def _content(content: WireContent) -> str | list[ContentItem]:
+    if isinstance(content, str):
+        return content
+    items = content if isinstance(content, list) else [content]
+    return [
+        TextContent(text=item.text)
+        if isinstance(item, WireText)
+        else ImageContent(url=item.image.url.uri if item.image.url else None, data=item.image.data)
+        for item in items
+    ]
+
+
+def _flatten(content: WireContent) -> str:
+    if isinstance(content, str):
+        return content
+    items = content if isinstance(content, list) else [content]
+    return " ".join(item.text if isinstance(item, WireText) else "<image>" for item in items)

@@ -1,0 +1,170 @@
+"""The demo agent: a scripted Agents-API turn streamed through the real normalizer."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+from formatters.events import Event
+from service.request_models import QueryRequest
+from service.upstream import Readiness, Turn
+from service.upstream.agents_normalizer import normalize_chunk
+
+DOCUMENTS = (
+    ("https://docs.example.com/agent-stream-gateway/overview", "What agent-stream-gateway does"),
+    ("https://docs.example.com/agent-stream-gateway/formats", "Stream formats"),
+)
+ANSWER = (
+    "agent-stream-gateway sits between your chat frontend and a llama-stack agent. "
+    "It turns the agent's stream into the SSE dialect your frontend speaks, and sends "
+    "heartbeats while the agent is busy, so no proxy mistakes a thinking agent for a dead one."
+)
+
+
+class DemoUpstream:
+    """A scripted agent for trying the service without a llama-stack server."""
+
+    name = "demo"
+
+    def __init__(self, delay: float = 0.05) -> None:
+        self._delay = delay
+
+    async def start_turn(self, query: QueryRequest) -> Turn:
+        """Start the scripted turn, echoing the question into its knowledge search."""
+        conversation_id = query.conversation_id or str(uuid.uuid4())
+        return Turn(conversation_id=conversation_id, events=self._events(query.query))
+
+    async def readiness(self) -> Readiness:
+        """Report ready: the demo agent needs nothing."""
+        return Readiness(True)
+
+    async def _events(self, question: str) -> AsyncIterator[Event]:
+        for index, (pause, chunk) in enumerate(demo_chunks(question)):
+            if pause and self._delay:
+                await asyncio.sleep(pause * self._delay)
+            for event in normalize_chunk(index, chunk):
+                yield event
+
+
+def demo_chunks(question: str) -> list[tuple[float, dict[str, Any]]]:
+    """Return the scripted turn as (pause in delay units, Agents-API wire chunk) pairs."""
+    chunks: list[tuple[float, dict[str, Any]]] = [
+        (0, _payload("turn_start", turn_id="demo-turn")),
+        (1, _step("step_start", "shield_call", "demo-shield-in")),
+        (
+            2,
+            _step(
+                "step_complete", "shield_call", "demo-shield-in", step_details={"violation": None}
+            ),
+        ),
+        (1, _step("step_start", "inference", "demo-infer-1")),
+        (2, _tool_delta("demo-infer-1", "started", "")),
+        (1, _tool_delta("demo-infer-1", "in_progress", "[knowledge_search(query=")),
+        (
+            1,
+            _tool_delta(
+                "demo-infer-1",
+                "succeeded",
+                _call("demo-call-1", "knowledge_search", {"query": question}),
+            ),
+        ),
+        (1, _step("step_complete", "inference", "demo-infer-1")),
+        (1, _step("step_start", "tool_execution", "demo-tool-1")),
+        (
+            10,
+            _step(
+                "step_complete",
+                "tool_execution",
+                "demo-tool-1",
+                step_details=_knowledge_search(question),
+            ),
+        ),
+        (1, _step("step_start", "inference", "demo-infer-2")),
+        (
+            2,
+            _tool_delta(
+                "demo-infer-2",
+                "succeeded",
+                _call("demo-call-2", "get_gateway_status", {"replicas": 3}),
+            ),
+        ),
+        (1, _step("step_complete", "inference", "demo-infer-2")),
+        (1, _step("step_start", "tool_execution", "demo-tool-2")),
+        (6, _step("step_complete", "tool_execution", "demo-tool-2", step_details=_status_tool())),
+        (1, _step("step_start", "inference", "demo-infer-3")),
+    ]
+    chunks += [(1, _text("demo-infer-3", word)) for word in _words(ANSWER)]
+    chunks += [
+        (1, _step("step_complete", "inference", "demo-infer-3")),
+        (1, _step("step_start", "shield_call", "demo-shield-out")),
+        (
+            2,
+            _step(
+                "step_complete", "shield_call", "demo-shield-out", step_details={"violation": None}
+            ),
+        ),
+        (
+            0,
+            _payload(
+                "turn_complete", turn={"output_message": {"role": "assistant", "content": ANSWER}}
+            ),
+        ),
+    ]
+    return chunks
+
+
+def _payload(event_type: str, **fields: Any) -> dict[str, Any]:
+    return {"event": {"payload": {"event_type": event_type, **fields}}}
+
+
+def _step(event_type: str, step_type: str, step_id: str, **fields: Any) -> dict[str, Any]:
+    return _payload(event_type, step_type=step_type, step_id=step_id, **fields)
+
+
+def _call(call_id: str, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
+    return {"call_id": call_id, "tool_name": name, "arguments": arguments}
+
+
+def _tool_delta(step_id: str, status: str, call: str | dict[str, Any]) -> dict[str, Any]:
+    delta = {"type": "tool_call", "parse_status": status, "tool_call": call}
+    return _step("step_progress", "inference", step_id, delta=delta)
+
+
+def _text(step_id: str, text: str) -> dict[str, Any]:
+    return _step("step_progress", "inference", step_id, delta={"type": "text", "text": text})
+
+
+def _words(text: str) -> list[str]:
+    words = text.split(" ")
+    return [word + " " for word in words[:-1]] + words[-1:]
+
+
+def _knowledge_search(question: str) -> dict[str, Any]:
+    items = [
+        {
+            "type": "text",
+            "text": "knowledge_search tool found 2 chunks:\n"
+            "BEGIN of knowledge_search tool results.\n",
+        }
+    ]
+    for number, (url, title) in enumerate(DOCUMENTS, start=1):
+        metadata = {"docs_url": url, "title": title, "document_id": f"demo-doc-{number}"}
+        items.append(
+            {
+                "type": "text",
+                "text": f"Result {number}\nContent: {title}.\nMetadata: {metadata!r}\n",
+            }
+        )
+    items.append({"type": "text", "text": "END of knowledge_search tool results.\n"})
+    call = _call("demo-call-1", "knowledge_search", {"query": question})
+    response = {"call_id": "demo-call-1", "tool_name": "knowledge_search", "content": items}
+    return {"tool_calls": [call], "tool_responses": [response]}
+
+
+def _status_tool() -> dict[str, Any]:
+    call = _call("demo-call-2", "get_gateway_status", {"replicas": 3})
+    content = [{"type": "text", "text": '{"replicas_ready": 3, "heartbeat_interval_s": 5}'}]
+    response = {"call_id": "demo-call-2", "tool_name": "get_gateway_status", "content": content}
+    return {"tool_calls": [call], "tool_responses": [response]}

@@ -1,0 +1,67 @@
+"""Shared fixtures: a clean environment, the fake Agents upstream, and service clients."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from service.app import create_app
+from service.settings import Settings
+from service.upstream import Upstream
+from tests.fakes.agents_upstream import FakeAgentsUpstream
+
+MakeClient = Callable[..., Awaitable[TestClient[Any, Any]]]
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep the machine's environment out of the settings tests build."""
+    for name in [*Settings.model_fields, "service_config"]:
+        monkeypatch.delenv(name.upper(), raising=False)
+
+
+@pytest.fixture
+def fake_agents() -> FakeAgentsUpstream:
+    return FakeAgentsUpstream()
+
+
+@pytest.fixture
+async def agents_server(aiohttp_server: Any, fake_agents: FakeAgentsUpstream) -> TestServer:
+    return await aiohttp_server(fake_agents.app())
+
+
+@pytest.fixture
+def make_client(aiohttp_client: Any) -> MakeClient:
+    """Build the service with settings overrides (and optionally a given upstream)."""
+
+    async def make(upstream: Upstream | None = None, **overrides: Any) -> TestClient[Any, Any]:
+        settings = Settings(**{"demo_delay": 0, **overrides})
+        return await aiohttp_client(create_app(settings, upstream=upstream))
+
+    return make
+
+
+@pytest.fixture
+async def agents_client(make_client: MakeClient, agents_server: TestServer) -> Any:
+    """The service in front of the fake Agents upstream (1 s heartbeats)."""
+
+    async def make(**overrides: Any) -> TestClient[Any, Any]:
+        settings = {
+            "llama_stack_base_url": str(agents_server.make_url("/")),
+            "llama_stack_api": "agents",
+            "heartbeat_interval": 1.0,
+            **overrides,
+        }
+        return await make_client(**settings)
+
+    return make
+
+
+def split_frames(body: bytes) -> list[str]:
+    """Split an SSE body into frames, each ending with its blank line."""
+    text = body.decode()
+    assert text.endswith("\n\n"), f"stream does not end with a complete frame: {text[-80:]!r}"
+    return [frame + "\n\n" for frame in text[:-2].split("\n\n")]

@@ -1,0 +1,140 @@
+"""A fake llama-stack Agents API server that replays real wire bytes, step by step."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from tests.paths import AGENTS_FIXTURES
+
+
+@dataclass
+class Sleep:
+    """Stay silent for this many seconds."""
+
+    seconds: float
+
+
+@dataclass
+class Drop:
+    """Cut the connection without ending the chunked body."""
+
+
+@dataclass
+class Status:
+    """Answer the turn request with this HTTP status instead of a stream."""
+
+    code: int
+    body: str = '{"detail": "boom"}'
+
+
+Step = bytes | Sleep | Drop | Status
+
+
+def fixture_steps(name: str) -> list[Step]:
+    """Return a fixture's `data:` frames as separate writes."""
+    raw = (AGENTS_FIXTURES / name).read_bytes()
+    return [frame + b"\n\n" for frame in raw.split(b"\n\n") if frame.strip()]
+
+
+def fixture_chunks(name: str | Path) -> list[dict[str, Any]]:
+    """Return a fixture's chunks as decoded JSON."""
+    path = name if isinstance(name, Path) else AGENTS_FIXTURES / name
+    return [
+        json.loads(frame.decode().removeprefix("data: "))
+        for frame in path.read_bytes().split(b"\n\n")
+        if frame.strip()
+    ]
+
+
+@dataclass
+class FakeAgentsUpstream:
+    """State and script of the fake server; `steps` is what the next turn streams."""
+
+    steps: list[Step] = field(default_factory=list)
+    turns: list[dict[str, Any]] = field(default_factory=list)
+    agents: list[dict[str, Any]] = field(default_factory=list)
+    sessions: list[str] = field(default_factory=list)
+    health_status: int = 200
+    turn_started: asyncio.Event = field(default_factory=asyncio.Event)
+    turn_ended: asyncio.Event = field(default_factory=asyncio.Event)
+    ended_at: float | None = None
+    end_reason: str = ""
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_get("/v1/health", self._health)
+        app.router.add_get("/v1/models", self._models)
+        app.router.add_post("/v1/agents", self._create_agent)
+        app.router.add_post("/v1/agents/{agent_id}/session", self._create_session)
+        app.router.add_post("/v1/agents/{agent_id}/session/{session_id}/turn", self._turn)
+        return app
+
+    async def _health(self, request: web.Request) -> web.Response:
+        if self.health_status != 200:
+            return web.json_response({"detail": "not healthy"}, status=self.health_status)
+        return web.json_response({"status": "OK"})
+
+    async def _models(self, request: web.Request) -> web.Response:
+        return web.json_response(
+            {
+                "data": [
+                    {"identifier": "all-minilm", "model_type": "embedding"},
+                    {"identifier": "vllm/fake-model", "model_type": "llm"},
+                ]
+            }
+        )
+
+    async def _create_agent(self, request: web.Request) -> web.Response:
+        self.agents.append(await request.json())
+        return web.json_response({"agent_id": f"agent-{next(self._ids)}"})
+
+    async def _create_session(self, request: web.Request) -> web.Response:
+        session_id = f"session-{next(self._ids)}"
+        self.sessions.append(session_id)
+        return web.json_response({"session_id": session_id})
+
+    async def _turn(self, request: web.Request) -> web.StreamResponse:
+        self.turns.append(
+            {**request.match_info, "body": await request.json()}
+        )
+        steps = list(self.steps)
+        if steps and isinstance(steps[0], Status):
+            return web.Response(
+                status=steps[0].code, text=steps[0].body, content_type="application/json"
+            )
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream; charset=utf-8"})
+        await response.prepare(request)
+        self.turn_started.set()
+        try:
+            for step in steps:
+                if isinstance(step, Sleep):
+                    await asyncio.sleep(step.seconds)
+                elif isinstance(step, Drop):
+                    assert request.transport is not None
+                    request.transport.abort()
+                    self._end("dropped")
+                    return response
+                elif isinstance(step, bytes):
+                    await response.write(step)
+            await response.write_eof()
+            self._end("completed")
+        except asyncio.CancelledError:
+            self._end("cancelled")
+            raise
+        except ConnectionError:
+            self._end("client_gone")
+        return response
+
+    def _end(self, reason: str) -> None:
+        self.ended_at = time.monotonic()
+        self.end_reason = reason
+        self.turn_ended.set()
