@@ -35,4 +35,5 @@ def _item_repr(item: ContentItem) -> str:
 
 def _image_repr(item: ImageContent) -> str:
     url = f"ImageContentItemImageURL(uri={item.url!r})" if item.url is not None else "None"
-    return f"ImageContentItem(image=ImageContentItemImage(data={item.data!r}, url={url}), type='image')"
+    image = f"ImageContentItemImage(data={item.data!r}, url={url})"
+    return f"ImageContentItem(image={image}, type='image')"

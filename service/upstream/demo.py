@@ -16,6 +16,8 @@ DOCUMENTS = (
     ("https://docs.example.com/agent-stream-gateway/overview", "What agent-stream-gateway does"),
     ("https://docs.example.com/agent-stream-gateway/formats", "Stream formats"),
 )
+SEARCH_PAUSE = 120
+"""The knowledge search takes 120 delay units (6 s by default): long enough for a heartbeat."""
 ANSWER = (
     "agent-stream-gateway sits between your chat frontend and a llama-stack agent. "
     "It turns the agent's stream into the SSE dialect your frontend speaks, and sends "
@@ -73,7 +75,7 @@ def demo_chunks(question: str) -> list[tuple[float, dict[str, Any]]]:
         (1, _step("step_complete", "inference", "demo-infer-1")),
         (1, _step("step_start", "tool_execution", "demo-tool-1")),
         (
-            10,
+            SEARCH_PAUSE,
             _step(
                 "step_complete",
                 "tool_execution",

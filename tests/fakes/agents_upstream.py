@@ -103,9 +103,7 @@ class FakeAgentsUpstream:
         return web.json_response({"session_id": session_id})
 
     async def _turn(self, request: web.Request) -> web.StreamResponse:
-        self.turns.append(
-            {**request.match_info, "body": await request.json()}
-        )
+        self.turns.append({**request.match_info, "body": await request.json()})
         steps = list(self.steps)
         if steps and isinstance(steps[0], Status):
             return web.Response(

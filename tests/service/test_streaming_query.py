@@ -10,7 +10,7 @@ from typing import Any
 import aiohttp
 
 from tests.conftest import split_frames
-from tests.fakes.agents_upstream import Drop, FakeAgentsUpstream, Sleep, Status, fixture_steps
+from tests.fakes.agents_upstream import Drop, Sleep, Status, fixture_steps
 
 END_EMPTY = (
     'data: {"event": "end", "data": {"referenced_documents": [], "truncated": null, '
@@ -34,8 +34,13 @@ async def test_text_turn_streams_lightspeed_frames_byte_for_byte(agents_client, 
     assert "Content-Encoding" not in response.headers
     frames = split_frames(await response.read())
     session = fake_agents.sessions[0]
-    assert frames[0] == f'data: {{"event": "start", "data": {{"conversation_id": "{session}"}}}}\n\n'
-    assert frames[1] == 'data: {"event": "token", "data": {"id": 0, "role": "inference", "token": ""}}\n\n'
+    assert (
+        frames[0] == f'data: {{"event": "start", "data": {{"conversation_id": "{session}"}}}}\n\n'
+    )
+    assert (
+        frames[1]
+        == 'data: {"event": "token", "data": {"id": 0, "role": "inference", "token": ""}}\n\n'
+    )
     assert frames[2] == (
         'data: {"event": "token", "data": {"id": 1, "role": "inference", "token": "Hello "}}\n\n'
     )
@@ -237,9 +242,7 @@ async def test_client_reads_with_a_real_sse_parser(make_client):
     client = await make_client()
     response = await client.post("/v1/streaming_query", json={"query": "hi"})
     data = [
-        json.loads(line[6:])
-        async for line in _lines(response.content)
-        if line.startswith("data: ")
+        json.loads(line[6:]) async for line in _lines(response.content) if line.startswith("data: ")
     ]
     assert data[0]["event"] == "start"
     assert data[-1]["event"] == "end"

@@ -1,0 +1,56 @@
+"""Every installed formatter, over the shared cases: valid SSE, terminal frame last."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from formatters.base import Formatter
+from formatters.events import EndEvent, HeartbeatEvent
+from service.registry import load_registry
+from tests.formatters.cases import CASES
+
+REGISTRY = load_registry()
+FORMATTERS = [REGISTRY.get(name) for name in REGISTRY.names()]
+_FIELD_LINE = re.compile(r"(:.*|(data|event|id|retry)(: ?.*)?)")
+
+
+def assert_valid_sse_frame(frame: str) -> None:
+    """A frame per the WHATWG rules: known field or comment lines, LF only, one blank line."""
+    assert frame.endswith("\n\n"), frame
+    body = frame[:-2]
+    assert "\r" not in frame and "\0" not in frame
+    assert body, "empty frame"
+    for line in body.split("\n"):
+        assert _FIELD_LINE.fullmatch(line), f"not an SSE field line: {line!r}"
+
+
+def test_the_builtin_formatters_are_installed() -> None:
+    assert "patternfly" in REGISTRY.names()
+
+
+@pytest.mark.parametrize("formatter_class", FORMATTERS, ids=lambda f: f.name)
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_every_frame_is_valid_sse_and_the_terminal_frame_comes_last(
+    formatter_class: type[Formatter], case: str
+) -> None:
+    formatter = formatter_class()
+    per_event = [formatter.format(event) for event in CASES[case]]
+    frames = [frame for event_frames in per_event for frame in event_frames]
+    for frame in frames:
+        assert_valid_sse_frame(frame)
+    assert isinstance(CASES[case][-1], EndEvent)
+    assert per_event[-1], "the end event must produce the terminal frame"
+    assert frames[-len(per_event[-1]) :] == per_event[-1]
+
+
+@pytest.mark.parametrize("formatter_class", FORMATTERS, ids=lambda f: f.name)
+def test_heartbeats_always_produce_a_frame(formatter_class: type[Formatter]) -> None:
+    assert formatter_class().format(HeartbeatEvent())
+
+
+@pytest.mark.parametrize("formatter_class", FORMATTERS, ids=lambda f: f.name)
+def test_formatters_declare_what_the_registry_lists(formatter_class: type[Formatter]) -> None:
+    assert formatter_class.name and formatter_class.description
+    assert formatter_class.media_type.startswith("text/")

@@ -1,0 +1,121 @@
+"""The stream pump alone: terminal frame, failures, heartbeats, a vanished client."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+
+from formatters.events import ErrorEvent, Event, TextDeltaEvent
+from formatters.patternfly import PatternflyFormatter
+from service.pipeline import INTERNAL_ERROR, LOST_UPSTREAM, Outcome, run_stream
+from service.upstream import Turn
+
+
+class Sink:
+    def __init__(self, fail_after: int | None = None) -> None:
+        self.writes: list[bytes] = []
+        self.fail_after = fail_after
+
+    async def write(self, data: bytes) -> None:
+        if self.fail_after is not None and len(self.writes) >= self.fail_after:
+            raise aiohttp.ClientConnectionResetError("Cannot write to closing transport")
+        self.writes.append(data)
+
+    def events(self) -> list[str]:
+        return [w.decode().split('"event": "')[1].split('"')[0] for w in self.writes]
+
+
+def turn(*items: Event | BaseException | float, closed: list[bool] | None = None) -> Turn:
+    async def events() -> AsyncIterator[Event]:
+        try:
+            for item in items:
+                if isinstance(item, float):
+                    await asyncio.sleep(item)
+                elif isinstance(item, BaseException):
+                    raise item
+                else:
+                    yield item
+        finally:
+            if closed is not None:
+                closed.append(True)
+
+    return Turn(conversation_id="conv", events=events())
+
+
+async def pump(t: Turn, sink: Sink, interval: float = 5, limit: float = 60):
+    return await run_stream(
+        t, PatternflyFormatter(), sink.write, heartbeat_interval=interval, stream_timeout=limit
+    )
+
+
+async def test_a_clean_turn_ends_with_exactly_one_end() -> None:
+    sink = Sink()
+    result = await pump(turn(TextDeltaEvent(chunk=0, step="inference", text="hi")), sink)
+    assert sink.events() == ["start", "token", "end"]
+    assert (result.outcome, result.frames, result.heartbeats) == (Outcome.COMPLETED, 3, 0)
+
+
+async def test_an_upstream_error_event_is_followed_by_end() -> None:
+    sink = Sink()
+    result = await pump(turn(ErrorEvent(chunk=0, message="boom")), sink)
+    assert sink.events() == ["start", "error", "end"]
+    assert result.outcome is Outcome.UPSTREAM_ERROR
+
+
+@pytest.mark.parametrize(
+    ("failure", "message"),
+    [
+        (aiohttp.ClientPayloadError("Response payload is not completed"), LOST_UPSTREAM),
+        (ConnectionResetError(), LOST_UPSTREAM),
+        (RuntimeError("bug"), INTERNAL_ERROR),
+    ],
+)
+async def test_an_exception_mid_stream_becomes_error_then_end(failure, message) -> None:
+    sink = Sink()
+    closed: list[bool] = []
+    t = turn(TextDeltaEvent(chunk=0, step="inference", text="a"), failure, closed=closed)
+    result = await pump(t, sink)
+    assert sink.events() == ["start", "token", "error", "end"]
+    assert message in sink.writes[2].decode()
+    assert result.outcome is Outcome.UPSTREAM_ERROR
+    assert closed == [True]
+
+
+async def test_heartbeats_fill_silence() -> None:
+    sink = Sink()
+    result = await pump(turn(0.35, TextDeltaEvent(chunk=0, step="inference", text="a")), sink, 0.1)
+    assert sink.events()[0] == "start"
+    assert sink.events()[-2:] == ["token", "end"]
+    assert result.heartbeats == sink.events().count("heartbeat") >= 2
+
+
+async def test_a_failed_write_stops_the_stream_and_closes_the_upstream() -> None:
+    sink = Sink(fail_after=1)
+    closed: list[bool] = []
+    result = await pump(turn(30.0, closed=closed), sink, interval=0.05)
+    assert result.outcome is Outcome.CLIENT_GONE
+    assert sink.events() == ["start"]
+    assert closed == [True]
+
+
+async def test_the_time_limit_ends_with_error_then_end() -> None:
+    sink = Sink()
+    closed: list[bool] = []
+    result = await pump(turn(30.0, closed=closed), sink, interval=10, limit=0.1)
+    assert sink.events() == ["start", "error", "end"]
+    assert result.outcome is Outcome.TIMEOUT
+    assert closed == [True]
+
+
+async def test_cancellation_propagates_and_closes_the_upstream() -> None:
+    sink = Sink()
+    closed: list[bool] = []
+    task = asyncio.create_task(pump(turn(30.0, closed=closed), sink))
+    await asyncio.sleep(0.05)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert closed == [True]

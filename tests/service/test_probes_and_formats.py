@@ -1,0 +1,69 @@
+"""`GET /v1/formats`, `/liveness` and `/readiness`."""
+
+from __future__ import annotations
+
+
+async def test_formats_lists_every_installed_format(make_client):
+    client = await make_client()
+    response = await client.get("/v1/formats")
+    assert response.status == 200
+    assert await response.json() == [
+        {
+            "name": "patternfly",
+            "aliases": ["lightspeed"],
+            "media_type": "text/event-stream",
+            "description": "lightspeed-stack /v1/streaming_query frames (PatternFly chatbot)",
+        }
+    ]
+
+
+async def test_liveness_never_asks_the_upstream(make_client, unused_tcp_port):
+    client = await make_client(
+        llama_stack_base_url=f"http://127.0.0.1:{unused_tcp_port}", llama_stack_api="agents"
+    )
+    response = await client.get("/liveness")
+    assert response.status == 200
+    assert await response.json() == {"alive": True}
+
+
+async def test_readiness_on_the_demo_agent_is_ready(make_client):
+    client = await make_client()
+    response = await client.get("/readiness")
+    assert (response.status, await response.json()) == (200, {"ready": True})
+
+
+async def test_readiness_follows_the_upstream_health(agents_client, fake_agents):
+    client = await agents_client(readiness_cache_seconds=0)
+    assert (await client.get("/readiness")).status == 200
+    fake_agents.health_status = 500
+    response = await client.get("/readiness")
+    assert response.status == 503
+    body = await response.json()
+    assert body["ready"] is False
+    assert body["reason"].startswith("llama-stack answered HTTP 500")
+
+
+async def test_readiness_answer_is_cached_briefly(agents_client, fake_agents):
+    client = await agents_client(readiness_cache_seconds=60)
+    assert (await client.get("/readiness")).status == 200
+    fake_agents.health_status = 500
+    assert (await client.get("/readiness")).status == 200
+
+
+async def test_readiness_explains_a_version_mismatch(agents_client, fake_agents):
+    fake_agents.health_status = 426
+    client = await agents_client()
+    body = await (await client.get("/readiness")).json()
+    assert body["reason"].startswith(
+        "llama-stack refused this client's version (HTTP 426): the client's major.minor "
+        "must match the server's."
+    )
+
+
+async def test_readiness_when_the_upstream_is_down(make_client, unused_tcp_port):
+    client = await make_client(
+        llama_stack_base_url=f"http://127.0.0.1:{unused_tcp_port}", llama_stack_api="agents"
+    )
+    response = await client.get("/readiness")
+    assert response.status == 503
+    assert (await response.json())["reason"].startswith("llama-stack is unreachable: ")
