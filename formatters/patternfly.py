@@ -24,7 +24,7 @@ from formatters.events import (
     TurnCompleteEvent,
     TurnStartEvent,
 )
-from formatters.pyrepr import client_value_repr, content_repr
+from formatters.pyrepr import arguments_repr, content_repr, metadata_repr
 
 _TOOL_EXECUTION = "tool_execution"
 
@@ -70,7 +70,7 @@ class PatternflyFormatter(Formatter):
             case ToolCallDeltaEvent(delta=delta, step=step):
                 return [self._token("tool_call", delta, step or "inference")]
             case ToolCallEvent(step="tool_execution", name=name, arguments=arguments):
-                token = f"Tool:{name} arguments:{client_value_repr(arguments)}"
+                token = f"Tool:{name} arguments:{arguments_repr(arguments)}"
                 return [self._token("tool_call", token, _TOOL_EXECUTION)]
             case ToolCallEvent(name=name, step=step):
                 return [self._token("tool_call", name, step or "inference")]
@@ -82,7 +82,7 @@ class PatternflyFormatter(Formatter):
             case ShieldEvent(violation=violation) if violation is not None:
                 token = (
                     f"Violation: {violation.user_message} "
-                    f"(Metadata: {client_value_repr(violation.metadata)})"
+                    f"(Metadata: {metadata_repr(violation.metadata)})"
                 )
                 return [self._token("token", token, "shield_call")]
             case TurnCompleteEvent(text=text):

@@ -7,11 +7,20 @@ from typing import Any
 from formatters.events import ContentItem, ImageContent, TextContent
 
 
-def client_value_repr(value: dict[str, Any] | str) -> str:
-    """Render a value as `str()` of its llama-stack-client 0.2 object (top-level ints: floats)."""
-    if isinstance(value, str):
-        return value
-    return repr({key: _coerce(item) for key, item in value.items()})
+def arguments_repr(arguments: dict[str, Any] | str) -> str:
+    """Render tool arguments as `str()` of llama-stack-client 0.2's ToolCall.arguments.
+
+    The client's types turn integers into floats at the top level and one level down (inside a
+    dict or list value); a string is shown as it is.
+    """
+    if isinstance(arguments, str):
+        return arguments
+    return repr({key: _coerce_nested(value) for key, value in arguments.items()})
+
+
+def metadata_repr(metadata: dict[str, Any]) -> str:
+    """Render shield metadata as `str()` of the client's dict (top-level integers become floats)."""
+    return repr({key: _coerce(value) for key, value in metadata.items()})
 
 
 def content_repr(content: str | list[ContentItem]) -> str:
@@ -25,6 +34,14 @@ def _coerce(value: Any) -> Any:
     if isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     return value
+
+
+def _coerce_nested(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _coerce(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_coerce(item) for item in value]
+    return _coerce(value)
 
 
 def _item_repr(item: ContentItem) -> str:

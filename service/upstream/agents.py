@@ -12,7 +12,7 @@ from typing import Any
 import aiohttp
 import structlog
 
-from formatters.events import Event, HeartbeatEvent
+from formatters.events import ErrorEvent, Event, HeartbeatEvent
 from service.request_models import QueryRequest
 from service.settings import Settings
 from service.upstream import Readiness, Turn, UpstreamUnavailable
@@ -163,8 +163,11 @@ class AgentsUpstream:
                     log.warning("upstream sent a chunk that is not JSON", size=len(sse.data))
                     yield HeartbeatEvent(chunk=index)
                 else:
-                    for event in normalize_chunk(index, raw):
+                    events = normalize_chunk(index, raw)
+                    for event in events:
                         yield event
+                    if any(isinstance(event, ErrorEvent) for event in events):
+                        return  # llama-stack's error chunk ends the turn
                 index += 1
         finally:
             response.close()

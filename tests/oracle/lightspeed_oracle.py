@@ -58,7 +58,9 @@ Options: ``--mode agent`` (default, as lightspeed does it: chunks go through
 AsyncAgent) or ``--mode stream`` (the handler iterates the client's raw
 AsyncStream, bypassing AsyncAgent's error-stop and tool-resume logic);
 ``--trace`` prints the HTTP requests the client made and the response head on
-stderr; ``--verbose`` shows the service's logs on stderr.
+stderr; ``--verbose`` shows the service's logs on stderr; ``--batch`` runs many
+documents in one process (stdin: JSON list of documents; stdout: JSON list of
+``{"body": <SSE text>, "status": <exit status above>, "messages": [...]}``).
 """
 
 # pylint: disable=import-outside-toplevel,too-many-locals
@@ -356,7 +358,9 @@ class FakeLlamaStack:  # pylint: disable=too-few-public-methods
             body = request.content.decode("utf-8", "replace")
             if self.resume_chunks:
                 chunks = self.resume_chunks.pop(0)
-                self.notes.append(f"served resume_chunks ({len(chunks)} chunks) to {path} body={body}")
+                self.notes.append(
+                    f"served resume_chunks ({len(chunks)} chunks) to {path} body={body}"
+                )
             else:
                 chunks = []
                 self.notes.append(
@@ -371,8 +375,8 @@ class FakeLlamaStack:  # pylint: disable=too-few-public-methods
 # --------------------------------------------------------------------------
 # Running the real handler
 # --------------------------------------------------------------------------
-def load_service(doc: dict[str, Any], verbose: bool):
-    """Import lightspeed-stack 0.1.3 with the stand-ins and a mock-transport client."""
+def load_service(verbose: bool) -> Any:
+    """Import lightspeed-stack 0.1.3's streaming_query module with the stand-ins in place."""
     _setup_logging(verbose)
     install_stub_modules()
 
@@ -389,24 +393,12 @@ def load_service(doc: dict[str, Any], verbose: bool):
         }
     )
 
-    import httpx
-    from llama_stack_client import AsyncLlamaStackClient
-
-    import client as client_mod  # the stand-in
-
-    fake = FakeLlamaStack(doc)
-    http_client = httpx.AsyncClient(
-        transport=httpx.MockTransport(fake.handler), base_url=LLAMA_STACK_URL
-    )
-    client = AsyncLlamaStackClient(base_url=LLAMA_STACK_URL, http_client=http_client, max_retries=0)
-    client_mod.AsyncLlamaStackClientHolder().set_client(client)
-
     from app.endpoints import streaming_query  # the real module from the wheel
 
     # Importing llama_stack (full venv) runs llama_stack.log.setup_logging(), which points
     # the root logger at a rich console on *stdout*. Take logging back to stderr.
     _setup_logging(verbose)
-    return streaming_query, fake
+    return streaming_query
 
 
 def _setup_logging(verbose: bool) -> None:
@@ -422,17 +414,46 @@ def _setup_logging(verbose: bool) -> None:
                 lg.propagate = True
 
 
-async def run(doc: dict[str, Any], mode: str, verbose: bool, trace: bool) -> int:
-    """Run one streaming query; write the body to stdout. Returns the exit status."""
-    streaming_query, fake = load_service(doc, verbose)
+def validate_doc(doc: Any) -> None:
+    """Raise ValueError unless doc is {"conversation_id": str, "chunks": list, ...}."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("conversation_id"), str):
+        raise ValueError('input must be {"conversation_id": "<str>", "chunks": [...]}')
+    if not isinstance(doc.get("chunks"), list):
+        raise ValueError('"chunks" must be a list')
+    resume = doc.get("resume_chunks")
+    if resume is not None and not (
+        isinstance(resume, list) and all(isinstance(r, list) for r in resume)
+    ):
+        raise ValueError('"resume_chunks" must be a list of lists')
+
+
+async def run_one(
+    streaming_query: Any, doc: dict[str, Any], mode: str, trace: bool
+) -> tuple[bytes, int, list[str]]:
+    """Run one streaming query through the real handler.
+
+    Returns (body bytes, status 0/2/3 as documented above, diagnostic messages).
+    """
+    import client as client_mod  # the stand-in
+    import httpx
     from fastapi import HTTPException
+    from llama_stack_client import AsyncLlamaStackClient
     from models.requests import QueryRequest
 
+    messages: list[str] = []
+    fake = FakeLlamaStack(doc)
+    http_client = httpx.AsyncClient(
+        transport=httpx.MockTransport(fake.handler), base_url=LLAMA_STACK_URL
+    )
+    client = AsyncLlamaStackClient(base_url=LLAMA_STACK_URL, http_client=http_client, max_retries=0)
+    client_mod.AsyncLlamaStackClientHolder().set_client(client)
+
+    real_retrieve = streaming_query.retrieve_response
     if mode == "stream":
         # Bypass AsyncAgent: the handler iterates the client's AsyncStream directly.
-        real_retrieve = streaming_query.retrieve_response
-
-        async def retrieve_response_raw(client, model_id, query_request, token, mcp_headers=None):
+        async def retrieve_response_raw(
+            client: Any, model_id: str, query_request: Any, token: str, mcp_headers: Any = None
+        ) -> tuple[Any, str]:
             agent_turns, conversation_id = await real_retrieve(
                 client, model_id, query_request, token, mcp_headers=mcp_headers
             )
@@ -447,72 +468,109 @@ async def run(doc: dict[str, Any], mode: str, verbose: bool, trace: bool) -> int
 
         streaming_query.retrieve_response = retrieve_response_raw
 
-    query_request = QueryRequest(query=doc.get("query", DEFAULT_QUERY))
-    out = sys.stdout.buffer
+    body = bytearray()
     status = 0
-    try:
-        response = await streaming_query.streaming_query_endpoint_handler(
-            None, query_request, auth=("oracle-user-id", "oracle-user", ""), mcp_headers={}
-        )
-    except HTTPException as e:
-        print(f"lightspeed_oracle: request failed before streaming: HTTP {e.status_code} {e.detail!r}", file=sys.stderr)
-        return 2
-
     head: dict[str, Any] = {}
     ended = False
-
-    async def receive() -> dict[str, Any]:
-        await asyncio.Event().wait()  # never disconnects (unused with ASGI spec 2.4)
-        return {"type": "http.disconnect"}
-
-    async def send(message: dict[str, Any]) -> None:
-        nonlocal ended
-        if message["type"] == "http.response.start":
-            head.update(message)
-        elif message["type"] == "http.response.body":
-            body = bytes(message.get("body", b""))
-            if body:
-                out.write(body)
-                out.flush()
-            if not message.get("more_body", False):
-                ended = True
-
-    scope = {"type": "http", "asgi": {"version": "3.0", "spec_version": "2.4"}, "method": "POST"}
     try:
-        await response(scope, receive, send)
-    except Exception as e:  # pylint: disable=broad-except
-        status = 3
-        print(
-            f"lightspeed_oracle: stream aborted mid-body by {type(e).__name__}: {e!r} "
-            "(real server: no end frame, chunked body not terminated)",
-            file=sys.stderr,
-        )
+        query_request = QueryRequest(query=doc.get("query", DEFAULT_QUERY))
+        try:
+            response = await streaming_query.streaming_query_endpoint_handler(
+                None, query_request, auth=("oracle-user-id", "oracle-user", ""), mcp_headers={}
+            )
+        except HTTPException as e:
+            messages.append(f"request failed before streaming: HTTP {e.status_code} {e.detail!r}")
+            return b"", 2, messages
+
+        async def receive() -> dict[str, Any]:
+            await asyncio.Event().wait()  # never disconnects (unused with ASGI spec 2.4)
+            return {"type": "http.disconnect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            nonlocal ended
+            if message["type"] == "http.response.start":
+                head.update(message)
+            elif message["type"] == "http.response.body":
+                body.extend(bytes(message.get("body", b"")))
+                if not message.get("more_body", False):
+                    ended = True
+
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0", "spec_version": "2.4"},
+            "method": "POST",
+        }
+        try:
+            await response(scope, receive, send)
+        except Exception as e:  # any exception aborts the real response
+            status = 3
+            messages.append(
+                f"stream aborted mid-body by {type(e).__name__}: {e!r} "
+                "(real server: no end frame, chunked body not terminated)"
+            )
+    finally:
+        streaming_query.retrieve_response = real_retrieve
+        await http_client.aclose()
     if trace:
-        print(f"lightspeed_oracle: response head status={head.get('status')} headers={head.get('headers')}", file=sys.stderr)
-        print(f"lightspeed_oracle: body terminated cleanly: {ended}", file=sys.stderr)
-        for r in fake.requests:
-            print(f"lightspeed_oracle: request {r}", file=sys.stderr)
-    for n in fake.notes:
-        print(f"lightspeed_oracle: note: {n}", file=sys.stderr)
+        messages.append(f"response head status={head.get('status')} headers={head.get('headers')}")
+        messages.append(f"body terminated cleanly: {ended}")
+        messages.extend(f"request {r}" for r in fake.requests)
+    messages.extend(f"note: {n}" for n in fake.notes)
+    return bytes(body), status, messages
+
+
+async def run_single(doc: dict[str, Any], mode: str, verbose: bool, trace: bool) -> int:
+    streaming_query = load_service(verbose)
+    body, status, messages = await run_one(streaming_query, doc, mode, trace)
+    sys.stdout.buffer.write(body)
+    sys.stdout.buffer.flush()
+    for m in messages:
+        print(f"lightspeed_oracle: {m}", file=sys.stderr)
     return status
 
 
+async def run_batch(docs: list[Any], mode: str, verbose: bool, trace: bool) -> int:
+    streaming_query = load_service(verbose)
+    results = []
+    for doc in docs:
+        try:
+            validate_doc(doc)
+        except ValueError as e:
+            results.append({"body": "", "status": 1, "messages": [f"bad input: {e}"]})
+            continue
+        body, status, messages = await run_one(streaming_query, doc, mode, trace)
+        # Every frame is json.dumps(ensure_ascii=True) output: the body is pure ASCII.
+        results.append({"body": body.decode("ascii"), "status": status, "messages": messages})
+    sys.stdout.write(json.dumps(results))
+    sys.stdout.flush()
+    return 0
+
+
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--mode", choices=("agent", "stream"), default="agent")
+    parser.add_argument(
+        "--batch",
+        action="store_true",
+        help="stdin is a JSON list of input documents; stdout is a JSON list of "
+        '{"body": <SSE text>, "status": <exit status>, "messages": [...]} (one process)',
+    )
     parser.add_argument("--trace", action="store_true")
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args()
     try:
         doc = json.loads(sys.stdin.buffer.read().decode("utf-8"))
-        if not isinstance(doc, dict) or not isinstance(doc.get("conversation_id"), str):
-            raise ValueError('input must be {"conversation_id": "<str>", "chunks": [...]}')
-        if not isinstance(doc.get("chunks"), list):
-            raise ValueError('"chunks" must be a list')
+        if args.batch:
+            if not isinstance(doc, list):
+                raise ValueError("--batch input must be a JSON list of documents")
+        else:
+            validate_doc(doc)
     except ValueError as e:
         print(f"lightspeed_oracle: bad input: {e}", file=sys.stderr)
         return 1
-    return asyncio.run(run(doc, args.mode, args.verbose, args.trace))
+    if args.batch:
+        return asyncio.run(run_batch(doc, args.mode, args.verbose, args.trace))
+    return asyncio.run(run_single(doc, args.mode, args.verbose, args.trace))
 
 
 if __name__ == "__main__":

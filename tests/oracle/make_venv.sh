@@ -4,7 +4,7 @@
 #
 #   tests/oracle/make_venv.sh [VENV_DIR] [--full]
 #
-# VENV_DIR defaults to /work/main/.venv-oracle. Idempotent: a venv whose marker file
+# VENV_DIR defaults to .venv-oracle at the repository root. Idempotent: a venv whose marker file
 # (.oracle-venv-complete) matches this script's package spec is left alone.
 #
 # Default ("minimal"): lightspeed-stack==0.1.3 --no-deps, then llama-stack-client==0.2.16
@@ -29,7 +29,7 @@ for arg in "$@"; do
     *) if [ -n "$VENV" ]; then echo "make_venv.sh: one VENV_DIR only" >&2; exit 2; fi; VENV="$arg" ;;
   esac
 done
-VENV="${VENV:-/work/main/.venv-oracle}"
+VENV="${VENV:-$(cd "$(dirname "$0")/../.." && pwd)/.venv-oracle}"
 MARKER="$VENV/.oracle-venv-complete"
 
 # Versions from lightspeed-stack 0.1.3's uv.lock (closure of its runtime dependencies).
