@@ -99,9 +99,7 @@ async def ours(case: dict[str, Any]) -> str:
         body.extend(data)
 
     turn = Turn(conversation_id=case["conversation_id"], events=events())
-    await run_stream(
-        turn, PatternflyFormatter(), write, heartbeat_interval=60, stream_timeout=60
-    )
+    await run_stream(turn, PatternflyFormatter(), write, heartbeat_interval=60, stream_timeout=60)
     return body.decode()
 
 
