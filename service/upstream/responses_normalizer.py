@@ -1,0 +1,366 @@
+"""Maps llama-stack Responses stream events (0.4+, checked on 0.7.3) to normalized events."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from pydantic import ValidationError
+
+from formatters.events import (
+    Document,
+    DocumentsEvent,
+    ErrorEvent,
+    Event,
+    HeartbeatEvent,
+    JsonObject,
+    ReasoningDeltaEvent,
+    ShieldEvent,
+    ShieldViolation,
+    StepEndEvent,
+    StepStartEvent,
+    TextContent,
+    TextDeltaEvent,
+    ToolCallDeltaEvent,
+    ToolCallEvent,
+    ToolResultEvent,
+    TurnAwaitingInputEvent,
+    TurnCompleteEvent,
+    UsageEvent,
+)
+from service.upstream.responses_wire import (
+    EVENT_MODELS,
+    WireArgumentsDoneEvent,
+    WireDeltaEvent,
+    WireErrorEvent,
+    WireFileSearchCallItem,
+    WireFileSearchResult,
+    WireFunctionCallItem,
+    WireLifecycleEvent,
+    WireMcpApprovalRequestItem,
+    WireMcpCallItem,
+    WireMessageItem,
+    WireOutputItem,
+    WireOutputItemEvent,
+    WireResponse,
+    WireWebSearchCallItem,
+)
+
+log = structlog.get_logger(__name__)
+
+INFERENCE = "inference"
+TOOL_EXECUTION = "tool_execution"
+SHIELD_CALL = "shield_call"
+RESPONSE_FAILED_MESSAGE = "The agent failed to answer and gave no reason."
+_MAX_MESSAGE_CHARS = 2000
+_FLAGGED = re.compile(r" \(flagged for: ([^)]*)\)")
+_VIOLATION_TYPE = re.compile(r" \(violation type: ([^)]*)\)")
+_URL_ATTRIBUTES = ("docs_url", "doc_url", "url")
+
+
+@dataclass(slots=True)
+class _Call:
+    call_id: str
+    name: str | None = None
+    arguments: str | None = None
+
+
+class ResponsesNormalizer:
+    """Turns one Responses stream into normalized events; one instance per stream.
+
+    It remembers tool calls by output item id, because llama-stack streams a call's argument
+    deltas before (file_search, MCP) or after (functions) the item that names the call.
+    """
+
+    def __init__(self) -> None:
+        self._calls: dict[str, _Call] = {}
+        self._refusal_streamed = False
+
+    def normalize(self, index: int, raw: Any) -> list[Event]:
+        """Return the normalized events for the stream event at position `index`."""
+        kind = raw.get("type") if isinstance(raw, dict) else None
+        model = EVENT_MODELS.get(kind) if isinstance(kind, str) else None
+        if model is None:
+            log.debug("responses event type not understood, sent as heartbeat", event_type=kind)
+            return [HeartbeatEvent(chunk=index)]
+        try:
+            event = model.model_validate(raw)
+        except ValidationError as exc:
+            log.debug(
+                "responses event not understood, sent as heartbeat",
+                event_type=kind,
+                errors=exc.error_count(),
+            )
+            return [HeartbeatEvent(chunk=index)]
+        match event:
+            case WireDeltaEvent():
+                return self._delta(index, event)
+            case WireArgumentsDoneEvent(item_id=item_id, arguments=arguments):
+                self._call(item_id).arguments = arguments
+                return []
+            case WireOutputItemEvent(type="response.output_item.added", item=item):
+                return self._item_added(index, item)
+            case WireOutputItemEvent(item=item):
+                return self._item_done(index, item)
+            case WireLifecycleEvent():
+                return self._lifecycle(index, event)
+            case WireErrorEvent(message=message):
+                return [ErrorEvent(chunk=index, message=_safe_message(message))]
+        return []
+
+    def _call(self, item_id: str) -> _Call:
+        return self._calls.setdefault(item_id, _Call(call_id=item_id))
+
+    def _delta(self, index: int, event: WireDeltaEvent) -> list[Event]:
+        match event.type:
+            case "response.output_text.delta":
+                return [TextDeltaEvent(chunk=index, step=INFERENCE, text=event.delta)]
+            case "response.refusal.delta":
+                self._refusal_streamed = True
+                return [TextDeltaEvent(chunk=index, step=INFERENCE, text=event.delta)]
+            case "response.reasoning_text.delta" | "response.reasoning_summary_text.delta":
+                return [ReasoningDeltaEvent(chunk=index, step=INFERENCE, text=event.delta)]
+        call = self._call(event.item_id) if event.item_id else None
+        return [
+            ToolCallDeltaEvent(
+                chunk=index,
+                step=INFERENCE,
+                call_id=call.call_id if call else None,
+                name=call.name if call else None,
+                delta=event.delta,
+            )
+        ]
+
+    def _item_added(self, index: int, item: WireOutputItem) -> list[Event]:
+        match item:
+            case WireMessageItem():
+                return [StepStartEvent(chunk=index, step=INFERENCE)]
+            case WireFunctionCallItem():
+                call = self._call(item.id or item.call_id)
+                call.call_id, call.name = item.call_id, item.name
+                return [
+                    ToolCallDeltaEvent(
+                        chunk=index, step=INFERENCE, call_id=item.call_id, name=item.name, delta=""
+                    )
+                ]
+            case WireMcpCallItem():
+                arguments = self._call(item.id).arguments or item.arguments
+                return self._server_call_started(index, item.id, item.name, _arguments(arguments))
+            case WireFileSearchCallItem():
+                requested = self._call(item.id).arguments
+                searched: JsonObject | str = (
+                    _arguments(requested) if requested else {"queries": item.queries}
+                )
+                return self._server_call_started(index, item.id, "file_search", searched)
+            case WireWebSearchCallItem():
+                return self._server_call_started(index, item.id, "web_search", {})
+        return []
+
+    def _server_call_started(
+        self, index: int, call_id: str, name: str, arguments: JsonObject | str
+    ) -> list[Event]:
+        return [
+            ToolCallEvent(
+                chunk=index, step=INFERENCE, call_id=call_id, name=name, arguments=arguments
+            ),
+            StepStartEvent(chunk=index, step=TOOL_EXECUTION),
+        ]
+
+    def _item_done(self, index: int, item: WireOutputItem) -> list[Event]:
+        match item:
+            case WireMessageItem():
+                return [StepEndEvent(chunk=index, step=INFERENCE)]
+            case WireFunctionCallItem() | WireMcpApprovalRequestItem():
+                call_id = item.call_id if isinstance(item, WireFunctionCallItem) else item.id
+                return [
+                    ToolCallEvent(
+                        chunk=index,
+                        step=INFERENCE,
+                        call_id=call_id,
+                        name=item.name,
+                        arguments=_arguments(item.arguments),
+                    )
+                ]
+            case WireMcpCallItem():
+                return self._mcp_done(index, item)
+            case WireFileSearchCallItem():
+                return self._file_search_done(index, item)
+            case WireWebSearchCallItem():
+                return [
+                    ToolCallEvent(
+                        chunk=index,
+                        step=TOOL_EXECUTION,
+                        call_id=item.id,
+                        name="web_search",
+                        arguments={},
+                    ),
+                    StepEndEvent(chunk=index, step=TOOL_EXECUTION),
+                ]
+        return []
+
+    def _mcp_done(self, index: int, item: WireMcpCallItem) -> list[Event]:
+        failed = item.error is not None
+        return [
+            ToolCallEvent(
+                chunk=index,
+                step=TOOL_EXECUTION,
+                call_id=item.id,
+                name=item.name,
+                arguments=_arguments(item.arguments),
+            ),
+            ToolResultEvent(
+                chunk=index,
+                step=TOOL_EXECUTION,
+                call_id=item.id,
+                name=item.name,
+                content=(item.error if failed else item.output) or "",
+                failed=failed,
+            ),
+            StepEndEvent(chunk=index, step=TOOL_EXECUTION),
+        ]
+
+    def _file_search_done(self, index: int, item: WireFileSearchCallItem) -> list[Event]:
+        results = item.results or []
+        events: list[Event] = [
+            ToolCallEvent(
+                chunk=index,
+                step=TOOL_EXECUTION,
+                call_id=item.id,
+                name="file_search",
+                arguments={"queries": item.queries},
+            ),
+            ToolResultEvent(
+                chunk=index,
+                step=TOOL_EXECUTION,
+                call_id=item.id,
+                name="file_search",
+                content=[TextContent(text=result.text) for result in results],
+            ),
+        ]
+        documents = [doc for doc in map(_document, results) if doc is not None]
+        if documents:
+            events.append(DocumentsEvent(chunk=index, step=TOOL_EXECUTION, documents=documents))
+        events.append(StepEndEvent(chunk=index, step=TOOL_EXECUTION))
+        return events
+
+    def _lifecycle(self, index: int, event: WireLifecycleEvent) -> list[Event]:
+        response = event.response
+        events: list[Event] = []
+        if event.type in ("response.completed", "response.incomplete", "response.failed"):
+            truncated = True if event.type == "response.incomplete" else None
+            if response.usage is not None or truncated:
+                usage = response.usage
+                events.append(
+                    UsageEvent(
+                        chunk=index,
+                        input_tokens=usage.input_tokens if usage else 0,
+                        output_tokens=usage.output_tokens if usage else 0,
+                        truncated=truncated,
+                    )
+                )
+        match event.type:
+            case "response.failed":
+                message = response.error.message if response.error else None
+                events.append(ErrorEvent(chunk=index, message=_safe_message(message)))
+            case "response.completed" | "response.incomplete":
+                events.extend(self._guardrail_refusal(index, response))
+                if _awaits_client(response):
+                    events.append(TurnAwaitingInputEvent(chunk=index))
+                else:
+                    events.append(TurnCompleteEvent(chunk=index, text=_answer_text(response)))
+        return events
+
+    def _guardrail_refusal(self, index: int, response: WireResponse) -> list[Event]:
+        """Report a refusal the final output holds but the stream never sent: a guardrail's."""
+        if self._refusal_streamed:
+            return []
+        refusals = [
+            part.refusal
+            for item in response.output
+            if isinstance(item, WireMessageItem) and not isinstance(item.content, str)
+            for part in item.content
+            if part.type == "refusal" and part.refusal
+        ]
+        if not refusals:
+            return []
+        text = "".join(refusals)
+        return [
+            ShieldEvent(chunk=index, step=SHIELD_CALL, violation=_violation(text)),
+            TextDeltaEvent(chunk=index, step=INFERENCE, text=text),
+        ]
+
+
+def _arguments(text: str) -> JsonObject | str:
+    if not text.strip():
+        return {}
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        return text
+    return parsed if isinstance(parsed, dict) else text
+
+
+def _safe_message(message: str | None) -> str:
+    if not message or not message.strip():
+        return RESPONSE_FAILED_MESSAGE
+    return message[:_MAX_MESSAGE_CHARS]
+
+
+def _answer_text(response: WireResponse) -> str:
+    parts: list[str] = []
+    for item in response.output:
+        if not isinstance(item, WireMessageItem):
+            continue
+        if isinstance(item.content, str):
+            parts.append(item.content)
+            continue
+        for part in item.content:
+            if part.type == "output_text" and part.text:
+                parts.append(part.text)
+            elif part.type == "refusal" and part.refusal:
+                parts.append(part.refusal)
+    return "".join(parts)
+
+
+def _awaits_client(response: WireResponse) -> bool:
+    return any(
+        isinstance(item, WireFunctionCallItem | WireMcpApprovalRequestItem)
+        for item in response.output
+    )
+
+
+def _violation(text: str) -> ShieldViolation:
+    """Split a guardrail message: "<message> (flagged for: ...) (violation type: ...)"."""
+    metadata: JsonObject = {}
+    flagged = _FLAGGED.search(text)
+    if flagged:
+        metadata["flagged_categories"] = flagged.group(1)
+    violation_type = _VIOLATION_TYPE.search(text)
+    if violation_type:
+        metadata["violation_type"] = violation_type.group(1)
+    user_message = _VIOLATION_TYPE.sub("", _FLAGGED.sub("", text)).strip()
+    return ShieldViolation(user_message=user_message or text, metadata=metadata)
+
+
+def _document(result: WireFileSearchResult) -> Document | None:
+    """Return the referenced document of a file_search result whose attributes carry a URL."""
+    attributes = result.attributes
+    url = next(
+        (
+            value
+            for key in _URL_ATTRIBUTES
+            if isinstance(value := attributes.get(key), str) and value
+        ),
+        None,
+    )
+    if url is None:
+        return None
+    title = attributes.get("title")
+    if not isinstance(title, str) or not title:
+        filename = attributes.get("filename")
+        title = filename if isinstance(filename, str) and filename else result.filename or url
+    document_id = attributes.get("document_id") or result.file_id or url
+    return Document(url=url, title=title, document_id=str(document_id))

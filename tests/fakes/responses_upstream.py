@@ -1,0 +1,168 @@
+"""A fake llama-stack 0.7 server (Responses, conversations, models) replaying real wire bytes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import secrets
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from tests.fakes.agents_upstream import Drop, Sleep, Status, Step
+from tests.paths import RESPONSES_FIXTURES
+
+__all__ = ["Drop", "FakeResponsesUpstream", "Sleep", "Status", "fixture_events", "fixture_steps"]
+
+_CONVERSATION_ID = re.compile(r"conv_[0-9a-f]{48}")
+
+
+def fixture_steps(name: str) -> list[Step]:
+    """Return a capture's `data:` frames as separate writes."""
+    raw = (RESPONSES_FIXTURES / name).read_bytes()
+    return [frame + b"\n\n" for frame in raw.split(b"\n\n") if frame.strip()]
+
+
+def fixture_events(name: str | Path) -> list[dict[str, Any]]:
+    """Return a capture's stream events as decoded JSON."""
+    path = name if isinstance(name, Path) else RESPONSES_FIXTURES / name
+    return [
+        json.loads(frame.decode().removeprefix("data: "))
+        for frame in path.read_bytes().split(b"\n\n")
+        if frame.strip()
+    ]
+
+
+def sse(payload: dict[str, Any]) -> bytes:
+    """Encode one stream event the way llama-stack does (`data: <json>` and a blank line)."""
+    return f"data: {json.dumps(payload)}\n\n".encode()
+
+
+def _error(message: str) -> dict[str, Any]:
+    return {"error": {"message": message}}
+
+
+@dataclass
+class FakeResponsesUpstream:
+    """State and script of the fake server; `steps` is what the next response streams."""
+
+    steps: list[Step] = field(default_factory=list)
+    server_version: str = "0.7.3"
+    models: list[dict[str, Any]] = field(
+        default_factory=lambda: [
+            {"id": "all-minilm", "model_type": "embedding"},
+            {"id": "openai/fake-model", "model_type": "llm"},
+        ]
+    )
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    conversations: list[str] = field(default_factory=list)
+    model_lists: int = 0
+    client_versions: set[str] = field(default_factory=set)
+    turn_started: asyncio.Event = field(default_factory=asyncio.Event)
+    turn_ended: asyncio.Event = field(default_factory=asyncio.Event)
+    ended_at: float | None = None
+    end_reason: str = ""
+
+    def app(self) -> web.Application:
+        app = web.Application(middlewares=[self._version_check])
+        app.router.add_get("/v1/models", self._models)
+        app.router.add_post("/v1/conversations", self._create_conversation)
+        app.router.add_post("/v1/responses", self._responses)
+        return app
+
+    @web.middleware
+    async def _version_check(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """Refuse a client whose major.minor differs, as llama-stack's ClientVersionMiddleware."""
+        version = request.headers.get("X-LlamaStack-Client-Version", "")
+        self.client_versions.add(version)
+        if version and version.split(".")[:2] != self.server_version.split(".")[:2]:
+            message = (
+                f"Client version {version} is not compatible with server version "
+                f"{self.server_version}. Please update your client."
+            )
+            return web.json_response(_error(message), status=426)
+        return await handler(request)
+
+    async def _models(self, request: web.Request) -> web.Response:
+        self.model_lists += 1
+        return web.json_response(
+            {
+                "data": [
+                    {
+                        "id": model["id"],
+                        "object": "model",
+                        "created": 1795515817,
+                        "owned_by": "llama_stack",
+                        "custom_metadata": {
+                            "model_type": model["model_type"],
+                            "provider_id": model["id"].partition("/")[0],
+                        },
+                    }
+                    for model in self.models
+                ]
+            }
+        )
+
+    async def _create_conversation(self, request: web.Request) -> web.Response:
+        conversation_id = f"conv_{secrets.token_hex(24)}"
+        self.conversations.append(conversation_id)
+        return web.json_response(
+            {
+                "id": conversation_id,
+                "object": "conversation",
+                "created_at": int(time.time()),
+                "metadata": None,
+            }
+        )
+
+    async def _responses(self, request: web.Request) -> web.StreamResponse:
+        body = await request.json()
+        self.requests.append(body)
+        conversation = body.get("conversation")
+        if conversation is not None and not _CONVERSATION_ID.fullmatch(conversation):
+            message = "Must match format 'conv_' followed by 48 lowercase hex characters."
+            return web.json_response(_error(message), status=400)
+        steps = list(self.steps)
+        if steps and isinstance(steps[0], Status):
+            return web.Response(
+                status=steps[0].code, text=steps[0].body, content_type="application/json"
+            )
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream; charset=utf-8"})
+        await response.prepare(request)
+        if conversation is not None and conversation not in self.conversations:
+            # llama-stack looks the conversation up inside its stream generator: HTTP 200,
+            # then its SSE error frame.
+            message = f"Conversation '{conversation}' not found."
+            await response.write(sse({"error": {"message": message, "code": "404"}}))
+            await response.write_eof()
+            return response
+        self.turn_started.set()
+        try:
+            for step in steps:
+                if isinstance(step, Sleep):
+                    await asyncio.sleep(step.seconds)
+                elif isinstance(step, Drop):
+                    assert request.transport is not None
+                    request.transport.abort()
+                    self._end("dropped")
+                    return response
+                elif isinstance(step, bytes):
+                    await response.write(step)
+            await response.write_eof()
+            self._end("completed")
+        except asyncio.CancelledError:
+            self._end("cancelled")
+            raise
+        except ConnectionError:
+            self._end("client_gone")
+        return response
+
+    def _end(self, reason: str) -> None:
+        self.ended_at = time.monotonic()
+        self.end_reason = reason
+        self.turn_ended.set()
