@@ -1,0 +1,219 @@
+"""The `vercel` format: the AI SDK UI message stream protocol v1 (what `useChat` reads)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from types import MappingProxyType
+from typing import Any
+
+from formatters.base import Formatter, sse_comment, sse_frame
+from formatters.event_json import compact_json
+from formatters.events import (
+    ContentItem,
+    Document,
+    DocumentsEvent,
+    EndEvent,
+    ErrorEvent,
+    Event,
+    HeartbeatEvent,
+    JsonObject,
+    ReasoningDeltaEvent,
+    ShieldEvent,
+    StartEvent,
+    StepEndEvent,
+    StepStartEvent,
+    TextContent,
+    TextDeltaEvent,
+    ToolCallDeltaEvent,
+    ToolCallEvent,
+    ToolResultEvent,
+    TurnAwaitingInputEvent,
+    TurnCompleteEvent,
+)
+
+KEEP_ALIVE = sse_comment("keep-alive")
+"""The AI SDK's own keep-alive (`createUIMessageStreamResponse({keepAliveMs})`)."""
+DONE = sse_frame("[DONE]")
+SHIELD_PART = "data-shield"
+_AGENT_TOOL = MappingProxyType({"providerExecuted": True, "dynamic": True})
+"""The agent runs its tools itself (clients must not), and clients have no types for them."""
+
+
+class VercelFormatter(Formatter):
+    """AI SDK UI message stream parts; ids tie each part to its text, reasoning or tool block."""
+
+    name = "vercel"
+    aliases = ("ai-sdk",)
+    description = "Vercel AI SDK UI message stream protocol v1 (useChat)"
+    headers = MappingProxyType({"x-vercel-ai-ui-message-stream": "v1"})
+
+    def __init__(self) -> None:
+        self._step_open = False
+        self._block: tuple[str, str] | None = None
+        """The open text or reasoning block: its kind and id."""
+        self._blocks = {"text": 0, "reasoning": 0}
+        self._text_sent = False
+        self._tool_inputs: dict[str, bool] = {}
+        """Announced tool calls, and whether their input is complete."""
+        self._sources: set[str] = set()
+        self._violation = False
+        self._awaiting_input = False
+        self._failed = False
+
+    def format(self, event: Event) -> list[str]:
+        """Return the UI message stream frames for one event; `finish` and `[DONE]` come last."""
+        if isinstance(event, HeartbeatEvent):
+            return [KEEP_ALIVE]
+        frames = [sse_frame(compact_json(part)) for part in self._parts(event)]
+        if isinstance(event, EndEvent):
+            frames.append(DONE)
+        return frames
+
+    def _parts(self, event: Event) -> list[JsonObject]:
+        match event:
+            case StartEvent(conversation_id=conversation_id):
+                return [{"type": "start", "messageMetadata": {"conversation_id": conversation_id}}]
+            case StepStartEvent(step="inference"):
+                return [*self._close_step(), *self._open_step()]
+            case StepEndEvent(step="inference"):
+                return self._close_block()
+            case TextDeltaEvent(text=text) if text:
+                self._text_sent = True
+                return self._delta("text", text)
+            case ReasoningDeltaEvent(text=text) if text:
+                return self._delta("reasoning", text)
+            case ToolCallDeltaEvent(call_id=str() as call_id, name=name, delta=delta):
+                return self._tool_input_delta(call_id, name, delta)
+            case ToolCallEvent(call_id=call_id, name=name, arguments=arguments):
+                return self._tool_input(call_id, name, arguments)
+            case ToolResultEvent():
+                return self._tool_output(event)
+            case DocumentsEvent(documents=documents):
+                return self._source_urls(documents)
+            case ShieldEvent(violation=violation, step=step):
+                self._violation = self._violation or violation is not None
+                data = None if violation is None else violation.model_dump(mode="json")
+                return [{"type": SHIELD_PART, "data": {"step": step, "violation": data}}]
+            case TurnAwaitingInputEvent():
+                self._awaiting_input = True
+            case TurnCompleteEvent(text=text) if text and not self._text_sent:
+                self._text_sent = True
+                return [*self._delta("text", text), *self._close_block()]
+            case ErrorEvent(message=message):
+                self._failed = True
+                return [*self._close_block(), {"type": "error", "errorText": message}]
+            case EndEvent():
+                return [
+                    *self._close_block(),
+                    *self._source_urls(event.referenced_documents),
+                    *self._close_step(),
+                    {"type": "finish", "finishReason": self._finish_reason(event)},
+                ]
+        return []
+
+    def _open_step(self) -> list[JsonObject]:
+        if self._step_open:
+            return []
+        self._step_open = True
+        return [{"type": "start-step"}]
+
+    def _close_step(self) -> list[JsonObject]:
+        if not self._step_open:
+            return []
+        self._step_open = False
+        return [*self._close_block(), {"type": "finish-step"}]
+
+    def _delta(self, kind: str, text: str) -> list[JsonObject]:
+        parts = self._open_step()
+        if self._block is None or self._block[0] != kind:
+            parts += self._close_block()
+            self._blocks[kind] += 1
+            self._block = (kind, f"{kind}-{self._blocks[kind]}")
+            parts.append({"type": f"{kind}-start", "id": self._block[1]})
+        parts.append({"type": f"{kind}-delta", "id": self._block[1], "delta": text})
+        return parts
+
+    def _close_block(self) -> list[JsonObject]:
+        if self._block is None:
+            return []
+        (kind, block_id), self._block = self._block, None
+        return [{"type": f"{kind}-end", "id": block_id}]
+
+    def _tool_input_delta(self, call_id: str, name: str | None, delta: str) -> list[JsonObject]:
+        if call_id in self._tool_inputs:
+            return [_input_delta(call_id, delta)]
+        if name is None:
+            return []
+        return [*self._input_start(call_id, name), _input_delta(call_id, delta)]
+
+    def _tool_input(self, call_id: str, name: str, arguments: JsonObject | str) -> list[JsonObject]:
+        if self._tool_inputs.get(call_id):
+            return []
+        parts = []
+        if call_id not in self._tool_inputs:
+            text = arguments if isinstance(arguments, str) else compact_json(arguments)
+            parts = [*self._input_start(call_id, name), _input_delta(call_id, text)]
+        return [*parts, self._input_available(call_id, name, arguments)]
+
+    def _input_start(self, call_id: str, name: str) -> list[JsonObject]:
+        self._tool_inputs[call_id] = False
+        part = {"type": "tool-input-start", "toolCallId": call_id, "toolName": name}
+        return [*self._close_block(), *self._open_step(), {**part, **_AGENT_TOOL}]
+
+    def _input_available(self, call_id: str, name: str, arguments: Any) -> JsonObject:
+        self._tool_inputs[call_id] = True
+        part = {"type": "tool-input-available", "toolCallId": call_id, "toolName": name}
+        return {**part, "input": arguments, **_AGENT_TOOL}
+
+    def _tool_output(self, event: ToolResultEvent) -> list[JsonObject]:
+        call_id = event.call_id
+        parts = self._close_block()
+        if call_id not in self._tool_inputs:
+            parts += self._input_start(call_id, event.name)
+        if not self._tool_inputs[call_id]:
+            parts.append(self._input_available(call_id, event.name, None))
+        if event.failed:
+            error = _content_text(event.content)
+            part = {"type": "tool-output-error", "toolCallId": call_id, "errorText": error}
+        else:
+            output = _content_json(event.content)
+            part = {"type": "tool-output-available", "toolCallId": call_id, "output": output}
+        return [*parts, {**part, **_AGENT_TOOL}]
+
+    def _source_urls(self, documents: Iterable[Document]) -> list[JsonObject]:
+        parts = []
+        for document in documents:
+            source_id = document.document_id or document.url
+            if source_id in self._sources:
+                continue
+            self._sources.add(source_id)
+            part = {"type": "source-url", "sourceId": source_id, "url": document.url}
+            parts.append({**part, "title": document.title})
+        return parts
+
+    def _finish_reason(self, end: EndEvent) -> str:
+        if self._failed:
+            return "error"
+        if self._awaiting_input:
+            return "tool-calls"
+        if self._violation:
+            return "content-filter"
+        if end.truncated:
+            return "length"
+        return "stop"
+
+
+def _input_delta(call_id: str, text: str) -> JsonObject:
+    return {"type": "tool-input-delta", "toolCallId": call_id, "inputTextDelta": text}
+
+
+def _content_json(content: str | list[ContentItem]) -> Any:
+    if isinstance(content, str):
+        return content
+    return [item.model_dump(mode="json", exclude_none=True) for item in content]
+
+
+def _content_text(content: str | list[ContentItem]) -> str:
+    if isinstance(content, str):
+        return content
+    return "\n".join(item.text if isinstance(item, TextContent) else "<image>" for item in content)

@@ -1,0 +1,251 @@
+"""The openai formatter's exact bytes, and the chat.completion assembled from its chunks."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from formatters.events import (
+    EndEvent,
+    Event,
+    HeartbeatEvent,
+    ReasoningDeltaEvent,
+    TextDeltaEvent,
+    ToolCallDeltaEvent,
+    ToolCallEvent,
+    TurnAwaitingInputEvent,
+    UsageEvent,
+)
+from formatters.openai import (
+    DEFAULT_MODEL,
+    ChunkBuilder,
+    CompletionBuilder,
+    OpenAIFormatter,
+)
+from tests.formatters.cases import CASES, START
+
+HEAD = '{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1700000000,"model":"m",'
+CHOICE = HEAD + '"choices":[{"index":0,"delta":'
+START_CHUNK = (
+    "data: " + CHOICE + '{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}],'
+    '"gateway_event":{"type":"start","chunk":null,'
+    '"conversation_id":"c0ffee00-0000-0000-0000-000000000000"}}\n\n'
+)
+END_EMPTY = (
+    '"gateway_event":{"type":"end","chunk":null,"referenced_documents":[],"truncated":null,'
+    '"input_tokens":0,"output_tokens":0}}\n\n'
+)
+
+
+def render(events: list[Event], **options: object) -> str:
+    formatter = OpenAIFormatter(
+        completion_id="chatcmpl-1", created=1700000000, model="m", **options
+    )
+    return "".join(frame for event in events for frame in formatter.format(event))
+
+
+def test_text_only_case() -> None:
+    assert render(CASES["text_only"]) == (
+        START_CHUNK
+        + "data: " + CHOICE + '{"content":"Hello, "},"logprobs":null,"finish_reason":null}]}\n\n'
+        + "data: " + CHOICE + '{"content":"w\\u00f6rld \\"quoted\\"\\nnext line"},'
+        '"logprobs":null,"finish_reason":null}]}\n\n'
+        + "data: " + CHOICE + '{},"logprobs":null,"finish_reason":"stop"}],' + END_EMPTY
+        + "data: [DONE]\n\n"
+    )  # fmt: skip
+
+
+def test_tool_call_case_announces_the_call_once_and_carries_its_result_aside() -> None:
+    assert render(CASES["tool_call"]) == (
+        START_CHUNK
+        + "data: " + CHOICE + '{"tool_calls":[{"index":0,"id":"c1","type":"function",'
+        '"function":{"name":"get_weather","arguments":"{\\"city\\":\\"Paris\\"}"}}]},'
+        '"logprobs":null,"finish_reason":null}]}\n\n'
+        + "data: " + CHOICE + '{},"logprobs":null,"finish_reason":null}],'
+        '"gateway_event":{"type":"tool_result","chunk":7,"step":"tool_execution","call_id":"c1",'
+        '"name":"get_weather","content":[{"type":"text","text":"sunny, 21 \\u00b0C"}],'
+        '"failed":false}}\n\n'
+        + "data: " + CHOICE + '{"content":"It is sunny."},"logprobs":null,"finish_reason":null}]}\n\n'
+        + "data: " + CHOICE + '{},"logprobs":null,"finish_reason":"stop"}],' + END_EMPTY
+        + "data: [DONE]\n\n"
+    )  # fmt: skip
+
+
+def test_documents_and_shield_verdicts_ride_in_gateway_event_with_an_empty_delta() -> None:
+    frames = render(CASES["documents"]).split("\n\n")
+    assert frames[1] == (
+        "data: " + CHOICE + '{},"logprobs":null,"finish_reason":null}],'
+        '"gateway_event":{"type":"shield","chunk":0,"step":"shield_call","violation":null}}'
+    )
+    assert frames[3] == (
+        "data: " + CHOICE + '{},"logprobs":null,"finish_reason":null}],'
+        '"gateway_event":{"type":"documents","chunk":1,"step":"tool_execution","documents":['
+        '{"url":"https://docs.example.com/a","title":"About OpenShift","document_id":"a"},'
+        '{"url":"https://docs.example.com/b","title":"Installing","document_id":"b"}]}}'
+    )
+    assert frames[-3].startswith(
+        "data: " + CHOICE + '{},"logprobs":null,"finish_reason":"stop"}],'
+        '"gateway_event":{"type":"end","chunk":null,"referenced_documents":[{"url":'
+    )
+
+
+def test_a_shield_violation_sends_the_refusal_as_content_and_finishes_with_content_filter() -> None:
+    frames = render(CASES["shield_violation"]).split("\n\n")
+    assert frames[2] == (
+        "data: " + CHOICE + '{"content":"I can\'t answer that."},"logprobs":null,'
+        '"finish_reason":null}]}'
+    )
+    assert frames[3] == (
+        "data: " + CHOICE + '{},"logprobs":null,"finish_reason":"content_filter"}],' + END_EMPTY
+    ).removesuffix("\n\n")
+
+
+def test_an_error_is_the_error_object_the_sdks_raise_then_done_without_a_finish_chunk() -> None:
+    assert render(CASES["error_mid_stream"]) == (
+        START_CHUNK
+        + "data: " + CHOICE + '{"content":"Partial"},"logprobs":null,"finish_reason":null}]}\n\n'
+        'data: {"error":{"message":"500: Internal server error","type":"server_error",'
+        '"param":null,"code":"upstream_error"}}\n\n'
+        "data: [DONE]\n\n"
+    )  # fmt: skip
+
+
+def test_heartbeats_are_sse_comments() -> None:
+    assert OpenAIFormatter().format(HeartbeatEvent()) == [": keep-alive\n\n"]
+
+
+def test_include_usage_adds_null_usage_to_every_chunk_and_a_usage_chunk_before_done() -> None:
+    events = [START, TextDeltaEvent(chunk=0, text="Hi"), EndEvent(input_tokens=7, output_tokens=2)]
+    frames = render(events, include_usage=True).split("\n\n")
+    assert frames[1] == (
+        "data: " + CHOICE + '{"content":"Hi"},"logprobs":null,"finish_reason":null}],"usage":null}'
+    )
+    assert frames[2].startswith(
+        "data: " + CHOICE + '{},"logprobs":null,"finish_reason":"stop"}],"usage":null,'
+    )
+    assert frames[3] == (
+        "data: " + HEAD + '"choices":[],'
+        '"usage":{"prompt_tokens":7,"completion_tokens":2,"total_tokens":9}}'
+    )
+    assert frames[4:] == ["data: [DONE]", ""]
+
+
+def test_a_turn_awaiting_client_tool_results_finishes_with_tool_calls() -> None:
+    events = [
+        START,
+        ToolCallEvent(chunk=0, call_id="call_1", name="get_weather", arguments={"city": "test"}),
+        TurnAwaitingInputEvent(chunk=1),
+        EndEvent(),
+    ]
+    assert '"finish_reason":"tool_calls"}]' in render(events).split("\n\n")[-3]
+
+
+def test_streamed_tool_arguments_keep_their_index_and_the_final_call_is_not_repeated() -> None:
+    events = [
+        START,
+        ToolCallDeltaEvent(chunk=0, call_id="a", name="first", delta='{"x":'),
+        ToolCallDeltaEvent(chunk=1, call_id="b", name="second", delta="{}"),
+        ToolCallDeltaEvent(chunk=2, call_id="a", delta="1}"),
+        ToolCallEvent(chunk=3, call_id="a", name="first", arguments={"x": 1}),
+        ToolCallDeltaEvent(chunk=4, delta="[unparsed("),
+        EndEvent(),
+    ]
+    frames = render(events).split("\n\n")
+    assert frames[1:4] == [
+        "data: " + CHOICE + '{"tool_calls":[{"index":0,"id":"a","type":"function",'
+        '"function":{"name":"first","arguments":"{\\"x\\":"}}]},"logprobs":null,'
+        '"finish_reason":null}]}',
+        "data: " + CHOICE + '{"tool_calls":[{"index":1,"id":"b","type":"function",'
+        '"function":{"name":"second","arguments":"{}"}}]},"logprobs":null,"finish_reason":null}]}',
+        "data: " + CHOICE + '{"tool_calls":[{"index":0,"function":{"arguments":"1}"}}]},'
+        '"logprobs":null,"finish_reason":null}]}',
+    ]
+    assert '"finish_reason":"stop"' in frames[4]
+    assert len(frames) == 7
+
+
+def test_defaults_give_a_fresh_id_the_current_time_and_the_default_model() -> None:
+    (frame,) = OpenAIFormatter().format(START)
+    chunk = json.loads(frame.removeprefix("data: "))
+    assert re.fullmatch(r"chatcmpl-[0-9a-f]{32}", chunk["id"])
+    assert chunk["model"] == DEFAULT_MODEL
+    assert isinstance(chunk["created"], int) and chunk["created"] > 1_700_000_000
+    (other,) = OpenAIFormatter().format(START)
+    assert json.loads(other.removeprefix("data: "))["id"] != chunk["id"]
+
+
+def assemble(events: list[Event]) -> CompletionBuilder:
+    chunks = ChunkBuilder(
+        completion_id="chatcmpl-1", created=1700000000, model="m", include_usage=True
+    )
+    builder = CompletionBuilder()
+    for event in events:
+        for payload in chunks.payloads(event):
+            builder.add(payload)
+    return builder
+
+
+def test_the_chunks_of_a_tool_call_turn_assemble_into_one_chat_completion() -> None:
+    builder = assemble([*CASES["tool_call"][:-1], EndEvent(input_tokens=5, output_tokens=3)])
+    assert builder.error is None
+    completion = builder.completion()
+    events = completion.pop("gateway_events")
+    assert completion == {
+        "id": "chatcmpl-1",
+        "object": "chat.completion",
+        "created": 1700000000,
+        "model": "m",
+        "choices": [
+            {
+                "index": 0,
+                "message": {
+                    "role": "assistant",
+                    "content": "It is sunny.",
+                    "refusal": None,
+                    "tool_calls": [
+                        {
+                            "id": "c1",
+                            "type": "function",
+                            "function": {"name": "get_weather", "arguments": '{"city":"Paris"}'},
+                        }
+                    ],
+                },
+                "logprobs": None,
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8},
+    }
+    assert [event["type"] for event in events] == ["start", "tool_result", "end"]
+
+
+def test_an_assembled_turn_without_text_but_with_tool_calls_has_null_content() -> None:
+    builder = assemble(
+        [START, ToolCallEvent(call_id="x", name="f", arguments="{}"), TurnAwaitingInputEvent()]
+    )
+    message = builder.completion()["choices"][0]["message"]
+    assert message["content"] is None
+    assert message["tool_calls"][0]["function"] == {"name": "f", "arguments": "{}"}
+
+
+def test_an_assembled_failed_turn_reports_the_error() -> None:
+    builder = assemble(CASES["error_mid_stream"])
+    assert builder.error == {
+        "message": "500: Internal server error",
+        "type": "server_error",
+        "param": None,
+        "code": "upstream_error",
+    }
+
+
+def test_usage_events_alone_change_nothing_until_the_end_event() -> None:
+    assert (
+        ChunkBuilder(completion_id="c", created=0, model="m", include_usage=True).payloads(
+            UsageEvent(input_tokens=1)
+        )
+        == []
+    )
+
+
+def test_reasoning_is_left_out_as_openai_chat_completions_do() -> None:
+    assert OpenAIFormatter().format(ReasoningDeltaEvent(chunk=0, text="Hmm.")) == []

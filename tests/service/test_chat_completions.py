@@ -1,0 +1,381 @@
+"""`POST /v1/chat/completions` end to end: OpenAI requests in front of the fake Agents upstream."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+
+import pytest
+
+from tests.conftest import split_frames
+from tests.fakes.agents_upstream import Sleep, Status, fixture_steps
+
+URL = "/v1/chat/completions"
+CHAT = {"model": "vllm/fake-model", "messages": [{"role": "user", "content": "Say hello."}]}
+ANSWER = "Hello from the fake model. This is a scripted answer."
+ID = re.compile(r'"id":"chatcmpl-[0-9a-f]{32}","object":"chat.completion.chunk","created":\d+,')
+HEAD = '"id":"ID","object":"chat.completion.chunk","created":0,"model":"vllm/fake-model",'
+
+
+def normalized(body: bytes) -> list[str]:
+    """The frames with the random completion id and the clock replaced by fixed values."""
+    text = body.decode()
+    ids = set(re.findall(r'"id":"(chatcmpl-[0-9a-f]{32})"', text))
+    assert len(ids) == 1, ids
+    return split_frames(
+        ID.sub('"id":"ID","object":"chat.completion.chunk","created":0,', text).encode()
+    )
+
+
+def delta(content: str) -> str:
+    return (
+        "data: {" + HEAD + '"choices":[{"index":0,"delta":{"content":' + json.dumps(content)
+        + '},"logprobs":null,"finish_reason":null}]}\n\n'
+    )  # fmt: skip
+
+
+async def test_a_streamed_completion_is_openai_chunks_byte_for_byte(agents_client, fake_agents):
+    fake_agents.steps = fixture_steps("text.sse")
+    client = await agents_client()
+    response = await client.post(URL, json={**CHAT, "stream": True})
+    assert response.status == 200
+    assert response.headers["Content-Type"] == "text/event-stream; charset=utf-8"
+    assert response.headers["Cache-Control"] == "no-cache"
+    frames = normalized(await response.read())
+    session = fake_agents.sessions[0]
+    words = ["Hello ", "from ", "the ", "fake ", "model. ", "This ", "is ", "a ", "scripted "]
+    assert frames == [
+        "data: {" + HEAD + '"choices":[{"index":0,"delta":{"role":"assistant","content":""},'
+        '"logprobs":null,"finish_reason":null}],"gateway_event":{"type":"start","chunk":null,'
+        f'"conversation_id":"{session}"}}}}\n\n',
+        *[delta(word) for word in words],
+        delta("answer."),
+        "data: {" + HEAD + '"choices":[{"index":0,"delta":{},"logprobs":null,'
+        '"finish_reason":"stop"}],"gateway_event":{"type":"end","chunk":null,'
+        '"referenced_documents":[],"truncated":null,"input_tokens":0,"output_tokens":0}}\n\n',
+        "data: [DONE]\n\n",
+    ]
+
+
+async def test_include_usage_ends_with_a_usage_chunk(agents_client, fake_agents):
+    fake_agents.steps = fixture_steps("text.sse")
+    client = await agents_client()
+    body = {**CHAT, "stream": True, "stream_options": {"include_usage": True}}
+    frames = normalized(await (await client.post(URL, json=body)).read())
+    assert all('"usage":null' in frame for frame in frames[:-2])
+    assert frames[-2] == (
+        "data: {" + HEAD + '"choices":[],'
+        '"usage":{"prompt_tokens":0,"completion_tokens":0,"total_tokens":0}}\n\n'
+    )
+    assert frames[-1] == "data: [DONE]\n\n"
+
+
+async def test_idle_upstream_stretches_send_keep_alive_comments(agents_client, fake_agents):
+    steps = fixture_steps("text.sse")
+    fake_agents.steps = [*steps[:2], Sleep(1.3), *steps[2:]]
+    client = await agents_client(heartbeat_interval=0.4)
+    frames = normalized(await (await client.post(URL, json={**CHAT, "stream": True})).read())
+    assert frames[1] == delta("Hello ")
+    assert frames[2:5] == [": keep-alive\n\n"] * 3
+    assert frames[5] == delta("from ")
+
+
+async def test_a_non_streamed_completion_is_one_chat_completion(agents_client, fake_agents):
+    fake_agents.steps = fixture_steps("text.sse")
+    client = await agents_client()
+    response = await client.post(URL, json=CHAT)
+    assert response.status == 200
+    assert response.headers["Content-Type"] == "application/json; charset=utf-8"
+    completion = await response.json()
+    assert re.fullmatch(r"chatcmpl-[0-9a-f]{32}", completion.pop("id"))
+    assert isinstance(completion.pop("created"), int)
+    session = fake_agents.sessions[0]
+    assert completion == {
+        "object": "chat.completion",
+        "model": "vllm/fake-model",
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": ANSWER, "refusal": None},
+                "logprobs": None,
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+        "gateway_events": [
+            {"type": "start", "chunk": None, "conversation_id": session},
+            {
+                "type": "end",
+                "chunk": None,
+                "referenced_documents": [],
+                "truncated": None,
+                "input_tokens": 0,
+                "output_tokens": 0,
+            },
+        ],
+    }
+
+
+async def test_a_shield_violation_answers_with_the_refusal_and_content_filter(
+    agents_client, fake_agents
+):
+    fake_agents.steps = fixture_steps("shield.sse")
+    client = await agents_client()
+    completion = await (await client.post(URL, json=CHAT)).json()
+    (choice,) = completion["choices"]
+    assert choice["finish_reason"] == "content_filter"
+    assert choice["message"]["content"] == ("I can't answer that. Can I help with something else?")
+    shield = completion["gateway_events"][1]
+    assert shield["type"] == "shield"
+    assert shield["violation"]["metadata"] == {"violation_type": "S1"}
+
+
+async def test_the_conversation_reaches_the_agent_as_instructions_model_and_query(
+    agents_client, fake_agents
+):
+    fake_agents.steps = fixture_steps("text.sse")
+    client = await agents_client()
+    body = {
+        "model": "vllm/other-model",
+        "temperature": 0.2,
+        "max_tokens": 50,
+        "user": "u-1",
+        "messages": [
+            {"role": "system", "content": "Be brief."},
+            {"role": "developer", "content": [{"type": "text", "text": "Answer in English."}]},
+            {"role": "user", "content": "Hi, I am Ann."},
+            {
+                "role": "assistant",
+                "content": "Hello Ann.",
+                "tool_calls": [
+                    {
+                        "id": "c",
+                        "type": "function",
+                        "function": {"name": "knowledge_search", "arguments": "{}"},
+                    }
+                ],
+            },
+            {"role": "user", "content": [{"type": "text", "text": "What is my name?"}]},
+        ],
+    }
+    response = await client.post(URL, json=body)
+    assert response.status == 200
+    (agent,) = fake_agents.agents
+    assert agent["agent_config"]["model"] == "vllm/other-model"
+    assert agent["agent_config"]["instructions"] == "Be brief.\n\nAnswer in English."
+    assert fake_agents.turns[0]["body"]["messages"] == [
+        {
+            "role": "user",
+            "content": "user: Hi, I am Ann.\n\nassistant: Hello Ann.\n\nuser: What is my name?",
+        }
+    ]
+
+
+async def test_conversation_id_continues_the_agent_session_with_the_last_message_only(
+    agents_client, fake_agents
+):
+    fake_agents.steps = fixture_steps("text.sse")
+    client = await agents_client()
+    first = await (await client.post(URL, json=CHAT)).json()
+    conversation_id = first["gateway_events"][0]["conversation_id"]
+    body = {
+        **CHAT,
+        "conversation_id": conversation_id,
+        "messages": [
+            {"role": "user", "content": "Say hello."},
+            {"role": "assistant", "content": ANSWER},
+            {"role": "user", "content": "Again."},
+        ],
+    }
+    second = await (await client.post(URL, json=body)).json()
+    assert second["gateway_events"][0]["conversation_id"] == conversation_id
+    assert [turn["session_id"] for turn in fake_agents.turns] == [conversation_id] * 2
+    assert fake_agents.turns[1]["body"]["messages"] == [{"role": "user", "content": "Again."}]
+
+
+def assert_refused(status: int, body: dict, response: str) -> str:
+    assert status == 422
+    assert set(body) == {"detail"}
+    assert body["detail"]["response"] == response
+    return body["detail"]["cause"]
+
+
+@pytest.mark.parametrize(
+    ("change", "cause"),
+    [
+        ({"n": 2}, "n: only one choice (n=1) is supported"),
+        (
+            {"tools": [{"type": "function", "function": {"name": "f"}}]},
+            "tools: client-defined tools are not supported; the agent's tools are configured "
+            "on the service (AGENT_TOOLGROUPS)",
+        ),
+        (
+            {"tool_choice": "required"},
+            "tool_choice: only 'auto' or 'none' is supported; the agent's tools are configured "
+            "on the service (AGENT_TOOLGROUPS)",
+        ),
+        (
+            {"response_format": {"type": "json_object"}},
+            "response_format: only {'type': 'text'} is supported",
+        ),
+        ({"logprobs": True}, "logprobs: not supported"),
+        ({"modalities": ["text", "audio"]}, "modalities: only ['text'] is supported"),
+        (
+            {"stream_options": {"include_usage": True}},
+            "stream_options: only allowed when stream is true",
+        ),
+        (
+            {"n": 3, "logprobs": True},
+            "n: only one choice (n=1) is supported; logprobs: not supported",
+        ),
+        (
+            {"messages": [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}]},
+            "messages: the last message must be a user message",
+        ),
+        (
+            {"messages": [{"role": "tool", "tool_call_id": "c", "content": "21 °C"}]},
+            "messages[0]: 'tool' messages are not supported: the agent runs its own tools, and "
+            "the tool calls in its answers are for information only",
+        ),
+        (
+            {
+                "messages": [
+                    {
+                        "role": "user",
+                        "content": [
+                            {"type": "text", "text": "What is this?"},
+                            {"type": "image_url", "image_url": {"url": "https://x/y.png"}},
+                        ],
+                    }
+                ]
+            },
+            "messages[0].content[1]: content parts of type 'image_url' are not supported; "
+            "send text",
+        ),
+        (
+            {"messages": [{"role": "user", "content": "  "}]},
+            "messages: the last user message has no text",
+        ),
+    ],
+)
+async def test_what_an_agent_turn_cannot_do_is_refused_with_422(make_client, change, cause):
+    client = await make_client()
+    response = await client.post(URL, json={**CHAT, **change})
+    assert assert_refused(response.status, await response.json(), "Unsupported request") == cause
+
+
+@pytest.mark.parametrize(
+    ("body", "cause"),
+    [
+        (b"{not json", "body: Invalid JSON: key must be a string at line 1 column 2"),
+        (b'{"messages": [{"role": "user", "content": "hi"}]}', "model: Field required"),
+        (
+            b'{"model": "m", "messages": []}',
+            "messages: List should have at least 1 item after validation, not 0",
+        ),
+        (
+            b'{"model": "m", "messages": [{"role": "robot", "content": "hi"}]}',
+            "messages.0.role: Input should be 'system', 'developer', 'user', 'assistant', "
+            "'tool' or 'function'",
+        ),
+        (
+            b'{"model": "m", "messages": [{"role": "user", "content": "hi"}], "stream": "yes"}',
+            "stream: Input should be a valid boolean",
+        ),
+        (
+            b'{"model": "m", "messages": [{"role": "user", "content": "hi"}], "best_of": 2}',
+            "best_of: Extra inputs are not permitted",
+        ),
+    ],
+)
+async def test_malformed_requests_are_422_naming_the_field(make_client, body, cause):
+    client = await make_client()
+    response = await client.post(URL, data=body, headers={"Content-Type": "application/json"})
+    assert assert_refused(response.status, await response.json(), "Invalid request") == cause
+
+
+async def test_a_body_that_is_not_json_by_content_type_is_415(make_client):
+    client = await make_client()
+    response = await client.post(URL, data="hi", headers={"Content-Type": "text/plain"})
+    assert response.status == 415
+
+
+async def test_integer_sampling_values_are_accepted(agents_client, fake_agents):
+    fake_agents.steps = fixture_steps("text.sse")
+    client = await agents_client()
+    response = await client.post(URL, json={**CHAT, "temperature": 1, "top_p": 1, "seed": 7})
+    assert response.status == 200
+
+
+@pytest.mark.parametrize("stream", [True, False])
+async def test_an_upstream_that_cannot_start_the_turn_is_503(agents_client, fake_agents, stream):
+    fake_agents.steps = [Status(500)]
+    client = await agents_client()
+    response = await client.post(URL, json={**CHAT, "stream": stream})
+    assert response.status == 503
+    assert (await response.json())["detail"]["response"] == "Unable to connect to Llama Stack"
+
+
+async def test_an_upstream_error_streamed_is_the_openai_error_then_done(agents_client, fake_agents):
+    fake_agents.steps = fixture_steps("fail-mid.sse")
+    client = await agents_client()
+    frames = normalized(await (await client.post(URL, json={**CHAT, "stream": True})).read())
+    assert frames[1:5] == [delta("This "), delta("answer "), delta("will "), delta("fail ")]
+    assert frames[5:] == [
+        'data: {"error":{"message":"500: Internal server error: An unexpected error occurred.",'
+        '"type":"server_error","param":null,"code":"upstream_error"}}\n\n',
+        "data: [DONE]\n\n",
+    ]
+
+
+async def test_an_upstream_error_not_streamed_is_502_with_its_message(agents_client, fake_agents):
+    fake_agents.steps = fixture_steps("fail-mid.sse")
+    client = await agents_client()
+    response = await client.post(URL, json=CHAT)
+    assert response.status == 502
+    assert await response.json() == {
+        "detail": {
+            "response": "The agent turn failed",
+            "cause": "500: Internal server error: An unexpected error occurred.",
+        }
+    }
+
+
+async def test_a_non_streamed_turn_over_the_time_limit_is_504(agents_client, fake_agents):
+    fake_agents.steps = [*fixture_steps("text.sse")[:3], Sleep(30)]
+    client = await agents_client(heartbeat_interval=0.3, stream_timeout=1.0)
+    response = await client.post(URL, json=CHAT)
+    assert response.status == 504
+    assert (await response.json())["detail"]["cause"] == (
+        "The answer took longer than the 1 s this service allows."
+    )
+    await asyncio.wait_for(fake_agents.turn_ended.wait(), 5)
+    assert fake_agents.end_reason == "cancelled"
+
+
+async def test_completions_count_against_the_concurrent_stream_limit(agents_client, fake_agents):
+    fake_agents.steps = [*fixture_steps("text.sse")[:2], Sleep(30)]
+    client = await agents_client(max_concurrent_streams=1)
+    first = await client.post(URL, json={**CHAT, "stream": True})
+    await first.content.readuntil(b"\n\n")
+    second = await client.post(URL, json=CHAT)
+    assert second.status == 429
+    assert second.headers["Retry-After"] == "1"
+    first.close()
+
+
+async def test_the_demo_agent_answers_a_chat_completion(make_client):
+    client = await make_client()
+    completion = await (await client.post(URL, json=CHAT)).json()
+    message = completion["choices"][0]["message"]
+    assert message["content"].startswith("agent-stream-gateway sits between your chat frontend")
+    assert [call["function"]["name"] for call in message["tool_calls"]] == [
+        "knowledge_search",
+        "get_gateway_status",
+    ]
+    documents = completion["gateway_events"][-1]["referenced_documents"]
+    assert [document["title"] for document in documents] == [
+        "What agent-stream-gateway does",
+        "Stream formats",
+    ]
