@@ -1,0 +1,156 @@
+"""Prometheus metrics: one registry per app, what streams and rejected requests did, `/metrics`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+    disable_created_metrics,
+)
+from prometheus_client.exposition import choose_encoder
+
+from service.errors import CONTRACT_ERROR
+from service.pipeline import Outcome
+
+PREFIX = "agent_stream_gateway"
+ACTIVE_STREAMS_METRIC = f"{PREFIX}_active_streams"
+"""The gauge the HorizontalPodAutoscaler scales on (deploy/base/hpa.yaml)."""
+
+CANCELLED = "cancelled"
+"""Outcome of a stream whose handler was cancelled (the server stopped under it)."""
+
+OUTCOMES = (*(outcome.value for outcome in Outcome), CANCELLED)
+"""Stream outcomes exported from the start (at 0), so rates work from the first stream."""
+
+REJECTION_REASONS = {
+    400: "bad_format",
+    401: "unauthorized",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid_body",
+    429: "too_many_streams",
+    503: "upstream_unavailable",
+}
+"""Why a request was refused, by the status of its contract error (400 is an unknown format)."""
+
+# No `_created` twin of every counter series: half the series to store (untyped in the library).
+disable_created_metrics()  # type: ignore[no-untyped-call]
+
+_FIRST_EVENT_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
+_DURATION_BUCKETS = (0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1200.0)
+
+
+class Metrics:
+    """The service's metrics, in a registry of their own (several apps never share one)."""
+
+    def __init__(self, formats: Iterable[str] = ()) -> None:
+        self.registry = CollectorRegistry()
+        ProcessCollector(registry=self.registry)
+        PlatformCollector(registry=self.registry)
+        self.active_streams = Gauge(
+            ACTIVE_STREAMS_METRIC,
+            "Streams being written to clients right now, by format.",
+            ["format"],
+            registry=self.registry,
+        )
+        self.streams = Counter(
+            f"{PREFIX}_streams",
+            "Streams that ended, by format and outcome.",
+            ["format", "outcome"],
+            registry=self.registry,
+        )
+        self.frames = Counter(
+            f"{PREFIX}_frames",
+            "SSE frames written to clients (heartbeats included), by format.",
+            ["format"],
+            registry=self.registry,
+        )
+        self.heartbeats = Counter(
+            f"{PREFIX}_heartbeats",
+            "Timer heartbeats written to clients, by format.",
+            ["format"],
+            registry=self.registry,
+        )
+        self.first_event = Histogram(
+            f"{PREFIX}_upstream_first_event_seconds",
+            "From asking the upstream for a turn to its first event, by format.",
+            ["format"],
+            buckets=_FIRST_EVENT_BUCKETS,
+            registry=self.registry,
+        )
+        self.duration = Histogram(
+            f"{PREFIX}_stream_duration_seconds",
+            "From the first frame of a stream to its end, by format.",
+            ["format"],
+            buckets=_DURATION_BUCKETS,
+            registry=self.registry,
+        )
+        self.rejected = Counter(
+            f"{PREFIX}_rejected_requests",
+            "Requests refused with a contract error, by reason.",
+            ["reason"],
+            registry=self.registry,
+        )
+        for reason in REJECTION_REASONS.values():
+            self.rejected.labels(reason)
+        for name in formats:
+            self.active_streams.labels(name)
+            self.frames.labels(name)
+            self.heartbeats.labels(name)
+            for outcome in OUTCOMES:
+                self.streams.labels(name, outcome)
+
+    def stream_ended(
+        self,
+        format_name: str,
+        outcome: str,
+        *,
+        frames: int,
+        heartbeats: int,
+        duration: float,
+        first_event: float | None,
+    ) -> None:
+        """Record one stream that ended."""
+        self.streams.labels(format_name, outcome).inc()
+        self.frames.labels(format_name).inc(frames)
+        self.heartbeats.labels(format_name).inc(heartbeats)
+        self.duration.labels(format_name).observe(duration)
+        if first_event is not None:
+            self.first_event.labels(format_name).observe(first_event)
+
+    def reject(self, status: int) -> None:
+        """Count a request refused with this status; server failures (5xx but 503) are not."""
+        if status in REJECTION_REASONS or 400 <= status < 500:
+            self.rejected.labels(REJECTION_REASONS.get(status, f"http_{status}")).inc()
+
+
+METRICS = web.AppKey("metrics", Metrics)
+metrics_routes = web.RouteTableDef()
+
+
+@metrics_routes.get("/metrics")
+async def metrics(request: web.Request) -> web.Response:
+    """Expose the app's metrics in the Prometheus (or, if asked, OpenMetrics) text format."""
+    encode, content_type = choose_encoder(request.headers.get("Accept", ""))
+    return web.Response(
+        body=encode(request.app[METRICS].registry), headers={"Content-Type": content_type}
+    )
+
+
+@web.middleware
+async def count_rejections(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Count every contract error a handler answers with (probe answers are not refusals)."""
+    response = await handler(request)
+    if response.get(CONTRACT_ERROR):
+        request.app[METRICS].reject(response.status)
+    return response
