@@ -1,0 +1,229 @@
+// One answer as the page shows it, built frame by frame from the `patternfly` format
+// (lightspeed-stack's /v1/streaming_query frames: ../../../shared/reference/lightspeed-stream.md).
+
+export interface Frame {
+  event: string;
+  data: Record<string, unknown>;
+}
+
+export type ToolPhase = 'requesting' | 'running' | 'done' | 'unfinished';
+
+export interface ToolCallView {
+  /** The tool's name once a frame has said it ("" before). */
+  name: string;
+  /** The latest `inference` tool-call delta: partial call text, then the tool's name. */
+  draft: string;
+  arguments?: string;
+  /** `summary` (knowledge_search), `response` (any tool) or `memory` (query_from_memory). */
+  resultKind?: 'summary' | 'response' | 'memory';
+  result?: string;
+  phase: ToolPhase;
+}
+
+export interface Source {
+  title: string;
+  url: string;
+}
+
+export interface TurnView {
+  /** Text of the `token` frames of role `inference` (or none), in order. */
+  streamed: string;
+  /** The `turn_complete` text: the whole answer. */
+  final?: string;
+  toolCalls: ToolCallView[];
+  violations: string[];
+  errors: string[];
+  sources: Source[];
+  heartbeats: number;
+  frames: number;
+  conversationId?: string;
+  /** The `end` frame arrived. */
+  ended: boolean;
+}
+
+export const emptyTurn = (): TurnView => ({
+  streamed: '',
+  toolCalls: [],
+  violations: [],
+  errors: [],
+  sources: [],
+  heartbeats: 0,
+  frames: 0,
+  ended: false,
+});
+
+/** The answer to show: the `turn_complete` text once it came, the streamed text until then. */
+export const answerText = (turn: TurnView): string => turn.final ?? turn.streamed;
+
+const TOOL_LINE = /^Tool:(\S+) (arguments|summary|response):([\s\S]*)$/;
+const MEMORY_LINE = /^Fetched \d+ bytes from memory$/;
+const NAME = /^[A-Za-z_][\w.-]*$/;
+
+/** The name a tool call is shown with: its name, or the draft once that looks like one. */
+export const toolDisplayName = (call: ToolCallView): string =>
+  call.name || (NAME.test(call.draft) ? call.draft : '');
+
+/** Return the turn after one frame; never mutates `turn`. */
+export function applyFrame(turn: TurnView, frame: Frame): TurnView {
+  const next: TurnView = {
+    ...turn,
+    toolCalls: turn.toolCalls.map((call) => ({ ...call })),
+    frames: turn.frames + 1,
+  };
+  const data = frame.data ?? {};
+  const token = data.token;
+  switch (frame.event) {
+    case 'start':
+      next.conversationId = String(data.conversation_id ?? '');
+      break;
+    case 'heartbeat':
+      next.heartbeats += 1;
+      break;
+    case 'token':
+      if (data.role === 'shield_call') {
+        if (typeof token === 'string' && token.startsWith('Violation')) {
+          next.violations = [...next.violations, token];
+        }
+      } else if (typeof token === 'string') {
+        next.streamed += token;
+      }
+      break;
+    case 'tool_call':
+      if (data.role === 'tool_execution') {
+        toolExecution(next.toolCalls, token);
+      } else {
+        toolRequest(next.toolCalls, typeof token === 'string' ? token : '');
+      }
+      break;
+    case 'turn_complete':
+      if (typeof token === 'string') {
+        next.final = token;
+      }
+      break;
+    case 'error':
+      next.errors = [...next.errors, errorText(data)];
+      break;
+    case 'end':
+      next.ended = true;
+      next.sources = documents(data.referenced_documents);
+      next.toolCalls = settled(next.toolCalls);
+      break;
+    default:
+      break;
+  }
+  return next;
+}
+
+/** The turn after its stream stopped without an `end` frame: no call is still running. */
+export const interrupted = (turn: TurnView): TurnView => ({ ...turn, toolCalls: settled(turn.toolCalls) });
+
+/** Calls without a result stop showing as running: they will not get one now. */
+const settled = (calls: ToolCallView[]): ToolCallView[] =>
+  calls.map((call) => (call.phase === 'done' ? call : { ...call, phase: 'unfinished' }));
+
+/** An `inference` tool_call frame: the model is writing a call ("" starts one, then text, then the name). */
+function toolRequest(calls: ToolCallView[], token: string): void {
+  let call = calls.find((c) => c.phase === 'requesting');
+  if (!call) {
+    call = { name: '', draft: '', phase: 'requesting' };
+    calls.push(call);
+  }
+  if (token) {
+    call.draft = token;
+  }
+}
+
+/** A `tool_execution` tool_call frame: the call runs ("" ), its arguments, then its result. */
+function toolExecution(calls: ToolCallView[], token: unknown): void {
+  const line = toolLine(token);
+  if (line === null) {
+    const requested = calls.filter((c) => c.phase === 'requesting');
+    if (requested.length === 0) {
+      calls.push({ name: '', draft: '', phase: 'running' });
+    }
+    for (const call of requested) {
+      call.phase = 'running';
+    }
+    return;
+  }
+  const [name, kind, text] = line;
+  if (kind === 'arguments') {
+    const call = pending(calls, name, (c) => c.arguments === undefined);
+    call.name = name;
+    call.arguments = text;
+    if (call.phase === 'requesting') {
+      call.phase = 'running';
+    }
+    return;
+  }
+  const call = pending(calls, name, (c) => c.result === undefined);
+  call.name = call.name || name;
+  call.resultKind = kind;
+  call.result = text;
+  call.phase = 'done';
+}
+
+/** The first unfinished call that fits (by name when one is known), or a new one. */
+function pending(
+  calls: ToolCallView[],
+  name: string,
+  fits: (call: ToolCallView) => boolean,
+): ToolCallView {
+  const open = calls.filter((c) => c.phase !== 'done' && fits(c));
+  const call =
+    open.find((c) => c.name === name || toolDisplayName(c) === name) ??
+    open.find((c) => c.name === '') ??
+    undefined;
+  if (call) {
+    return call;
+  }
+  const created: ToolCallView = { name, draft: '', phase: 'running' };
+  calls.push(created);
+  return created;
+}
+
+type ToolLine = [string, 'arguments' | 'summary' | 'response' | 'memory', string];
+
+/** Parse "Tool:NAME arguments:…" (or lightspeed-stack's later object tokens); null for "". */
+function toolLine(token: unknown): ToolLine | null {
+  if (token && typeof token === 'object') {
+    const object = token as Record<string, unknown>;
+    const name = String(object.tool_name ?? '');
+    for (const kind of ['arguments', 'summary', 'response'] as const) {
+      if (kind in object) {
+        const value = object[kind];
+        return [name, kind, typeof value === 'string' ? value : JSON.stringify(value)];
+      }
+    }
+    return null;
+  }
+  if (typeof token !== 'string' || token === '') {
+    return null;
+  }
+  if (MEMORY_LINE.test(token)) {
+    return ['query_from_memory', 'memory', token];
+  }
+  const match = TOOL_LINE.exec(token);
+  if (match) {
+    return [match[1], match[2] as 'arguments' | 'summary' | 'response', match[3]];
+  }
+  return ['', 'response', token];
+}
+
+function errorText(data: Record<string, unknown>): string {
+  if (typeof data.token === 'string') {
+    return data.token;
+  }
+  const parts = [data.response, data.cause].filter((part) => typeof part === 'string');
+  return parts.length ? parts.join(': ') : JSON.stringify(data);
+}
+
+function documents(value: unknown): Source[] {
+  if (!Array.isArray(value)) {
+    return [];
+  }
+  return value
+    .filter((doc) => doc && typeof doc === 'object')
+    .map((doc) => ({ title: String(doc.doc_title ?? doc.doc_url ?? ''), url: String(doc.doc_url ?? '') }))
+    .filter((doc) => doc.url);
+}
