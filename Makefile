@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 ORACLE := .venv-oracle
 
-.PHONY: run test lint oracle clean
+.PHONY: run test lint oracle clients plugins web-deps e2e clean
 
 $(STAMP): setup.cfg pyproject.toml
 	@test -x $(PY) || { PYBIN=$$(scripts/find-python) && $$PYBIN -m venv $(VENV); }
@@ -15,7 +15,7 @@ $(STAMP): setup.cfg pyproject.toml
 run: $(STAMP)
 	$(PY) -m service $(ARGS)
 
-test: $(STAMP) oracle
+test: $(STAMP) oracle clients plugins web-deps
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
@@ -25,5 +25,21 @@ lint: $(STAMP)
 oracle:
 	@tests/oracle/make_venv.sh $(ORACLE)
 
+clients:
+	@tests/clients/install.sh
+
+plugins: $(STAMP)
+	@tests/plugins/install.sh $(PY)
+
+web-deps:
+	@web/install.sh
+
+# The end-to-end tier (pytest marker e2e, left out of `make test`): real llama-stack servers,
+# each from its cached venv (scripts/llama-stack-env.sh), behind the service.
+E2E_LLAMA_STACK := 0.7.3 0.2.23
+e2e: $(STAMP)
+	@for version in $(E2E_LLAMA_STACK); do scripts/llama-stack-env.sh $$version || exit 1; done
+	E2E_LLAMA_STACK_VERSIONS="$(E2E_LLAMA_STACK)" $(PY) -m pytest -m e2e tests/e2e $(PYTEST_ARGS)
+
 clean:
-	rm -rf $(VENV) $(ORACLE)
+	rm -rf $(VENV) $(ORACLE) .venv-llama-stack-*

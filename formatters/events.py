@@ -102,6 +102,13 @@ class TextDeltaEvent(_StepEvent):
     text: str
 
 
+class ReasoningDeltaEvent(_StepEvent):
+    """A piece of the model's reasoning: not part of the answer; formats may leave it out."""
+
+    type: Literal["reasoning_delta"] = "reasoning_delta"
+    text: str
+
+
 class ToolCallDeltaEvent(_StepEvent):
     """A piece of a tool call while the model is still producing it."""
 
@@ -192,6 +199,7 @@ Event = Annotated[
     | StepStartEvent
     | StepEndEvent
     | TextDeltaEvent
+    | ReasoningDeltaEvent
     | ToolCallDeltaEvent
     | ToolCallEvent
     | ToolResultEvent

@@ -9,6 +9,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from service.app import create_app
+from service.drain import GRACE_AFTER_STOP
 from service.log_config import configure_logging
 from service.settings import SettingsFileError, load_settings
 
@@ -40,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
         host=settings.host,
         port=settings.port,
         access_log=None,
+        shutdown_timeout=GRACE_AFTER_STOP,
         print=lambda text: print(text, file=sys.stderr),
     )
     return 0

@@ -8,15 +8,21 @@ import aiohttp
 import structlog
 from aiohttp import web
 
+from service.chat_completions import chat_routes
+from service.drain import drain_streams
 from service.errors import json_errors
+from service.metrics import METRICS, Metrics, count_rejections, metrics_routes
 from service.middleware import echo_request_id, request_context
 from service.registry import FormatterRegistry, load_registry
 from service.routes import routes
 from service.settings import Settings
 from service.state import ACTIVE_STREAMS, REGISTRY, SETTINGS, UPSTREAM, ActiveStreams
+from service.tracing import configure_tracing, trace_requests
 from service.upstream import Upstream
 from service.upstream.agents import AgentsUpstream
 from service.upstream.demo import DemoUpstream
+from service.upstream.responses import ResponsesUpstream
+from service.web_ui import web_ui_routes
 
 log = structlog.get_logger(__name__)
 
@@ -33,13 +39,20 @@ def create_app(
 ) -> web.Application:
     """Build the application; the upstream is opened on start-up unless one is given."""
     app = web.Application(
-        middlewares=[request_context, json_errors], client_max_size=settings.max_body_bytes
+        middlewares=[request_context, trace_requests, count_rejections, json_errors],
+        client_max_size=settings.max_body_bytes,
     )
     app[SETTINGS] = settings
     app[REGISTRY] = registry if registry is not None else load_registry()
     app[ACTIVE_STREAMS] = ActiveStreams()
+    app[METRICS] = Metrics(app[REGISTRY].names())
+    configure_tracing(app, settings)
     app.add_routes(routes)
+    app.add_routes(metrics_routes)
+    app.add_routes(chat_routes)
+    app.add_routes(web_ui_routes)
     app.on_response_prepare.append(echo_request_id)
+    app.on_shutdown.append(drain_streams)
     if upstream is not None:
         app[UPSTREAM] = upstream
     else:
@@ -57,13 +70,13 @@ async def _upstream_context(app: web.Application) -> AsyncIterator[None]:
         app[UPSTREAM] = DemoUpstream(settings.demo_delay)
         yield
         return
-    if settings.llama_stack_api != "agents":
-        raise ConfigurationError(
-            f"LLAMA_STACK_API={settings.llama_stack_api} is not available in this version; "
-            "set LLAMA_STACK_API=agents for llama-stack up to 0.3"
-        )
+    log.info("upstream", api=settings.llama_stack_api, base_url=settings.llama_stack_base_url)
+    if settings.llama_stack_api == "responses":
+        async with ResponsesUpstream(settings) as responses:
+            app[UPSTREAM] = responses
+            yield
+        return
     timeout = aiohttp.ClientTimeout(total=None, sock_connect=settings.upstream_connect_timeout)
     async with aiohttp.ClientSession(timeout=timeout) as session:
         app[UPSTREAM] = AgentsUpstream(session, settings)
-        log.info("upstream", api=settings.llama_stack_api, base_url=settings.llama_stack_base_url)
         yield

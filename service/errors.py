@@ -10,14 +10,30 @@ from aiohttp.typedefs import Handler
 
 log = structlog.get_logger(__name__)
 
+CONTRACT_ERROR = web.ResponseKey("contract_error", bool)
+"""Set on every error response built here, so metrics can count refusals (not probe answers)."""
+
+
+class Rejected(Exception):
+    """A request refused before any streaming; the middleware answers it in the error shape."""
+
+    def __init__(
+        self, status: int, response: str, cause: str, headers: Mapping[str, str] | None = None
+    ) -> None:
+        super().__init__(f"{status} {response}: {cause}")
+        self.status, self.response, self.cause = status, response, cause
+        self.headers = dict(headers or {})
+
 
 def error_response(
     status: int, response: str, cause: str, headers: Mapping[str, str] | None = None
 ) -> web.Response:
     """Return `{"detail": {"response": ..., "cause": ...}}` with that status."""
-    return web.json_response(
+    answer = web.json_response(
         {"detail": {"response": response, "cause": cause}}, status=status, headers=headers
     )
+    answer[CONTRACT_ERROR] = True
+    return answer
 
 
 @web.middleware
@@ -25,6 +41,8 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
     """Turn aiohttp's HTTP exceptions and unexpected failures into JSON error responses."""
     try:
         return await handler(request)
+    except Rejected as exc:
+        return error_response(exc.status, exc.response, exc.cause, exc.headers)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise

@@ -47,3 +47,4 @@ def configure_logging(
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(max(_LEVELS[level], logging.INFO))
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per upstream call

@@ -7,6 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 import aiohttp
 import structlog
@@ -22,14 +23,14 @@ from formatters.events import (
     StartEvent,
     UsageEvent,
 )
-from service.upstream import Turn
+from service.upstream import Turn, UpstreamStreamError
 
 log = structlog.get_logger(__name__)
 
 Write = Callable[[bytes], Awaitable[None]]
 
-LOST_UPSTREAM = "The connection to the agent was lost before the answer was complete."
 INTERNAL_ERROR = "The service failed while streaming the answer."
+DRAINED = "The service is restarting and ended this answer early; please ask again."
 
 
 class Outcome(StrEnum):
@@ -38,7 +39,9 @@ class Outcome(StrEnum):
     COMPLETED = "completed"
     UPSTREAM_ERROR = "upstream_error"
     CLIENT_GONE = "client_gone"
+    CLIENT_STALLED = "client_stalled"
     TIMEOUT = "timeout"
+    DRAINED = "drained"
 
 
 @dataclass(slots=True)
@@ -53,6 +56,10 @@ class StreamResult:
 
 class ClientGone(Exception):
     """Writing to the client failed: it has disconnected."""
+
+
+class ClientStalled(ClientGone):
+    """The client stopped reading: a write did not complete within the write timeout."""
 
 
 @dataclass(slots=True)
@@ -83,9 +90,12 @@ class EndBuilder:
 class _Writer:
     """Formats events and writes their frames, remembering when it last wrote."""
 
-    def __init__(self, formatter: Formatter, write: Write, result: StreamResult) -> None:
+    def __init__(
+        self, formatter: Formatter, write: Write, result: StreamResult, timeout: float | None
+    ) -> None:
         self._formatter = formatter
         self._write = write
+        self._timeout = timeout
         self._result = result
         self.last_write = asyncio.get_running_loop().time()
 
@@ -94,9 +104,12 @@ class _Writer:
         if not frames:
             return
         try:
-            await self._write("".join(frames).encode())
+            async with asyncio.timeout(self._timeout):
+                await self._write("".join(frames).encode())
         except (ConnectionError, aiohttp.ClientConnectionResetError) as exc:
             raise ClientGone from exc
+        except TimeoutError as exc:
+            raise ClientStalled from exc
         self.last_write = asyncio.get_running_loop().time()
         self._result.frames += len(frames)
 
@@ -108,13 +121,19 @@ async def run_stream(
     *,
     heartbeat_interval: float,
     stream_timeout: float,
+    write_timeout: float | None = None,
+    stop: asyncio.Future[None] | None = None,
 ) -> StreamResult:
-    """Pump one turn to the client; always ends with the format's terminal frame if it can write."""
+    """Pump one turn to the client; always ends with the format's terminal frame if it can write.
+
+    A write that takes longer than `write_timeout` (a client that stopped reading) ends the
+    stream; `stop` resolving (the service is draining) ends it with an error frame and `end`.
+    """
     loop = asyncio.get_running_loop()
     started = loop.time()
     deadline = started + stream_timeout
     result = StreamResult()
-    writer = _Writer(formatter, write, result)
+    writer = _Writer(formatter, write, result, write_timeout)
     end = EndBuilder()
     events = turn.events
     pending: asyncio.Future[Event] | None = None
@@ -124,8 +143,14 @@ async def run_stream(
             if pending is None:
                 pending = asyncio.ensure_future(_next(events))
             wake_at = min(writer.last_write + heartbeat_interval, deadline)
-            done, _ = await asyncio.wait({pending}, timeout=max(wake_at - loop.time(), 0))
-            if not done:
+            waiters: set[asyncio.Future[Any]] = {pending} if stop is None else {pending, stop}
+            timeout = max(wake_at - loop.time(), 0)
+            await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+            if stop is not None and stop.done():
+                result.outcome = Outcome.DRAINED
+                await writer.send(ErrorEvent(message=DRAINED, source="gateway", code="drained"))
+                break
+            if not pending.done():
                 if loop.time() >= deadline:
                     result.outcome = Outcome.TIMEOUT
                     await writer.send(
@@ -144,10 +169,10 @@ async def run_stream(
                 event = task.result()
             except StopAsyncIteration:
                 break
-            except (TimeoutError, aiohttp.ClientError, ConnectionError) as exc:
-                log.warning("upstream stream failed", error=f"{type(exc).__name__}: {exc}")
+            except UpstreamStreamError as exc:
+                log.warning("upstream stream failed", error=str(exc.__cause__ or exc))
                 result.outcome = Outcome.UPSTREAM_ERROR
-                await writer.send(ErrorEvent(message=LOST_UPSTREAM, code="upstream_disconnected"))
+                await writer.send(ErrorEvent(message=exc.message, code=exc.code))
                 break
             except Exception:
                 log.exception("stream failed")
@@ -163,6 +188,9 @@ async def run_stream(
             end.observe(event)
             await writer.send(event)
         await writer.send(end.build())
+    except ClientStalled:
+        log.warning("client stopped reading, stream ended", write_timeout=write_timeout)
+        result.outcome = Outcome.CLIENT_STALLED
     except ClientGone:
         result.outcome = Outcome.CLIENT_GONE
     finally:

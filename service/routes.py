@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 
 import structlog
 from aiohttp import web
-from pydantic import ValidationError
 
 from formatters.base import Formatter
-from service.errors import error_response
-from service.pipeline import close_events, run_stream
+from formatters.events import event_json_schema
+from service.errors import Rejected, error_response
+from service.metrics import CANCELLED, METRICS, Metrics
+from service.pipeline import StreamResult, close_events, run_stream
 from service.registry import DEFAULT_FORMAT, UnknownFormat
+from service.request_body import read_json
 from service.request_models import QueryRequest
 from service.state import ACTIVE_STREAMS, REGISTRY, SETTINGS, UPSTREAM
+from service.tracing import span
 from service.upstream import UpstreamUnavailable
 
 log = structlog.get_logger(__name__)
 routes = web.RouteTableDef()
-
-_JSON_TYPES = {"application/json", "application/octet-stream", ""}
 
 
 @routes.post("/v1/streaming_query")
@@ -32,42 +34,26 @@ async def streaming_query(request: web.Request) -> web.StreamResponse:
         formatter_class = registry.get(format_name)
     except UnknownFormat:
         known = ", ".join(registry.names())
-        return error_response(
+        raise Rejected(
             400, "Unknown format", f"'{format_name}' is not an installed format; known: {known}"
-        )
-    if request.content_type not in _JSON_TYPES:
-        return error_response(
-            415,
-            "Unsupported media type",
-            f"The body must be JSON (Content-Type: application/json), not {request.content_type}.",
-        )
-    try:
-        query = QueryRequest.model_validate_json(await request.read())
-    except ValidationError as exc:
-        return error_response(422, "Invalid request", _validation_cause(exc))
-    active = app[ACTIVE_STREAMS]
-    if active.count >= settings.max_concurrent_streams:
-        return error_response(
-            429,
-            "Too many streams",
-            f"This instance serves at most {settings.max_concurrent_streams} streams at once.",
-            headers={"Retry-After": "1"},
-        )
-    active.count += 1
-    try:
-        return await _stream(request, query, formatter_class())
-    finally:
-        active.count -= 1
+        ) from None
+    query = await read_json(request, QueryRequest)
+    with app[ACTIVE_STREAMS].slot(settings.max_concurrent_streams):
+        return await stream_turn(request, query, formatter_class())
 
 
-async def _stream(
+async def stream_turn(
     request: web.Request, query: QueryRequest, formatter: Formatter
 ) -> web.StreamResponse:
+    """Start one turn and stream it in `formatter`'s format (503 if it cannot start)."""
     app = request.app
     settings = app[SETTINGS]
     structlog.contextvars.bind_contextvars(format=formatter.name)
+    loop = asyncio.get_running_loop()
+    asked_at = loop.time()
     try:
-        turn = await app[UPSTREAM].start_turn(query)
+        with span(request, "upstream start_turn", client=True, upstream=app[UPSTREAM].name):
+            turn = await app[UPSTREAM].start_turn(query)
     except UpstreamUnavailable as exc:
         log.warning("upstream unavailable", reason=exc.reason)
         return error_response(503, "Unable to connect to Llama Stack", exc.reason)
@@ -86,23 +72,69 @@ async def _stream(
         await close_events(turn.events)
         raise
     log.info("stream start")
-    result = await run_stream(
-        turn,
-        formatter,
-        response.write,
-        heartbeat_interval=settings.heartbeat_interval,
-        stream_timeout=settings.stream_timeout,
-    )
-    log.info(
-        "stream end",
-        outcome=result.outcome.value,
-        frames=result.frames,
-        heartbeats=result.heartbeats,
-        first_event_seconds=result.first_event_seconds,
-    )
+    started = loop.time()
+    result: StreamResult | None = None
+    try:
+        with (
+            span(request, "stream", format=formatter.name) as stream_span,
+            app[METRICS].active_streams.labels(formatter.name).track_inprogress(),
+        ):
+            result = await run_stream(
+                turn,
+                formatter,
+                response.write,
+                heartbeat_interval=settings.heartbeat_interval,
+                stream_timeout=settings.stream_timeout,
+                write_timeout=settings.write_timeout,
+                stop=app[ACTIVE_STREAMS].stop_signal(),
+            )
+            stream_span.set_attribute("stream.outcome", result.outcome.value)
+            stream_span.set_attribute("stream.frames", result.frames)
+    finally:
+        _stream_ended(
+            app[METRICS], formatter.name, result, started - asked_at, loop.time() - started
+        )
     with contextlib.suppress(ConnectionError):
         await response.write_eof()
     return response
+
+
+def _stream_ended(
+    metrics: Metrics,
+    format_name: str,
+    result: StreamResult | None,
+    setup_seconds: float,
+    duration: float,
+) -> None:
+    """Log the stream's one end line and record it; no result means the handler was cancelled."""
+    first_event = None
+    if result is not None and result.first_event_seconds is not None:
+        first_event = setup_seconds + result.first_event_seconds
+    outcome = result.outcome.value if result is not None else CANCELLED
+    frames = result.frames if result is not None else 0
+    heartbeats = result.heartbeats if result is not None else 0
+    log.info(
+        "stream end",
+        outcome=outcome,
+        duration_seconds=round(duration, 4),
+        frames=frames,
+        heartbeats=heartbeats,
+        first_event_seconds=None if first_event is None else round(first_event, 4),
+    )
+    metrics.stream_ended(
+        format_name,
+        outcome,
+        frames=frames,
+        heartbeats=heartbeats,
+        duration=duration,
+        first_event=first_event,
+    )
+
+
+@routes.get("/v1/events/schema")
+async def events_schema(request: web.Request) -> web.Response:
+    """Publish the JSON Schema of the normalized events (what the `raw` format sends)."""
+    return web.json_response(event_json_schema())
 
 
 @routes.get("/v1/formats")
@@ -129,16 +161,10 @@ async def liveness(request: web.Request) -> web.Response:
 
 @routes.get("/readiness")
 async def readiness(request: web.Request) -> web.Response:
-    """Answer 200 once the upstream answers, 503 with the reason otherwise."""
+    """Answer 200 once the upstream answers, 503 with the reason otherwise (or when draining)."""
+    if request.app[ACTIVE_STREAMS].draining:
+        return web.json_response({"ready": False, "reason": "draining"}, status=503)
     answer = await request.app[UPSTREAM].readiness()
     if answer.ready:
         return web.json_response({"ready": True})
     return web.json_response({"ready": False, "reason": answer.reason}, status=503)
-
-
-def _validation_cause(exc: ValidationError) -> str:
-    parts = []
-    for error in exc.errors(include_url=False):
-        location = ".".join(str(part) for part in error["loc"]) or "body"
-        parts.append(f"{location}: {error['msg']}")
-    return "; ".join(parts)

@@ -6,7 +6,16 @@ import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, NonNegativeFloat, PositiveFloat, PositiveInt, SecretStr, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeFloat,
+    PositiveFloat,
+    PositiveInt,
+    SecretStr,
+    field_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -16,6 +25,17 @@ from pydantic_settings import (
 )
 
 CommaList = Annotated[list[str], NoDecode]
+
+
+class McpServer(BaseModel):
+    """An MCP server the Responses upstream offers the model (`RESPONSES_MCP_SERVERS`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    server_label: str
+    server_url: str
+    headers: dict[str, str] | None = None
+    allowed_tools: list[str] | None = None
 
 
 class SettingsFileError(ValueError):
@@ -35,6 +55,7 @@ class Settings(BaseSettings):
     default_model: str | None = None
     heartbeat_interval: PositiveFloat = 5.0
     stream_timeout: PositiveFloat = 600.0
+    write_timeout: PositiveFloat = 30.0
     drain_timeout: NonNegativeFloat = 20.0
     max_concurrent_streams: PositiveInt = 1000
     max_body_bytes: PositiveInt = 1048576
@@ -48,15 +69,23 @@ class Settings(BaseSettings):
     readiness_cache_seconds: NonNegativeFloat = 2.0
     agent_instructions: str = "You are a helpful assistant."
     agent_toolgroups: CommaList = Field(default_factory=list)
+    agent_vector_db_ids: CommaList = Field(default_factory=list)
     agent_input_shields: CommaList = Field(default_factory=list)
     agent_output_shields: CommaList = Field(default_factory=list)
     demo_delay: NonNegativeFloat = 0.05
+    otel_exporter_otlp_endpoint: str | None = None
+    responses_vector_store_ids: CommaList = Field(default_factory=list)
+    responses_mcp_servers: list[McpServer] = Field(default_factory=list)
+    responses_guardrails: CommaList = Field(default_factory=list)
 
     @field_validator(
         "cors_allow_origins",
         "agent_toolgroups",
+        "agent_vector_db_ids",
         "agent_input_shields",
         "agent_output_shields",
+        "responses_vector_store_ids",
+        "responses_guardrails",
         mode="before",
     )
     @classmethod

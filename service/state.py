@@ -1,11 +1,15 @@
-"""Typed application state keys and the per-app stream counter."""
+"""Typed application state keys and the per-app stream bookkeeping (count, drain signal)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 
 from aiohttp import web
 
+from service.errors import Rejected
 from service.registry import FormatterRegistry
 from service.settings import Settings
 from service.upstream import Upstream
@@ -13,9 +17,52 @@ from service.upstream import Upstream
 
 @dataclass(slots=True)
 class ActiveStreams:
-    """How many streams this app is serving right now."""
+    """The streams this app is serving: how many, whether it drains, and the signal to stop."""
 
     count: int = 0
+    draining: bool = False
+    _idle: asyncio.Event = field(default_factory=asyncio.Event)
+    _stop: asyncio.Future[None] | None = None
+
+    @contextmanager
+    def slot(self, limit: int) -> Iterator[None]:
+        """Hold one stream slot; raise Rejected (429 when full, 503 when draining)."""
+        if self.draining:
+            raise Rejected(503, "Draining", "This instance is shutting down; retry on another.")
+        if self.count >= limit:
+            raise Rejected(
+                429,
+                "Too many streams",
+                f"This instance serves at most {limit} streams at once.",
+                headers={"Retry-After": "1"},
+            )
+        self.opened()
+        try:
+            yield
+        finally:
+            self.closed()
+
+    def opened(self) -> None:
+        """Count one more open stream."""
+        self.count += 1
+        self._idle.clear()
+
+    def closed(self) -> None:
+        """Count one stream less."""
+        self.count -= 1
+        if self.count == 0:
+            self._idle.set()
+
+    async def idle(self) -> None:
+        """Wait until no stream is open."""
+        while self.count:
+            await self._idle.wait()
+
+    def stop_signal(self) -> asyncio.Future[None]:
+        """Return the future every stream watches; it resolves when open streams must end."""
+        if self._stop is None:
+            self._stop = asyncio.get_running_loop().create_future()
+        return self._stop
 
 
 SETTINGS = web.AppKey("settings", Settings)

@@ -65,3 +65,24 @@ def split_frames(body: bytes) -> list[str]:
     text = body.decode()
     assert text.endswith("\n\n"), f"stream does not end with a complete frame: {text[-80:]!r}"
     return [frame + "\n\n" for frame in text[:-2].split("\n\n")]
+
+
+@pytest.fixture
+async def serve_like_production() -> Any:
+    """Run an app the way `python -m service` does (no handler cancellation); yield its URL."""
+    from aiohttp import web
+
+    runners: list[web.AppRunner] = []
+
+    async def serve(app: web.Application) -> str:
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        runners.append(runner)
+        host, port = runner.addresses[0][:2]
+        return f"http://{host}:{port}"
+
+    yield serve
+    for runner in runners:
+        await runner.cleanup()

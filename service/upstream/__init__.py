@@ -34,6 +34,18 @@ class UpstreamUnavailable(Exception):
         self.reason = reason
 
 
+class UpstreamStreamError(Exception):
+    """The upstream stream broke mid-turn; `message` is safe to show to a client."""
+
+    def __init__(self, message: str, code: str = "upstream_disconnected") -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+LOST_UPSTREAM = "The connection to the agent was lost before the answer was complete."
+
+
 class Upstream(Protocol):
     """An agent backend that can stream a turn."""
 

@@ -15,7 +15,13 @@ import structlog
 from formatters.events import ErrorEvent, Event, HeartbeatEvent
 from service.request_models import QueryRequest
 from service.settings import Settings
-from service.upstream import Readiness, Turn, UpstreamUnavailable
+from service.upstream import (
+    LOST_UPSTREAM,
+    Readiness,
+    Turn,
+    UpstreamStreamError,
+    UpstreamUnavailable,
+)
 from service.upstream.agents_normalizer import normalize_chunk
 from service.upstream.sse import iter_sse
 
@@ -123,7 +129,7 @@ class AgentsUpstream:
             "enable_session_persistence": True,
             "input_shields": settings.agent_input_shields,
             "output_shields": settings.agent_output_shields,
-            "toolgroups": [] if query.no_tools else settings.agent_toolgroups,
+            "toolgroups": [] if query.no_tools else _toolgroups(settings),
         }
         key = tuple(json.dumps(value, sort_keys=True) for value in config.values())
         async with self._agent_lock:
@@ -169,6 +175,8 @@ class AgentsUpstream:
                     if any(isinstance(event, ErrorEvent) for event in events):
                         return  # llama-stack's error chunk ends the turn
                 index += 1
+        except (aiohttp.ClientError, ConnectionError, TimeoutError) as exc:
+            raise UpstreamStreamError(LOST_UPSTREAM) from exc
         finally:
             response.close()
 
@@ -184,6 +192,19 @@ class AgentsUpstream:
             except ValueError:
                 raise UpstreamHTTPError(response.status, "answer is not JSON") from None
             return parsed if isinstance(parsed, dict) else {"data": parsed}
+
+
+def _toolgroups(settings: Settings) -> list[str | dict[str, Any]]:
+    """Return the agent's tool groups; vector DB ids make the RAG tool search those DBs."""
+    groups: list[str | dict[str, Any]] = [
+        group for group in settings.agent_toolgroups if not group.startswith("builtin::rag")
+    ]
+    if settings.agent_vector_db_ids:
+        rag = {"vector_db_ids": settings.agent_vector_db_ids}
+        groups.insert(0, {"name": "builtin::rag/knowledge_search", "args": rag})
+    elif len(groups) != len(settings.agent_toolgroups):
+        log.warning("builtin::rag needs AGENT_VECTOR_DB_IDS to search anything; left out")
+    return groups
 
 
 def _http_reason(exc: UpstreamHTTPError) -> str:

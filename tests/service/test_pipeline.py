@@ -10,8 +10,8 @@ import pytest
 
 from formatters.events import ErrorEvent, Event, TextDeltaEvent
 from formatters.patternfly import PatternflyFormatter
-from service.pipeline import INTERNAL_ERROR, LOST_UPSTREAM, Outcome, run_stream
-from service.upstream import Turn
+from service.pipeline import INTERNAL_ERROR, Outcome, run_stream
+from service.upstream import LOST_UPSTREAM, Turn, UpstreamStreamError
 
 
 class Sink:
@@ -68,8 +68,8 @@ async def test_an_upstream_error_event_is_followed_by_end() -> None:
 @pytest.mark.parametrize(
     ("failure", "message"),
     [
-        (aiohttp.ClientPayloadError("Response payload is not completed"), LOST_UPSTREAM),
-        (ConnectionResetError(), LOST_UPSTREAM),
+        (UpstreamStreamError(LOST_UPSTREAM), LOST_UPSTREAM),
+        (UpstreamStreamError("quota exceeded", "upstream_error"), "quota exceeded"),
         (RuntimeError("bug"), INTERNAL_ERROR),
     ],
 )
@@ -118,4 +118,46 @@ async def test_cancellation_propagates_and_closes_the_upstream() -> None:
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
+    assert closed == [True]
+
+
+async def test_a_client_that_stops_reading_is_ended_after_the_write_timeout() -> None:
+    class StuckSink(Sink):
+        async def write(self, data: bytes) -> None:
+            if self.writes:
+                await asyncio.sleep(3600)
+            self.writes.append(data)
+
+    sink = StuckSink()
+    closed: list[bool] = []
+    t = turn(TextDeltaEvent(chunk=0, step="inference", text="a"), 30.0, closed=closed)
+    result = await run_stream(
+        t,
+        PatternflyFormatter(),
+        sink.write,
+        heartbeat_interval=5,
+        stream_timeout=60,
+        write_timeout=0.1,
+    )
+    assert result.outcome is Outcome.CLIENT_STALLED
+    assert sink.events() == ["start"]
+    assert closed == [True]
+
+
+async def test_the_stop_signal_ends_the_stream_with_error_then_end() -> None:
+    sink = Sink()
+    closed: list[bool] = []
+    stop: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    asyncio.get_running_loop().call_later(0.1, stop.set_result, None)
+    result = await run_stream(
+        turn(30.0, closed=closed),
+        PatternflyFormatter(),
+        sink.write,
+        heartbeat_interval=5,
+        stream_timeout=60,
+        stop=stop,
+    )
+    assert result.outcome is Outcome.DRAINED
+    assert sink.events() == ["start", "error", "end"]
+    assert "The service is restarting" in sink.writes[1].decode()
     assert closed == [True]

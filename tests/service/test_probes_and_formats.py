@@ -7,13 +7,32 @@ async def test_formats_lists_every_installed_format(make_client):
     client = await make_client()
     response = await client.get("/v1/formats")
     assert response.status == 200
-    assert await response.json() == [
+    builtins = (await response.json())[:4]  # built-ins first; installed plugins follow
+    assert builtins == [
+        {
+            "name": "openai",
+            "aliases": ["chat-completions"],
+            "media_type": "text/event-stream",
+            "description": "OpenAI chat.completion.chunk frames, then data: [DONE] (OpenAI SDKs)",
+        },
         {
             "name": "patternfly",
             "aliases": ["lightspeed"],
             "media_type": "text/event-stream",
             "description": "lightspeed-stack /v1/streaming_query frames (PatternFly chatbot)",
-        }
+        },
+        {
+            "name": "raw",
+            "aliases": ["events"],
+            "media_type": "text/event-stream",
+            "description": "The normalized events as SSE: event: <type>, id: <sequence>, data: <JSON>",
+        },
+        {
+            "name": "vercel",
+            "aliases": ["ai-sdk"],
+            "media_type": "text/event-stream",
+            "description": "Vercel AI SDK UI message stream protocol v1 (useChat)",
+        },
     ]
 
 

@@ -9,6 +9,8 @@ from typing import Any
 
 import aiohttp
 
+from service.app import create_app
+from service.settings import Settings
 from tests.conftest import split_frames
 from tests.fakes.agents_upstream import Drop, Sleep, Status, fixture_steps
 
@@ -152,18 +154,26 @@ async def test_heartbeats_keep_flowing_through_a_long_upstream_silence(agents_cl
 
 
 async def test_client_disconnect_during_silence_cancels_upstream_within_one_interval(
-    agents_client, fake_agents, agents_server
+    fake_agents, agents_server, serve_like_production
 ):
+    # aiohttp's test server cancels handlers on disconnect; production's does not, so the
+    # heartbeat write must be what notices: run the service the way production runs it.
     interval = 1.0
     fake_agents.steps = [*fixture_steps("text.sse")[:3], Sleep(60)]
-    client = await agents_client(heartbeat_interval=interval)
-    response = await client.post("/v1/streaming_query", json=QUERY)
-    await response.content.readuntil(b"\n\n")
-    await asyncio.wait_for(fake_agents.turn_started.wait(), 5)
-    await asyncio.sleep(0.2)
-    response.close()
-    closed_at = time.monotonic()
-    await asyncio.wait_for(fake_agents.turn_ended.wait(), 5)
+    settings = Settings(
+        llama_stack_base_url=str(agents_server.make_url("/")),
+        llama_stack_api="agents",
+        heartbeat_interval=interval,
+    )
+    base = await serve_like_production(create_app(settings))
+    async with aiohttp.ClientSession() as session:
+        response = await session.post(f"{base}/v1/streaming_query", json=QUERY)
+        await response.content.readuntil(b"\n\n")
+        await asyncio.wait_for(fake_agents.turn_started.wait(), 5)
+        await asyncio.sleep(0.2)
+        response.close()
+        closed_at = time.monotonic()
+        await asyncio.wait_for(fake_agents.turn_ended.wait(), 5)
     assert fake_agents.end_reason == "cancelled"
     assert fake_agents.ended_at is not None
     assert fake_agents.ended_at - closed_at < interval + 0.3
@@ -251,3 +261,28 @@ async def test_client_reads_with_a_real_sse_parser(make_client):
 async def _lines(content: aiohttp.StreamReader) -> Any:
     async for raw in content:
         yield raw.decode().rstrip("\n")
+
+
+async def test_vector_db_ids_make_the_rag_tool_search_them(agents_client, fake_agents):
+    fake_agents.steps = fixture_steps("text.sse")
+    client = await agents_client(
+        agent_toolgroups="builtin::rag,mcp::fake", agent_vector_db_ids="vs_1,vs_2"
+    )
+    await (await client.post("/v1/streaming_query", json=QUERY)).read()
+    assert fake_agents.agents[0]["agent_config"]["toolgroups"] == [
+        {"name": "builtin::rag/knowledge_search", "args": {"vector_db_ids": ["vs_1", "vs_2"]}},
+        "mcp::fake",
+    ]
+
+
+async def test_rag_without_vector_dbs_is_left_out_with_a_warning(agents_client, fake_agents):
+    from structlog.testing import capture_logs
+
+    fake_agents.steps = fixture_steps("text.sse")
+    client = await agents_client(agent_toolgroups="builtin::rag")
+    with capture_logs() as logs:
+        await (await client.post("/v1/streaming_query", json=QUERY)).read()
+    assert fake_agents.agents[0]["agent_config"]["toolgroups"] == []
+    assert "builtin::rag needs AGENT_VECTOR_DB_IDS to search anything; left out" in [
+        entry["event"] for entry in logs
+    ]

@@ -1,0 +1,112 @@
+"""Graceful drain: open streams finish or get error + end; readiness and new streams refuse."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+
+from tests.conftest import split_frames
+from tests.fakes.agents_upstream import Sleep, fixture_steps
+
+QUERY = {"query": "Say hello."}
+
+
+def events_of(frames: list[str]) -> list[str]:
+    return [json.loads(frame[6:])["event"] for frame in frames]
+
+
+async def test_streams_still_open_after_the_drain_timeout_end_with_error_then_end(
+    agents_client, fake_agents
+):
+    fake_agents.steps = [*fixture_steps("text.sse")[:3], Sleep(30)]
+    client = await agents_client(drain_timeout=0.5)
+    response = await client.post("/v1/streaming_query", json=QUERY)
+    await response.content.readuntil(b"\n\n")
+    drain = asyncio.create_task(client.app.shutdown())
+    await asyncio.sleep(0.1)
+    readiness = await client.get("/readiness")
+    assert (readiness.status, await readiness.json()) == (
+        503,
+        {"ready": False, "reason": "draining"},
+    )
+    refused = await client.post("/v1/streaming_query", json=QUERY)
+    assert refused.status == 503
+    assert (await refused.json())["detail"]["response"] == "Draining"
+    frames = split_frames(await response.read())
+    assert events_of(frames)[-2:] == ["error", "end"]
+    assert json.loads(frames[-2][6:])["data"]["token"] == (
+        "The service is restarting and ended this answer early; please ask again."
+    )
+    await asyncio.wait_for(drain, 5)
+    await asyncio.wait_for(fake_agents.turn_ended.wait(), 5)
+    assert fake_agents.end_reason == "cancelled"
+
+
+async def test_streams_that_finish_within_the_drain_timeout_complete(agents_client, fake_agents):
+    steps = fixture_steps("text.sse")
+    fake_agents.steps = [*steps[:3], Sleep(0.5), *steps[3:]]
+    client = await agents_client(drain_timeout=10)
+    response = await client.post("/v1/streaming_query", json=QUERY)
+    await response.content.readuntil(b"\n\n")
+    drain = asyncio.create_task(client.app.shutdown())
+    frames = split_frames(await response.read())
+    assert events_of(frames)[-2:] == ["turn_complete", "end"]
+    await asyncio.wait_for(drain, 5)
+
+
+def test_sigterm_drains_and_exits_0_within_a_bounded_time(unused_tcp_port) -> None:
+    env = {**os.environ, "LOG_FORMAT": "json", "DEMO_DELAY": "0.05", "DRAIN_TIMEOUT": "0.5"}
+    env.pop("LLAMA_STACK_BASE_URL", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "service", "--host", "127.0.0.1", "--port", str(unused_tcp_port)],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{unused_tcp_port}"
+    body: list[bytes] = []
+    first_frame = threading.Event()
+
+    def read_stream() -> None:
+        request = urllib.request.Request(
+            f"{base}/v1/streaming_query",
+            data=b'{"query": "hello"}',
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            while chunk := response.read1():
+                body.append(chunk)
+                first_frame.set()
+
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"{base}/liveness", timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        reader = threading.Thread(target=read_stream)
+        reader.start()
+        assert first_frame.wait(10)
+        time.sleep(0.5)  # inside the demo's 6 s knowledge search
+        sent = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=15)
+        exited = time.monotonic() - sent
+        reader.join(timeout=5)
+    finally:
+        process.kill()
+        _, stderr = process.communicate(timeout=10)
+    frames = split_frames(b"".join(body))
+    assert events_of(frames)[-2:] == ["error", "end"]
+    assert process.returncode == 0, stderr
+    assert exited < 0.5 + 5, f"took {exited:.2f} s to exit"
+    logged = [json.loads(line)["event"] for line in stderr.splitlines() if line.startswith("{")]
+    assert "drain timeout: ending open streams" in logged
