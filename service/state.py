@@ -70,3 +70,5 @@ REGISTRY = web.AppKey("registry", FormatterRegistry)
 UPSTREAM: web.AppKey[Upstream] = web.AppKey("upstream")
 ACTIVE_STREAMS = web.AppKey("active_streams", ActiveStreams)
 REQUEST_ID = web.RequestKey("request_id", str)
+PRINCIPAL = web.RequestKey("principal", str)
+"""Who the request authenticated as (API key name or JWT subject); absent when auth is off."""
