@@ -8,11 +8,13 @@ import aiohttp
 import structlog
 from aiohttp import web
 
+from service import auth
 from service.chat_completions import chat_routes
 from service.drain import drain_streams
 from service.errors import json_errors
 from service.metrics import METRICS, Metrics, count_rejections, metrics_routes
 from service.middleware import echo_request_id, request_context
+from service.openapi import openapi_routes
 from service.registry import FormatterRegistry, load_registry
 from service.routes import routes
 from service.settings import Settings
@@ -39,7 +41,13 @@ def create_app(
 ) -> web.Application:
     """Build the application; the upstream is opened on start-up unless one is given."""
     app = web.Application(
-        middlewares=[request_context, trace_requests, count_rejections, json_errors],
+        middlewares=[
+            request_context,
+            trace_requests,
+            count_rejections,
+            json_errors,
+            auth.authenticate,
+        ],
         client_max_size=settings.max_body_bytes,
     )
     app[SETTINGS] = settings
@@ -47,10 +55,12 @@ def create_app(
     app[ACTIVE_STREAMS] = ActiveStreams()
     app[METRICS] = Metrics(app[REGISTRY].names())
     configure_tracing(app, settings)
+    auth.install(app, settings)
     app.add_routes(routes)
     app.add_routes(metrics_routes)
     app.add_routes(chat_routes)
     app.add_routes(web_ui_routes)
+    app.add_routes(openapi_routes)
     app.on_response_prepare.append(echo_request_id)
     app.on_shutdown.append(drain_streams)
     if upstream is not None:

@@ -60,6 +60,16 @@ class Settings(BaseSettings):
     max_concurrent_streams: PositiveInt = 1000
     max_body_bytes: PositiveInt = 1048576
     auth_mode: Literal["none", "api-key", "jwt"] = "none"
+    auth_api_keys: SecretStr | None = None
+    auth_api_keys_file: Path | None = None
+    auth_jwks_url: str | None = None
+    auth_jwks_cache_seconds: NonNegativeFloat = 300.0
+    auth_jwt_audience: str | None = None
+    auth_jwt_issuer: str | None = None
+    auth_jwt_algorithms: CommaList = Field(
+        default_factory=lambda: ["RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA"]
+    )
+    auth_protect_metrics: bool = False
     log_format: Literal["json", "console"] | None = None
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     resume_window: NonNegativeFloat = 0.0
@@ -86,6 +96,7 @@ class Settings(BaseSettings):
         "agent_output_shields",
         "responses_vector_store_ids",
         "responses_guardrails",
+        "auth_jwt_algorithms",
         mode="before",
     )
     @classmethod
