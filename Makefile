@@ -26,13 +26,13 @@ oracle:
 	@tests/oracle/make_venv.sh $(ORACLE)
 
 clients:
-	@tests/clients/install.sh
+	@scripts/npm-ci.sh tests/clients
 
 plugins: $(STAMP)
 	@tests/plugins/install.sh $(PY)
 
 web-deps:
-	@web/install.sh
+	@scripts/npm-ci.sh web --optional
 
 # The end-to-end tier (pytest marker e2e, left out of `make test`): real llama-stack servers,
 # each from its cached venv (scripts/llama-stack-env.sh), behind the service.

@@ -33,7 +33,7 @@ def node() -> str:
         pytest.fail("node (v20+) is not on PATH; the client tests need it")
     if not INSTALLED.exists():
         pytest.fail(
-            "the Node clients are not installed: run tests/clients/install.sh (make test does)"
+            "the Node clients are not installed: run scripts/npm-ci.sh tests/clients (make test does)"
         )
     return binary
 
