@@ -9,6 +9,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from service.app import create_app
+from service.auth import AuthConfigError
 from service.drain import GRACE_AFTER_STOP
 from service.log_config import configure_logging
 from service.settings import SettingsFileError, load_settings
@@ -36,8 +37,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"invalid settings: {exc}", file=sys.stderr)
         return 2
     configure_logging(settings.log_format, settings.log_level)
+    try:
+        app = create_app(settings)
+    except AuthConfigError as exc:
+        print(f"invalid settings: {exc}", file=sys.stderr)
+        return 2
     web.run_app(
-        create_app(settings),
+        app,
         host=settings.host,
         port=settings.port,
         access_log=None,
