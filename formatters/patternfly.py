@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from json.encoder import encode_basestring_ascii
 from typing import Any
 
 from formatters.base import Formatter
@@ -56,6 +57,8 @@ class PatternflyFormatter(Formatter):
         return frames
 
     def _frames(self, event: Event) -> list[str]:
+        if type(event) is TextDeltaEvent:  # most events of a turn: skip the match below
+            return [self._token("token", event.text, event.step or "inference")]
         match event:
             case StartEvent(conversation_id=conversation_id):
                 return [_frame("start", {"conversation_id": conversation_id})]
@@ -97,11 +100,17 @@ class PatternflyFormatter(Formatter):
                 return []
 
     def _token(self, name: str, token: str, role: str | None = None) -> str:
-        data: dict[str, Any] = {"id": self._id}
-        if role is not None:
-            data["role"] = role
-        data["token"] = token
-        return _frame(name, data)
+        """`_frame(name, {"id": ..., "role": ..., "token": ...})`, written out.
+
+        The same bytes `json.dumps` makes of that dict (default separators, ensure_ascii: its
+        strings go through `encode_basestring_ascii`, its int through `int.__repr__`), without
+        walking a dict: tests/formatters/test_patternfly_token_frames.py holds them equal.
+        """
+        role_field = "" if role is None else f'"role": {encode_basestring_ascii(role)}, '
+        return (
+            f'data: {{"event": {encode_basestring_ascii(name)}, "data": {{"id": {self._id!r}, '
+            f'{role_field}"token": {encode_basestring_ascii(token)}}}}}\n\n'
+        )
 
 
 def _frame(name: str, data: dict[str, Any]) -> str:

@@ -77,7 +77,14 @@ class ResponsesUpstream:
             api_key=api_key.get_secret_value() if api_key is not None else None,
             timeout=timeout,
             max_retries=0,
-            http_client=DefaultAioHttpClient(timeout=timeout),
+            # each open stream holds a connection: the pool must not cap below the stream limit
+            http_client=DefaultAioHttpClient(
+                timeout=timeout,
+                limits=httpx.Limits(
+                    max_connections=settings.max_concurrent_streams + 16,
+                    max_keepalive_connections=20,
+                ),
+            ),
         )
         self._default_model: str | None = settings.default_model
         self._readiness: tuple[float, Readiness] | None = None

@@ -1,0 +1,172 @@
+"""Benchmark 1, frame building: recorded Agents-API wire bytes -> SSE frame bytes, per core.
+
+Ours: the service's own code, in this process: `SSEDecoder.feed` on each upstream write,
+`json.loads`, `normalize_chunk`, the pipeline's `EndBuilder`, `Formatter.format` and the UTF-8
+encoding of the frames (what `service/upstream/agents.py` and `service/pipeline.py` do per
+chunk, without the event loop), for every built-in formatter. lightspeed-stack 0.1.3: its own
+code in its own venv (bench/lightspeed_frames.py), same pieces. Figures are upstream chunks
+(SSE events) per CPU second; both sides take the best of several rounds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import time
+from typing import Any
+
+from bench.paths import AGENTS_FIXTURES, ORACLE_VENV, REPO
+from bench.report import Context, Headline, Result, Table, num, ratio
+from formatters.base import Formatter
+from formatters.events import StartEvent
+from service.pipeline import EndBuilder
+from service.registry import load_registry
+from service.upstream.agents_normalizer import normalize_chunk
+from service.upstream.sse import SSEDecoder
+
+FIXTURES = ("long", "mcp", "shield-safe", "text", "tool")
+BUILTIN_FORMATS = ("patternfly", "raw", "openai", "vercel")
+CONVERSATION_ID = "c0ffee00-0000-4000-8000-000000000000"
+TARGET = 10.0
+
+
+def fixture_pieces(name: str) -> list[bytes]:
+    """The fixture's bytes as the upstream wrote them: one `data:` frame per write."""
+    raw = (AGENTS_FIXTURES / f"{name}.sse").read_bytes()
+    return [frame + b"\n\n" for frame in raw.split(b"\n\n") if frame.strip()]
+
+
+def build_body(pieces: list[bytes], formatter_class: type[Formatter]) -> bytes:
+    """Run the service's per-chunk path over `pieces`; return the response body it writes."""
+    formatter = formatter_class()
+    end = EndBuilder()
+    decoder = SSEDecoder()
+    body = ["".join(formatter.format(StartEvent(conversation_id=CONVERSATION_ID))).encode()]
+    index = 0
+    for piece in pieces:
+        for sse in decoder.feed(piece):
+            for event in normalize_chunk(index, json.loads(sse.data)):
+                end.observe(event)
+                frames = formatter.format(event)
+                if frames:
+                    body.append("".join(frames).encode())
+            index += 1
+    body.append("".join(formatter.format(end.build())).encode())
+    return b"".join(body)
+
+
+def measure_ours(pieces: list[bytes], formatter_class: type[Formatter], repeat: int, rounds: int):
+    """Best round's CPU seconds for `repeat` runs, and the last body."""
+    best = float("inf")
+    body = b""
+    for _ in range(rounds):
+        started = time.process_time()
+        for _ in range(repeat):
+            body = build_body(pieces, formatter_class)
+        best = min(best, time.process_time() - started)
+    return best, body
+
+
+def measure_lightspeed(fixtures: dict[str, list[bytes]], repeat: int, rounds: int) -> Any:
+    """Run bench/lightspeed_frames.py in the oracle venv; its results, or a reason it could not."""
+    interpreter = ORACLE_VENV / "bin" / "python"
+    if not interpreter.exists():
+        return f"{ORACLE_VENV.name} is not built (tests/oracle/make_venv.sh)"
+    job = {
+        "fixtures": {name: [p.decode("latin-1") for p in ps] for name, ps in fixtures.items()},
+        "repeat": repeat,
+        "rounds": rounds,
+        "conversation_id": CONVERSATION_ID,
+    }
+    done = subprocess.run(
+        [str(interpreter), str(REPO / "bench" / "lightspeed_frames.py")],
+        input=json.dumps(job).encode(),
+        capture_output=True,
+        timeout=600,
+        check=False,
+        env={"PATH": "/usr/bin:/bin"},
+    )
+    if done.returncode != 0:
+        return f"lightspeed_frames.py failed ({done.returncode}): {done.stderr.decode()[-500:]}"
+    return json.loads(done.stdout)
+
+
+def run(ctx: Context) -> Result:
+    """Events per CPU second, ours (each format) vs lightspeed-stack 0.1.3, per fixture."""
+    result = Result("frames")
+    rounds = ctx.pick(2, 5)
+    budget = ctx.pick(600, 12_000)  # chunks per round and fixture
+    fixtures = {name: fixture_pieces(name) for name in FIXTURES}
+    repeats = {name: max(1, budget // len(pieces)) for name, pieces in fixtures.items()}
+    lightspeed = {}
+    for name, pieces in fixtures.items():
+        answer = measure_lightspeed({name: pieces}, repeats[name], rounds)
+        if isinstance(answer, str):
+            lightspeed = answer
+            break
+        lightspeed.update(answer)
+    registry = load_registry()
+    formats = [name for name in BUILTIN_FORMATS if name in registry.names()]
+    table = Table(
+        "Frame building: chunks per CPU second (one core)",
+        ["fixture (chunks)", "lightspeed-stack 0.1.3", *[f"ours `{f}`" for f in formats], "ratio"],
+    )
+    ratios = {}
+    for name, pieces in fixtures.items():
+        chunks = len(pieces) * repeats[name]
+        cells: list[str] = []
+        peer_rate = None
+        if isinstance(lightspeed, dict):
+            peer = lightspeed[f"{name}/client+stream_build_event"]
+            peer_rate = chunks / peer["cpu_seconds"]
+            cells.append(num(peer_rate))
+        else:
+            cells.append("n/a")
+        pattern_rate = None
+        for fmt in formats:
+            cpu, body = measure_ours(pieces, registry.get(fmt), repeats[name], rounds)
+            rate = chunks / cpu
+            cells.append(num(rate))
+            if fmt == "patternfly":
+                pattern_rate = rate
+                if isinstance(lightspeed, dict):
+                    digest = hashlib.sha256(body).hexdigest()
+                    if digest != lightspeed[f"{name}/client+stream_build_event"]["sha256"]:
+                        table.notes.append(
+                            f"{name}: our patternfly body differs from lightspeed-stack's "
+                            "(see tests/oracle for the deliberate differences)"
+                        )
+        if peer_rate and pattern_rate:
+            ratios[name] = pattern_rate / peer_rate
+            cells.append(ratio(pattern_rate, peer_rate))
+        else:
+            cells.append("n/a")
+        table.add(f"{name} ({len(pieces)})", *cells)
+    if isinstance(lightspeed, dict):
+        handler = lightspeed["long/handler"]
+        base = lightspeed["long/client+stream_build_event"]
+        table.notes.append(
+            "lightspeed-stack column: llama-stack-client 0.2.16's SSE decoder and "
+            "`_process_response_data` + `stream_build_event` (the handler's own extra "
+            "`json.loads` of every frame left out: with it, lightspeed needs "
+            f"{handler['cpu_seconds'] / base['cpu_seconds']:.2f}x the CPU on long.sse)."
+        )
+        table.notes.append(
+            "ratio: ours `patternfly` / lightspeed-stack; the patternfly bodies are checked "
+            "byte-identical (SHA-256) to lightspeed-stack's for the same chunks."
+        )
+        worst = min(ratios.values()) if ratios else 0.0
+        result.headlines.append(
+            Headline(
+                "1 frames",
+                "chunks/s per core, ours patternfly ÷ lightspeed-stack (long.sse; worst fixture)",
+                f"{ratios.get('long', 0):.1f}x ({worst:.1f}x)",
+                f"≥ {TARGET:g}x",
+                worst >= TARGET,
+            )
+        )
+    else:
+        table.notes.append(f"lightspeed-stack not measured: {lightspeed}")
+    result.tables.append(table)
+    return result

@@ -1,0 +1,71 @@
+"""The floor: a bare aiohttp relay that copies the upstream's SSE lines to the client.
+
+Run as its own process: `python -m bench.relay --port P --upstream URL`. `POST
+/v1/streaming_query` posts the query to one fixed agent session's turn and writes every
+complete SSE event (its lines up to the blank line) to the client as it arrives: one write per
+event, no parsing, no JSON, no formatting. What the service costs above this is its own work.
+"""
+
+from __future__ import annotations
+
+import argparse
+import socket
+
+import aiohttp
+from aiohttp import web
+
+UPSTREAM = web.AppKey("upstream", aiohttp.ClientSession)
+TURN_URL = web.AppKey("turn_url", str)
+
+
+async def streaming_query(request: web.Request) -> web.StreamResponse:
+    """Relay one turn's SSE lines, event by event."""
+    query = (await request.json())["query"]
+    body = {"messages": [{"role": "user", "content": query}], "stream": True}
+    async with request.app[UPSTREAM].post(request.app[TURN_URL], json=body) as upstream:
+        response = web.StreamResponse(
+            headers={
+                "Content-Type": "text/event-stream; charset=utf-8",
+                "Cache-Control": "no-cache",
+            }
+        )
+        await response.prepare(request)
+        event: list[bytes] = []
+        async for line in upstream.content:
+            event.append(line)
+            if line in (b"\n", b"\r\n"):
+                await response.write(b"".join(event))
+                event.clear()
+        if event:
+            await response.write(b"".join(event))
+    await response.write_eof()
+    return response
+
+
+def make_app(upstream: str) -> web.Application:
+    """Build the relay in front of `upstream` (base URL of the fake Agents API)."""
+    app = web.Application()
+
+    async def session(app: web.Application):
+        connector = aiohttp.TCPConnector(limit=0)
+        async with aiohttp.ClientSession(connector=connector) as client:
+            app[UPSTREAM] = client
+            app[TURN_URL] = f"{upstream.rstrip('/')}/v1/agents/agent-0/session/session-0/turn"
+            yield
+
+    app.cleanup_ctx.append(session)
+    app.router.add_post("/v1/streaming_query", streaming_query)
+    return app
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--upstream", required=True)
+    args = parser.parse_args()
+    sock = socket.create_server(("127.0.0.1", args.port), backlog=4096)
+    web.run_app(make_app(args.upstream), sock=sock, access_log=None, print=None, backlog=4096)
+
+
+if __name__ == "__main__":
+    main()

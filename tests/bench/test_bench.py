@@ -1,0 +1,70 @@
+"""The benchmarks run: `python -m bench --quick` prints its tables, and its fake upstream is right."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import subprocess
+import sys
+
+import bench.__main__ as runner
+from bench.upstream import answer_frames, token_text
+from formatters.events import StepEndEvent, StepStartEvent, TextDeltaEvent, TurnCompleteEvent
+from service.upstream.agents_normalizer import normalize_chunk
+from service.upstream.sse import SSEDecoder
+from tests.paths import REPO
+
+
+def test_the_fake_upstreams_answer_is_a_real_agents_turn_of_n_tokens() -> None:
+    decoder = SSEDecoder()
+    events = []
+    for index, sse in enumerate(sse for frame in answer_frames(5) for sse in decoder.feed(frame)):
+        events.extend(normalize_chunk(index, json.loads(sse.data)))
+    texts = [token_text(i) for i in range(5)]
+    assert texts[:2] == ["alpha0 ", "bravo1 "]
+    assert [type(e) for e in events] == [
+        StepStartEvent,
+        *[TextDeltaEvent] * 5,
+        StepEndEvent,
+        TurnCompleteEvent,
+    ]
+    assert [e.text for e in events if isinstance(e, TextDeltaEvent)] == texts
+    assert events[-1] == TurnCompleteEvent(chunk=7, text="".join(texts))
+
+
+def test_every_benchmark_the_runner_names_is_a_module_with_run() -> None:
+    for name in runner.BENCHMARKS:
+        assert callable(importlib.import_module(f"bench.{name}").run), name
+
+
+def test_quick_run_prints_the_headline_and_tables(tmp_path) -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench",
+            "--quick",
+            "--only",
+            "frames",
+            "ttfb",
+            "--out",
+            str(tmp_path),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = done.stdout
+    assert "`python -m bench --quick --only frames ttfb`" in out
+    assert "| 1 frames | chunks/s per core, ours patternfly ÷ lightspeed-stack" in out
+    assert "| 3 TTFB | added by the service at p99 (p50), 1 concurrent |" in out
+    assert "#### Frame building: chunks per CPU second (one core)" in out
+    assert "| long (303) |" in out
+    assert "differs from lightspeed-stack" not in out  # same bytes for the same chunks
+    saved = json.loads((tmp_path / "results.json").read_text())
+    assert [r["name"] for r in saved] == ["frames", "ttfb"]
+    assert all(r["error"] is None for r in saved)
+    assert (tmp_path / "results.md").read_text() in out

@@ -1,0 +1,57 @@
+"""The patternfly token frames, written out by hand, are the bytes `json.dumps` makes of the dict."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+
+from formatters.patternfly import PatternflyFormatter
+
+AWKWARD = [
+    "",
+    "plain ascii",
+    'quotes " and backslashes \\ and /slashes/',
+    "new\nline\r\ttab\b\f and \x00\x01\x1f\x7f controls",
+    "non-ASCII: é ü ß 日本語 Ωμέγα",
+    "astral: 🦙🚀 \U0010ffff",
+    "lone surrogates: \ud800 \udfff \udbff\udc00",
+    "\u2028\u2029 line separators",
+    '{"event": "token"}',
+    "x" * 10_000,
+]
+
+
+def _reference(name: str, frame_id: int, token: str, role: str | None) -> str:
+    """The frame as lightspeed-stack builds it: `json.dumps` of the dict, default separators."""
+    data: dict[str, object] = {"id": frame_id}
+    if role is not None:
+        data["role"] = role
+    data["token"] = token
+    return f"data: {json.dumps({'event': name, 'data': data})}\n\n"
+
+
+def _random_text(rng: random.Random) -> str:
+    alphabet = [chr(c) for c in range(0, 0x80)] + ["é", "日", "🦙", "\ud83e", "\udd99", "\u2028"]
+    return "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 40)))
+
+
+@pytest.mark.parametrize("token", AWKWARD)
+@pytest.mark.parametrize("role", [None, "inference", "tool_execution", "shield_call", "é\n"])
+@pytest.mark.parametrize("name", ["token", "tool_call", "heartbeat", "turn_complete", "error"])
+def test_token_frame_equals_json_dumps_of_the_dict(name: str, role: str | None, token: str) -> None:
+    formatter = PatternflyFormatter()
+    formatter._id = 7
+    assert formatter._token(name, token, role) == _reference(name, 7, token, role)
+
+
+def test_token_frames_equal_json_dumps_for_random_text_and_ids() -> None:
+    rng = random.Random(8)
+    formatter = PatternflyFormatter()
+    for _ in range(2_000):
+        formatter._id = rng.choice([0, 1, 9, 10, 12345, 2**40, rng.randrange(10**6)])
+        token, role = _random_text(rng), rng.choice([None, _random_text(rng)])
+        assert formatter._token("token", token, role) == _reference(
+            "token", formatter._id, token, role
+        )
