@@ -3,8 +3,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 ORACLE := .venv-oracle
+BENCH_LIGHTSPEED := .venv-bench-lightspeed
 
-.PHONY: run test lint oracle clients plugins web-deps e2e clean
+.PHONY: run test lint oracle clients plugins web-deps e2e clean bench bench-quick bench-venv fault-matrix
 
 $(STAMP): setup.cfg pyproject.toml
 	@test -x $(PY) || { PYBIN=$$(scripts/find-python) && $$PYBIN -m venv $(VENV); }
@@ -41,5 +42,23 @@ e2e: $(STAMP)
 	@for version in $(E2E_LLAMA_STACK); do scripts/llama-stack-env.sh $$version || exit 1; done
 	E2E_LLAMA_STACK_VERSIONS="$(E2E_LLAMA_STACK)" $(PY) -m pytest -m e2e tests/e2e $(PYTEST_ARGS)
 
+# Benchmarks (bench/): lightspeed-stack 0.1.3 runs from its own venv (--full: llama-stack and
+# uvicorn too), built once and cached like the oracle's. `make bench`: the whole run (< 10 min);
+# `make bench-quick`: a smoke run of every benchmark (what .ci/run calls).
+bench-venv:
+	@tests/oracle/make_venv.sh $(BENCH_LIGHTSPEED) --full
+
+bench: $(STAMP) oracle bench-venv
+	$(PY) -m bench $(BENCH_ARGS)
+
+bench-quick: $(STAMP) oracle bench-venv
+	$(PY) -m bench --quick $(BENCH_ARGS)
+
+# The fault matrix (tests/service/test_fault_matrix.py, part of `make test` too), then its
+# table for the README from artifacts/fault-matrix.json.
+fault-matrix: $(STAMP) plugins
+	$(PY) -m pytest -q tests/service/test_fault_matrix.py $(PYTEST_ARGS)
+	$(PY) scripts/fault_matrix.py
+
 clean:
-	rm -rf $(VENV) $(ORACLE) .venv-llama-stack-*
+	rm -rf $(VENV) $(ORACLE) $(BENCH_LIGHTSPEED) .venv-llama-stack-*

@@ -10,12 +10,15 @@ from aiohttp import web
 
 from service import auth
 from service.chat_completions import chat_routes
+from service.cors import configure_cors
 from service.drain import drain_streams
 from service.errors import json_errors
 from service.metrics import METRICS, Metrics, count_rejections, metrics_routes
 from service.middleware import echo_request_id, request_context
 from service.openapi import openapi_routes
 from service.registry import FormatterRegistry, load_registry
+from service.resume.manager import resume_context
+from service.resume.routes import resume_routes
 from service.routes import routes
 from service.settings import Settings
 from service.state import ACTIVE_STREAMS, REGISTRY, SETTINGS, UPSTREAM, ActiveStreams
@@ -61,12 +64,15 @@ def create_app(
     app.add_routes(chat_routes)
     app.add_routes(web_ui_routes)
     app.add_routes(openapi_routes)
+    app.add_routes(resume_routes)
     app.on_response_prepare.append(echo_request_id)
     app.on_shutdown.append(drain_streams)
     if upstream is not None:
         app[UPSTREAM] = upstream
     else:
         app.cleanup_ctx.append(_upstream_context)
+    app.cleanup_ctx.append(resume_context)  # after the upstream: its turns stop first
+    configure_cors(app, settings)  # last: it covers every route added above
     return app
 
 
@@ -87,6 +93,9 @@ async def _upstream_context(app: web.Application) -> AsyncIterator[None]:
             yield
         return
     timeout = aiohttp.ClientTimeout(total=None, sock_connect=settings.upstream_connect_timeout)
-    async with aiohttp.ClientSession(timeout=timeout) as session:
+    # No connection cap (aiohttp's default is 100): each open stream holds one upstream
+    # connection, and MAX_CONCURRENT_STREAMS already bounds them (bench/ttfb.py, bench/idle.py).
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
         app[UPSTREAM] = AgentsUpstream(session, settings)
         yield

@@ -28,6 +28,8 @@ from service.upstream import Turn, UpstreamStreamError
 log = structlog.get_logger(__name__)
 
 Write = Callable[[bytes], Awaitable[None]]
+FrameSink = Callable[[list[str], Event], Awaitable[None]]
+"""Takes the frames of one event (never empty), with the event they came from."""
 
 INTERNAL_ERROR = "The service failed while streaming the answer."
 DRAINED = "The service is restarting and ended this answer early; please ask again."
@@ -42,6 +44,18 @@ class Outcome(StrEnum):
     CLIENT_STALLED = "client_stalled"
     TIMEOUT = "timeout"
     DRAINED = "drained"
+    INTERRUPTED = "interrupted"
+    ABANDONED = "abandoned"
+    TOO_LARGE = "too_large"
+    STORE_FAILED = "store_failed"
+
+
+@dataclass(frozen=True, slots=True)
+class Stop:
+    """A reason to end a stream early: its outcome and the error event its clients get."""
+
+    outcome: Outcome
+    error: ErrorEvent
 
 
 @dataclass(slots=True)
@@ -60,6 +74,17 @@ class ClientGone(Exception):
 
 class ClientStalled(ClientGone):
     """The client stopped reading: a write did not complete within the write timeout."""
+
+
+class TooLarge(Exception):
+    """The sink refuses an event's frames: the stream is over its budget.
+
+    The pump then sends the `stop` error and the terminal frame, which the sink must accept.
+    """
+
+    def __init__(self, stop: Stop) -> None:
+        super().__init__(stop.error.message)
+        self.stop = stop
 
 
 @dataclass(slots=True)
@@ -87,15 +112,27 @@ class EndBuilder:
         )
 
 
-class _Writer:
-    """Formats events and writes their frames, remembering when it last wrote."""
+def write_sink(write: Write, timeout: float | None) -> FrameSink:
+    """Return a sink writing frames to a client: ClientGone if it left, ClientStalled if stuck."""
 
-    def __init__(
-        self, formatter: Formatter, write: Write, result: StreamResult, timeout: float | None
-    ) -> None:
+    async def sink(frames: list[str], event: Event) -> None:
+        try:
+            async with asyncio.timeout(timeout):
+                await write("".join(frames).encode())
+        except (ConnectionError, aiohttp.ClientConnectionResetError) as exc:
+            raise ClientGone from exc
+        except TimeoutError as exc:
+            raise ClientStalled(timeout) from exc
+
+    return sink
+
+
+class _Writer:
+    """Formats events and hands their frames to the sink, remembering when it last wrote."""
+
+    def __init__(self, formatter: Formatter, sink: FrameSink, result: StreamResult) -> None:
         self._formatter = formatter
-        self._write = write
-        self._timeout = timeout
+        self._sink = sink
         self._result = result
         self.last_write = asyncio.get_running_loop().time()
 
@@ -103,13 +140,7 @@ class _Writer:
         frames = self._formatter.format(event)
         if not frames:
             return
-        try:
-            async with asyncio.timeout(self._timeout):
-                await self._write("".join(frames).encode())
-        except (ConnectionError, aiohttp.ClientConnectionResetError) as exc:
-            raise ClientGone from exc
-        except TimeoutError as exc:
-            raise ClientStalled from exc
+        await self._sink(frames, event)
         self.last_write = asyncio.get_running_loop().time()
         self._result.frames += len(frames)
 
@@ -129,67 +160,106 @@ async def run_stream(
     A write that takes longer than `write_timeout` (a client that stopped reading) ends the
     stream; `stop` resolving (the service is draining) ends it with an error frame and `end`.
     """
+    return await pump_stream(
+        turn,
+        formatter,
+        write_sink(write, write_timeout),
+        heartbeat_interval=heartbeat_interval,
+        stream_timeout=stream_timeout,
+        stop=stop,
+    )
+
+
+async def pump_stream(
+    turn: Turn,
+    formatter: Formatter,
+    sink: FrameSink,
+    *,
+    heartbeat_interval: float,
+    stream_timeout: float,
+    stop: asyncio.Future[None] | None = None,
+    interrupt: asyncio.Future[Stop] | None = None,
+) -> StreamResult:
+    """Pump one turn into `sink`, frames by event; always ends with the terminal frame.
+
+    `stop` resolving (the service is draining) ends the stream with an error frame and `end`;
+    so does `interrupt`, with the error and outcome it resolves to. A sink raising ClientGone
+    ends the stream at once; one raising TooLarge gets its error frame and `end`.
+    """
     loop = asyncio.get_running_loop()
     started = loop.time()
     deadline = started + stream_timeout
     result = StreamResult()
-    writer = _Writer(formatter, write, result, write_timeout)
+    writer = _Writer(formatter, sink, result)
     end = EndBuilder()
     events = turn.events
     pending: asyncio.Future[Event] | None = None
     try:
-        await writer.send(StartEvent(conversation_id=turn.conversation_id))
-        while True:
-            if pending is None:
-                pending = asyncio.ensure_future(_next(events))
-            wake_at = min(writer.last_write + heartbeat_interval, deadline)
-            waiters: set[asyncio.Future[Any]] = {pending} if stop is None else {pending, stop}
-            timeout = max(wake_at - loop.time(), 0)
-            await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-            if stop is not None and stop.done():
-                result.outcome = Outcome.DRAINED
-                await writer.send(ErrorEvent(message=DRAINED, source="gateway", code="drained"))
-                break
-            if not pending.done():
-                if loop.time() >= deadline:
-                    result.outcome = Outcome.TIMEOUT
-                    await writer.send(
-                        ErrorEvent(
-                            message=_timeout_message(stream_timeout),
-                            source="gateway",
-                            code="timeout",
+        try:
+            await writer.send(StartEvent(conversation_id=turn.conversation_id))
+            while True:
+                if pending is None:
+                    pending = asyncio.ensure_future(_next(events))
+                wake_at = min(writer.last_write + heartbeat_interval, deadline)
+                waiters: set[asyncio.Future[Any]] = {pending}
+                if stop is not None:
+                    waiters.add(stop)
+                if interrupt is not None:
+                    waiters.add(interrupt)
+                timeout = max(wake_at - loop.time(), 0)
+                await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+                if stop is not None and stop.done():
+                    result.outcome = Outcome.DRAINED
+                    await writer.send(ErrorEvent(message=DRAINED, source="gateway", code="drained"))
+                    break
+                if interrupt is not None and interrupt.done():
+                    reason = interrupt.result()
+                    result.outcome = reason.outcome
+                    await writer.send(reason.error)
+                    break
+                if not pending.done():
+                    if loop.time() >= deadline:
+                        result.outcome = Outcome.TIMEOUT
+                        await writer.send(
+                            ErrorEvent(
+                                message=_timeout_message(stream_timeout),
+                                source="gateway",
+                                code="timeout",
+                            )
                         )
+                        break
+                    result.heartbeats += 1
+                    await writer.send(HeartbeatEvent())
+                    continue
+                task, pending = pending, None
+                try:
+                    event = task.result()
+                except StopAsyncIteration:
+                    break
+                except UpstreamStreamError as exc:
+                    log.warning("upstream stream failed", error=str(exc.__cause__ or exc))
+                    result.outcome = Outcome.UPSTREAM_ERROR
+                    await writer.send(ErrorEvent(message=exc.message, code=exc.code))
+                    break
+                except Exception:
+                    log.exception("stream failed")
+                    result.outcome = Outcome.UPSTREAM_ERROR
+                    await writer.send(
+                        ErrorEvent(message=INTERNAL_ERROR, source="gateway", code="internal")
                     )
                     break
-                result.heartbeats += 1
-                await writer.send(HeartbeatEvent())
-                continue
-            task, pending = pending, None
-            try:
-                event = task.result()
-            except StopAsyncIteration:
-                break
-            except UpstreamStreamError as exc:
-                log.warning("upstream stream failed", error=str(exc.__cause__ or exc))
-                result.outcome = Outcome.UPSTREAM_ERROR
-                await writer.send(ErrorEvent(message=exc.message, code=exc.code))
-                break
-            except Exception:
-                log.exception("stream failed")
-                result.outcome = Outcome.UPSTREAM_ERROR
-                await writer.send(
-                    ErrorEvent(message=INTERNAL_ERROR, source="gateway", code="internal")
-                )
-                break
-            if result.first_event_seconds is None:
-                result.first_event_seconds = loop.time() - started
-            if isinstance(event, ErrorEvent):
-                result.outcome = Outcome.UPSTREAM_ERROR
-            end.observe(event)
-            await writer.send(event)
+                if result.first_event_seconds is None:
+                    result.first_event_seconds = loop.time() - started
+                if isinstance(event, ErrorEvent):
+                    result.outcome = Outcome.UPSTREAM_ERROR
+                end.observe(event)
+                await writer.send(event)
+        except TooLarge as exc:
+            result.outcome = exc.stop.outcome
+            await writer.send(exc.stop.error)
         await writer.send(end.build())
-    except ClientStalled:
-        log.warning("client stopped reading, stream ended", write_timeout=write_timeout)
+    except ClientStalled as exc:
+        log.warning("client stopped reading, stream ended", write_timeout=exc.args[0])
         result.outcome = Outcome.CLIENT_STALLED
     except ClientGone:
         result.outcome = Outcome.CLIENT_GONE

@@ -16,6 +16,7 @@ from service.pipeline import StreamResult, close_events, run_stream
 from service.registry import DEFAULT_FORMAT, UnknownFormat
 from service.request_body import read_json
 from service.request_models import QueryRequest
+from service.resume.manager import RESUMER
 from service.state import ACTIVE_STREAMS, REGISTRY, SETTINGS, UPSTREAM
 from service.tracing import span
 from service.upstream import UpstreamUnavailable
@@ -29,6 +30,9 @@ async def streaming_query(request: web.Request) -> web.StreamResponse:
     """Stream one agent turn as SSE in the format named by `?format=`."""
     app = request.app
     registry, settings = app[REGISTRY], app[SETTINGS]
+    resumer, last_event_id = app.get(RESUMER), request.headers.get("Last-Event-ID")
+    if resumer is not None and last_event_id:
+        return await resumer.resume(request, last_event_id)  # a retry: the same turn goes on
     format_name = request.query.get("format", DEFAULT_FORMAT)
     try:
         formatter_class = registry.get(format_name)
@@ -58,6 +62,15 @@ async def stream_turn(
         log.warning("upstream unavailable", reason=exc.reason)
         return error_response(503, "Unable to connect to Llama Stack", exc.reason)
     structlog.contextvars.bind_contextvars(conversation_id=turn.conversation_id)
+    resumer = app.get(RESUMER)
+    if resumer is not None:
+        started = loop.time()
+
+        def ended(result: StreamResult | None) -> None:
+            duration = loop.time() - started
+            _stream_ended(app[METRICS], formatter.name, result, started - asked_at, duration)
+
+        return await resumer.start(request, turn, formatter, ended)
     response = web.StreamResponse(
         headers={
             "Content-Type": f"{formatter.media_type}; charset=utf-8",

@@ -74,6 +74,7 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     resume_window: NonNegativeFloat = 0.0
     redis_url: str | None = None
+    resume_max_stream_bytes: PositiveInt = 1048576
     cors_allow_origins: CommaList = Field(default_factory=list)
     upstream_connect_timeout: PositiveFloat = 10.0
     readiness_cache_seconds: NonNegativeFloat = 2.0

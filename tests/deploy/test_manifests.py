@@ -226,3 +226,16 @@ def test_prod_has_a_real_upstream_api_key_auth_from_a_secret_and_more_pods(tmp_p
     assert prod["minReplicas"] > base["minReplicas"]
     assert prod["maxReplicas"] > base["maxReplicas"]
     assert gateway["image"].startswith("registry.")
+
+
+def test_prod_resumes_streams_through_the_redis_named_by_a_secret_and_dev_has_no_redis(tmp_path):
+    objects = render("overlays/prod")
+    settings = settings_of(objects, tmp_path)
+    assert settings.resume_window > 0
+    assert settings.redis_url is None, "the Redis URL (with its password) comes from a Secret"
+    env = {item["name"]: item for item in container(objects)["env"]}
+    secret = env["REDIS_URL"]["valueFrom"]["secretKeyRef"]
+    assert secret["name"] == "agent-stream-gateway-redis" and "optional" not in secret
+    dev = render("overlays/dev")
+    assert settings_of(dev, tmp_path).redis_url is None
+    assert "REDIS_URL" not in {item["name"] for item in container(dev).get("env", [])}

@@ -10,7 +10,7 @@ import pytest
 
 from formatters.events import ErrorEvent, Event, TextDeltaEvent
 from formatters.patternfly import PatternflyFormatter
-from service.pipeline import INTERNAL_ERROR, Outcome, run_stream
+from service.pipeline import INTERNAL_ERROR, Outcome, Stop, TooLarge, pump_stream, run_stream
 from service.upstream import LOST_UPSTREAM, Turn, UpstreamStreamError
 
 
@@ -160,4 +160,54 @@ async def test_the_stop_signal_ends_the_stream_with_error_then_end() -> None:
     assert result.outcome is Outcome.DRAINED
     assert sink.events() == ["start", "error", "end"]
     assert "The service is restarting" in sink.writes[1].decode()
+    assert closed == [True]
+
+
+async def test_an_interrupt_ends_the_stream_with_its_error_and_outcome_then_end() -> None:
+    frames: list[tuple[str, str]] = []
+
+    async def sink(written: list[str], event: Event) -> None:
+        frames.extend((event.type, frame) for frame in written)
+
+    closed: list[bool] = []
+    interrupt: asyncio.Future[Stop] = asyncio.get_running_loop().create_future()
+    reason = Stop(Outcome.INTERRUPTED, ErrorEvent(message="stopped", code="interrupted"))
+    asyncio.get_running_loop().call_later(0.1, interrupt.set_result, reason)
+    result = await pump_stream(
+        turn(TextDeltaEvent(chunk=0, step="inference", text="a"), 30.0, closed=closed),
+        PatternflyFormatter(),
+        sink,
+        heartbeat_interval=5,
+        stream_timeout=60,
+        interrupt=interrupt,
+    )
+    assert result.outcome is Outcome.INTERRUPTED
+    assert [kind for kind, _ in frames] == ["start", "text_delta", "error", "end"]
+    assert frames[2][1] == 'data: {"event": "error", "data": {"id": 1, "token": "stopped"}}\n\n'
+    assert closed == [True]
+
+
+async def test_a_sink_over_its_budget_gets_the_stop_error_and_end_and_the_upstream_closes() -> None:
+    accepted: list[str] = []
+    reason = Stop(Outcome.TOO_LARGE, ErrorEvent(message="too big", code="too_large"))
+
+    async def sink(written: list[str], event: Event) -> None:
+        if isinstance(event, TextDeltaEvent) and len(accepted) >= 2:
+            raise TooLarge(reason)
+        accepted.extend(written)
+
+    closed: list[bool] = []
+    deltas = [TextDeltaEvent(chunk=i, step="inference", text=str(i)) for i in range(5)]
+    result = await pump_stream(
+        turn(*deltas, closed=closed),
+        PatternflyFormatter(),
+        sink,
+        heartbeat_interval=5,
+        stream_timeout=60,
+    )
+    assert result.outcome is Outcome.TOO_LARGE
+    assert [frame.split('"event": "')[1].split('"')[0] for frame in accepted] == [
+        "start", "token", "error", "end"
+    ]  # fmt: skip
+    assert '"token": "too big"' in accepted[2]
     assert closed == [True]

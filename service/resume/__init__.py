@@ -1,0 +1,1 @@
+"""Resumable streams: turns that outlive their connection, frames kept for reconnects."""

@@ -1,0 +1,157 @@
+"""A turn run apart from any connection: its frames go to the store, stamped with event ids."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+from collections.abc import Callable
+
+import structlog
+
+from formatters.base import Formatter
+from formatters.events import EndEvent, ErrorEvent, Event
+from service.pipeline import (
+    ClientGone,
+    EndBuilder,
+    Outcome,
+    Stop,
+    StreamResult,
+    TooLarge,
+    pump_stream,
+)
+from service.resume.ids import event_id, stamp
+from service.resume.store import Epilogue, StoreUnavailable, StreamStore
+from service.state import ActiveStreams
+from service.upstream import Turn
+
+log = structlog.get_logger(__name__)
+
+PRODUCER_LOST = "The service instance running this answer stopped; please ask again."
+INTERRUPTED = "The answer was interrupted."
+
+
+def interrupted() -> Stop:
+    """Return the stop of an interrupted turn."""
+    return Stop(
+        Outcome.INTERRUPTED, ErrorEvent(message=INTERRUPTED, source="gateway", code="interrupted")
+    )
+
+
+def abandoned(window: float) -> Stop:
+    """Return the stop of a turn nobody followed for the whole window."""
+    message = f"Nobody read this answer for {window:g} s, so it was stopped."
+    return Stop(Outcome.ABANDONED, ErrorEvent(message=message, source="gateway", code="abandoned"))
+
+
+def too_large(budget: int) -> Stop:
+    """Return the stop of a stream over its frame budget."""
+    message = f"The answer grew past the {budget} bytes this service keeps for one stream."
+    return Stop(Outcome.TOO_LARGE, ErrorEvent(message=message, source="gateway", code="too_large"))
+
+
+def producer_lost() -> ErrorEvent:
+    """Return the error a follower gets when the replica running its turn died."""
+    return ErrorEvent(message=PRODUCER_LOST, source="gateway", code="producer_lost")
+
+
+class Producer:
+    """Pumps one turn into the store; stops on interrupt, abandonment, drain or its budget."""
+
+    def __init__(
+        self,
+        *,
+        stream_id: str,
+        turn: Turn,
+        formatter: Formatter,
+        store: StreamStore,
+        budget: int,
+    ) -> None:
+        self.stream_id = stream_id
+        self._turn = turn
+        self._formatter = formatter
+        self._store = store
+        self._budget = budget
+        self._seq = 0
+        self._size = 0
+        self._over_budget = False
+        self._store_failed = False
+        self._end = EndBuilder()
+        self._interrupt: asyncio.Future[Stop] = asyncio.get_running_loop().create_future()
+        self._slot: ActiveStreams | None = None
+        self.finished = False
+
+    def stop(self, reason: Stop) -> None:
+        """Ask the turn to end with this reason's error frame (the first reason wins)."""
+        if not self._interrupt.done():
+            self._interrupt.set_result(reason)
+
+    def keep_slot(self, active: ActiveStreams) -> None:
+        """Hold one stream slot of `active` until the turn ends (if it still runs)."""
+        if not self.finished and self._slot is None:
+            active.opened()
+            self._slot = active
+
+    async def run(
+        self,
+        *,
+        heartbeat_interval: float,
+        stream_timeout: float,
+        stop: asyncio.Future[None] | None,
+        on_end: Callable[[StreamResult | None], None],
+    ) -> None:
+        """Run the turn to its terminal frame, then mark the stream finished in the store."""
+        result: StreamResult | None = None
+        try:
+            result = await pump_stream(
+                self._turn,
+                self._formatter,
+                self._sink,
+                heartbeat_interval=heartbeat_interval,
+                stream_timeout=stream_timeout,
+                stop=stop,
+                interrupt=self._interrupt,
+            )
+            if self._store_failed:
+                result.outcome = Outcome.STORE_FAILED
+        finally:
+            self.finished = True
+            try:
+                await self._store.finish(self.stream_id)
+            except StoreUnavailable as exc:
+                log.error("could not mark the stream finished", reason=exc.reason)
+            if self._slot is not None:
+                self._slot.closed()
+            on_end(result)
+
+    async def _sink(self, frames: list[str], event: Event) -> None:
+        stamped = [stamp(f, event_id(self.stream_id, self._seq + i)) for i, f in enumerate(frames)]
+        size = sum(len(frame) for frame in stamped)
+        if not self._over_budget and self._size + size > self._budget:
+            self._over_budget = True
+            log.warning("stream over its frame budget", budget=self._budget, size=self._size)
+            raise TooLarge(too_large(self._budget))
+        self._end.observe(event)
+        terminal = isinstance(event, EndEvent)
+        epilogue = None
+        if self._store.keeps_epilogue and not terminal:
+            epilogue = self._epilogue(self._seq + len(stamped))
+        try:
+            await self._store.append(
+                self.stream_id, self._seq, stamped, terminal=terminal, epilogue=epilogue
+            )
+        except StoreUnavailable as exc:
+            log.error("the stream store failed; ending the turn", reason=exc.reason)
+            self._store_failed = True
+            raise ClientGone from exc
+        self._seq += len(stamped)
+        self._size += size
+
+    def _epilogue(self, next_seq: int) -> Epilogue:
+        """Return the error and end frames this stream would end with if its producer died now."""
+        try:
+            formatter = copy.deepcopy(self._formatter)
+            frames = [*formatter.format(producer_lost()), *formatter.format(self._end.build())]
+        except Exception:
+            log.debug("formatter cannot be copied; followers will use a fresh one")
+            frames = []
+        return Epilogue(next_seq=next_seq, frames=frames)

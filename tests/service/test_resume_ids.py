@@ -1,0 +1,54 @@
+"""Stream ids and the `id:` lines of resumable streams (service/resume/ids.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from formatters.events import TextDeltaEvent
+from formatters.openai import KEEP_ALIVE
+from formatters.raw import RawFormatter
+from service.resume.ids import event_id, is_stream_id, new_stream_id, parse_event_id, stamp
+
+
+def test_stream_ids_are_22_url_safe_characters_and_never_repeat() -> None:
+    ids = {new_stream_id() for _ in range(1000)}
+    assert len(ids) == 1000
+    assert all(len(stream_id) == 22 and is_stream_id(stream_id) for stream_id in ids)
+
+
+def test_an_event_id_is_the_stream_id_and_the_sequence() -> None:
+    assert event_id("AbCdEfGhIjKlMnOpQrStUv", 17) == "AbCdEfGhIjKlMnOpQrStUv:17"
+    assert parse_event_id("AbCdEfGhIjKlMnOpQrStUv:17") == ("AbCdEfGhIjKlMnOpQrStUv", 17)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "17", "AbCdEfGhIjKlMnOpQrStUv", "AbCdEfGhIjKlMnOpQrStUv:", "AbCdEfGhIjKlMnOpQrStUv:-1",
+     "AbCdEfGhIjKlMnOpQrStUv:01", "short:1", "AbCdEfGhIjKlMnOp/rStUv:1", "a:b:c"],
+)  # fmt: skip
+def test_ids_that_are_not_ours_do_not_parse(text: str) -> None:
+    assert parse_event_id(text) is None
+
+
+def test_a_data_frame_gets_its_id_as_the_last_line_and_keeps_its_data_lines() -> None:
+    frame = 'data: {"event": "token", "data": {"id": 3, "token": "a"}}\n\n'
+    assert stamp(frame, "S:4") == (
+        'data: {"event": "token", "data": {"id": 3, "token": "a"}}\nid: S:4\n\n'
+    )
+
+
+def test_a_frame_with_an_event_name_and_several_data_lines_keeps_them_all() -> None:
+    frame = "event: note\ndata: one\ndata: two\n\n"
+    assert stamp(frame, "S:0") == "event: note\ndata: one\ndata: two\nid: S:0\n\n"
+
+
+def test_the_format_s_own_id_line_is_replaced() -> None:
+    (frame,) = RawFormatter().format(TextDeltaEvent(chunk=0, step="inference", text="hi"))
+    assert frame.startswith("event: text_delta\nid: 0\ndata: ")
+    stamped = stamp(frame, "S:9")
+    assert stamped == frame.replace("id: 0\n", "").replace("\n\n", "\nid: S:9\n\n")
+
+
+def test_a_keep_alive_comment_goes_out_bare_with_no_id_and_no_blank_line() -> None:
+    assert KEEP_ALIVE == ": keep-alive\n\n"
+    assert stamp(KEEP_ALIVE, "S:5") == ": keep-alive\n"
