@@ -11,7 +11,6 @@ import pytest
 
 from tests.conftest import split_frames
 from tests.fakes.agents_upstream import Sleep, fixture_steps
-from tests.service.redis_server import redis_url  # noqa: F401  (a fixture)
 
 QUERY = {"query": "Say hello."}
 URL = "/v1/streaming_query/interrupt"
@@ -21,14 +20,6 @@ NOT_FOUND = {
         "cause": "No resumable stream has this id: unknown, expired, or started by someone else.",
     }
 }
-
-
-@pytest.fixture(params=["memory", "redis"])
-def store(request: pytest.FixtureRequest) -> dict[str, Any]:
-    """Settings of the stream store under test: in-process, or a real redis-server."""
-    if request.param == "memory":
-        return {}
-    return {"redis_url": request.getfixturevalue("redis_url")}
 
 
 def data_of(frame: str) -> dict[str, Any]:

@@ -23,7 +23,6 @@ from service.state import ACTIVE_STREAMS
 from service.upstream.demo import DemoUpstream
 from tests.conftest import split_frames
 from tests.fakes.agents_upstream import Sleep, fixture_steps
-from tests.service.redis_server import redis_url  # noqa: F401  (a fixture)
 from tests.service.sse_reader import SseReader
 
 QUERY = {"query": "Say hello."}
@@ -35,14 +34,6 @@ NOT_FOUND = {
         "cause": "No resumable stream has this id: unknown, expired, or started by someone else.",
     }
 }
-
-
-@pytest.fixture(params=["memory", "redis"])
-def store(request: pytest.FixtureRequest) -> dict[str, Any]:
-    """Settings of the stream store under test: in-process, or a real redis-server."""
-    if request.param == "memory":
-        return {}
-    return {"redis_url": request.getfixturevalue("redis_url")}
 
 
 @pytest.fixture

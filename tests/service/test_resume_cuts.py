@@ -13,19 +13,10 @@ import pytest
 import formatters.openai
 from tests.conftest import split_frames
 from tests.fakes.agents_upstream import Sleep, fixture_steps
-from tests.service.redis_server import redis_url  # noqa: F401  (a fixture)
 from tests.service.sse_reader import SseEvent, SseReader
 
 FORMATS = ("patternfly", "raw", "openai", "vercel")
 CUTS = 20
-
-
-@pytest.fixture(params=["memory", "redis"])
-def store(request: pytest.FixtureRequest) -> dict[str, Any]:
-    """Settings of the stream store under test: in-process, or a real redis-server."""
-    if request.param == "memory":
-        return {}
-    return {"redis_url": request.getfixturevalue("redis_url")}
 
 
 def paced_long_answer() -> list[Any]:

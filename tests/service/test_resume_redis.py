@@ -19,7 +19,7 @@ import pytest
 
 from tests.fakes.agents_upstream import FakeAgentsUpstream, Sleep, fixture_steps
 from tests.paths import REPO
-from tests.service.redis_server import free_port, redis_url  # noqa: F401  (a fixture)
+from tests.service.redis_server import free_port
 from tests.service.sse_reader import SseReader
 
 QUERY = {"query": "Say hello."}
@@ -48,7 +48,7 @@ def _log_file(path: str) -> BinaryIO:
 
 @pytest.fixture
 async def replica(
-    redis_url: str,  # noqa: F811
+    redis_url: str,
     agents_server: Any,
     tmp_path: Any,
 ) -> AsyncIterator[StartReplica]:
