@@ -24,7 +24,8 @@ from formatters.events import (
     UsageEvent,
 )
 from service.upstream import Turn, UpstreamStreamError
-from service.upstream.batches import batch_reader
+from service.upstream.batches import MAX_BATCH, batch_reader
+from service.wakeup import Wakeup
 
 log = structlog.get_logger(__name__)
 
@@ -288,6 +289,7 @@ async def pump_batches(
 
     Events the upstream has ready are taken at once, without a timer; only when none is ready
     does the pump wait, for the next event, the heartbeat deadline, `stop` or `interrupt`.
+    After MAX_BATCH events taken without waiting, it lets the event loop run once.
     `stop`, `interrupt`, ClientGone and TooLarge end the stream as `pump_stream` says.
     """
     loop = asyncio.get_running_loop()
@@ -299,23 +301,21 @@ async def pump_batches(
     events = turn.events
     read = batch_reader(events)
     pending: asyncio.Task[list[Event]] | None = None
+    ready = 0  # events taken since the pump last let the event loop run
+    wakeup = Wakeup(loop, [stop, interrupt])
     try:
         try:
             await writer.send(StartEvent(conversation_id=turn.conversation_id))
             while True:
                 if pending is None:
                     pending = asyncio.Task(read(), loop=loop, eager_start=True)
+                    if not pending.done():
+                        pending.add_done_callback(wakeup.wake)
                 if not pending.done():
+                    ready = 0
                     wake_at = min(writer.last_write + heartbeat_interval, deadline)
-                    waiters: set[asyncio.Future[Any]] = {pending}
-                    if stop is not None:
-                        waiters.add(stop)
-                    if interrupt is not None:
-                        waiters.add(interrupt)
-                    timeout = max(wake_at - loop.time(), 0)
-                    await asyncio.wait(
-                        waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
-                    )
+                    if loop.time() < wake_at:
+                        await wakeup.wait(wake_at)
                 if stop is not None and stop.done():
                     result.outcome = Outcome.DRAINED
                     await writer.send(ErrorEvent(message=DRAINED, source="gateway", code="drained"))
@@ -326,7 +326,8 @@ async def pump_batches(
                     await writer.send(reason.error)
                     break
                 if not pending.done():
-                    if loop.time() >= deadline:
+                    now = loop.time()
+                    if now >= deadline:
                         result.outcome = Outcome.TIMEOUT
                         await writer.send(
                             ErrorEvent(
@@ -336,8 +337,9 @@ async def pump_batches(
                             )
                         )
                         break
-                    result.heartbeats += 1
-                    await writer.send(HeartbeatEvent())
+                    if now >= writer.last_write + heartbeat_interval:
+                        result.heartbeats += 1
+                        await writer.send(HeartbeatEvent())
                     continue
                 task, pending = pending, None
                 try:
@@ -365,6 +367,12 @@ async def pump_batches(
                     if writer.add(event):
                         await writer.flush()
                 await writer.flush()
+                ready += len(batch)
+                if ready >= MAX_BATCH:
+                    ready = 0
+                    await asyncio.sleep(
+                        0
+                    )  # let other streams run between long runs of ready events
         except TooLarge as exc:
             result.outcome = exc.stop.outcome
             await writer.send(exc.stop.error)  # after the batch's events the buffer took
@@ -375,6 +383,7 @@ async def pump_batches(
     except ClientGone:
         result.outcome = Outcome.CLIENT_GONE
     finally:
+        wakeup.close()
         if pending is not None:
             pending.cancel()
             await asyncio.wait({pending})

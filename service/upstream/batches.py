@@ -7,6 +7,9 @@ from typing import Any, Self
 
 from formatters.events import Event
 
+MAX_BATCH = 256
+"""Most events in one batch: a larger read is handed on in parts."""
+
 
 class EventBatches:
     """A turn's events, one batch per upstream read; iterating it still yields single events."""
@@ -14,27 +17,39 @@ class EventBatches:
     def __init__(self, batches: AsyncGenerator[list[Event], None]) -> None:
         self._batches = batches
         self._rest: list[Event] = []
+        self._start = 0
 
     def __aiter__(self) -> Self:
         return self
 
     async def __anext__(self) -> Event:
         """Return the next single event."""
-        while not self._rest:
-            self._rest = list(await anext(self._batches))
-            self._rest.reverse()
-        return self._rest.pop()
+        await self._fill()
+        return self._take(1)[0]
 
     async def next_batch(self) -> list[Event]:
-        """Return the events not yet taken, or wait for the next read's (never empty)."""
-        if self._rest:
-            rest, self._rest = self._rest[::-1], []
-            return rest
-        return await anext(self._batches)
+        """Return up to MAX_BATCH events not yet taken, or wait for the next read's."""
+        await self._fill()
+        return self._take(MAX_BATCH)
 
     async def aclose(self) -> None:
         """Close the underlying reads (and so the upstream request)."""
         await self._batches.aclose()
+
+    async def _fill(self) -> None:
+        while not self._rest:
+            self._rest = await anext(self._batches)
+
+    def _take(self, limit: int) -> list[Event]:
+        rest, start = self._rest, self._start
+        if start == 0 and len(rest) <= limit:
+            self._rest = []
+            return rest
+        batch = rest[start : start + limit]
+        self._start = start + len(batch)
+        if self._start == len(rest):
+            self._rest, self._start = [], 0
+        return batch
 
 
 def batch_reader(
