@@ -231,9 +231,9 @@ def run(ctx: Context) -> Result:
     per_frame.notes.append(
         f"RESUME_WINDOW={WINDOW}; frames per answer: tokens + 4 (start, step and turn frames, "
         "end). With resume on, each frame is also stamped with its `id:` line, stored, and "
-        "read back by the connection's follower; in Redis, one script call per upstream event "
-        "(an XADD per frame and the epilogue, which the producer computes by copying its "
-        "formatter) and one XREAD per wake of the follower."
+        "read back by the connection's follower; in Redis, one script call per upstream read "
+        "(an XADD per frame and the epilogue, which the producer computes once per read by "
+        "copying its formatter) and one XREAD per wake of the follower."
     )
     per_idle.notes.append(
         "KiB / stream: (RSS with the streams open - RSS after one warm-up stream) ÷ streams; "

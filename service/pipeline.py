@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 import structlog
@@ -24,12 +24,31 @@ from formatters.events import (
     UsageEvent,
 )
 from service.upstream import Turn, UpstreamStreamError
+from service.upstream.batches import MAX_BATCH, batch_reader
+from service.wakeup import Wakeup
 
 log = structlog.get_logger(__name__)
 
-Write = Callable[[bytes], Awaitable[None]]
+Write = Callable[[bytes], Coroutine[Any, Any, None]]
 FrameSink = Callable[[list[str], Event], Awaitable[None]]
 """Takes the frames of one event (never empty), with the event they came from."""
+
+
+class FrameBuffer(Protocol):
+    """Where a stream's frames go: taken event by event, handed on together by `flush`."""
+
+    def add(self, frames: list[str], event: Event) -> bool:
+        """Take one event's frames (never empty); True asks for a flush before the next event.
+
+        Raising TooLarge refuses this event (nothing of it is kept); what was added before it
+        still goes out with the next flush.
+        """
+        ...
+
+    async def flush(self) -> None:
+        """Hand on everything added since the last flush (ClientGone if nobody can take it)."""
+        ...
+
 
 INTERNAL_ERROR = "The service failed while streaming the answer."
 DRAINED = "The service is restarting and ended this answer early; please ask again."
@@ -112,37 +131,95 @@ class EndBuilder:
         )
 
 
-def write_sink(write: Write, timeout: float | None) -> FrameSink:
-    """Return a sink writing frames to a client: ClientGone if it left, ClientStalled if stuck."""
+class WriteBuffer:
+    """Frames for a client, one write per flush: ClientGone if it left, ClientStalled if stuck.
 
-    async def sink(frames: list[str], event: Event) -> None:
+    A write that returns without waiting (aiohttp's only waits above its buffer limit) needs no
+    timer; one that waits is given `timeout` seconds to complete.
+    """
+
+    def __init__(self, write: Write, timeout: float | None) -> None:
+        self._write = write
+        self._timeout = timeout
+        self._frames: list[str] = []
+        self._loop = asyncio.get_running_loop()
+
+    def add(self, frames: list[str], event: Event) -> bool:
+        """Keep the frames for the next write."""
+        self._frames += frames
+        return False
+
+    async def flush(self) -> None:
+        """Write what was added in one write."""
+        data = "".join(self._frames).encode()
+        self._frames.clear()
         try:
-            async with asyncio.timeout(timeout):
-                await write("".join(frames).encode())
+            if self._timeout is None:
+                await self._write(data)
+                return
+            writing = asyncio.Task(self._write(data), loop=self._loop, eager_start=True)
+            if not writing.done():
+                async with asyncio.timeout(self._timeout):
+                    await writing
+            writing.result()
         except (ConnectionError, aiohttp.ClientConnectionResetError) as exc:
             raise ClientGone from exc
         except TimeoutError as exc:
-            raise ClientStalled(timeout) from exc
+            raise ClientStalled(self._timeout) from exc
 
-    return sink
+
+class EachEvent:
+    """A FrameBuffer that hands every event's frames to a FrameSink on its own."""
+
+    def __init__(self, sink: FrameSink) -> None:
+        self._sink = sink
+        self._added: list[tuple[list[str], Event]] = []
+
+    def add(self, frames: list[str], event: Event) -> bool:
+        """Keep the event for the flush that must follow."""
+        self._added.append((frames, event))
+        return True
+
+    async def flush(self) -> None:
+        """Hand the kept event to the sink."""
+        added, self._added = self._added, []
+        for frames, event in added:
+            await self._sink(frames, event)
 
 
 class _Writer:
-    """Formats events and hands their frames to the sink, remembering when it last wrote."""
+    """Formats events into the buffer and flushes it, remembering when it last wrote."""
 
-    def __init__(self, formatter: Formatter, sink: FrameSink, result: StreamResult) -> None:
-        self._formatter = formatter
-        self._sink = sink
+    def __init__(self, formatter: Formatter, buffer: FrameBuffer, result: StreamResult) -> None:
+        self._format = formatter.format
+        self._buffer = buffer
         self._result = result
-        self.last_write = asyncio.get_running_loop().time()
+        self._added = 0
+        self._loop = asyncio.get_running_loop()
+        self.last_write = self._loop.time()
+
+    def add(self, event: Event) -> bool:
+        """Format one event into the buffer; True when the buffer asks for a flush now."""
+        frames = self._format(event)
+        if not frames:
+            return False
+        flush = self._buffer.add(frames, event)
+        self._added += len(frames)
+        return flush
+
+    async def flush(self) -> None:
+        """Hand on what was added, if anything."""
+        if not self._added:
+            return
+        added, self._added = self._added, 0
+        await self._buffer.flush()
+        self.last_write = self._loop.time()
+        self._result.frames += added
 
     async def send(self, event: Event) -> None:
-        frames = self._formatter.format(event)
-        if not frames:
-            return
-        await self._sink(frames, event)
-        self.last_write = asyncio.get_running_loop().time()
-        self._result.frames += len(frames)
+        """Format one event and hand its frames on at once."""
+        self.add(event)
+        await self.flush()
 
 
 async def run_stream(
@@ -159,11 +236,12 @@ async def run_stream(
 
     A write that takes longer than `write_timeout` (a client that stopped reading) ends the
     stream; `stop` resolving (the service is draining) ends it with an error frame and `end`.
+    The frames of events that arrive together go out in one write.
     """
-    return await pump_stream(
+    return await pump_batches(
         turn,
         formatter,
-        write_sink(write, write_timeout),
+        WriteBuffer(write, write_timeout),
         heartbeat_interval=heartbeat_interval,
         stream_timeout=stream_timeout,
         stop=stop,
@@ -186,28 +264,58 @@ async def pump_stream(
     so does `interrupt`, with the error and outcome it resolves to. A sink raising ClientGone
     ends the stream at once; one raising TooLarge gets its error frame and `end`.
     """
+    return await pump_batches(
+        turn,
+        formatter,
+        EachEvent(sink),
+        heartbeat_interval=heartbeat_interval,
+        stream_timeout=stream_timeout,
+        stop=stop,
+        interrupt=interrupt,
+    )
+
+
+async def pump_batches(
+    turn: Turn,
+    formatter: Formatter,
+    buffer: FrameBuffer,
+    *,
+    heartbeat_interval: float,
+    stream_timeout: float,
+    stop: asyncio.Future[None] | None = None,
+    interrupt: asyncio.Future[Stop] | None = None,
+) -> StreamResult:
+    """Pump one turn into `buffer`, one flush per batch of events; always ends with `end`.
+
+    Events the upstream has ready are taken at once, without a timer; only when none is ready
+    does the pump wait, for the next event, the heartbeat deadline, `stop` or `interrupt`.
+    After MAX_BATCH events taken without waiting, it lets the event loop run once.
+    `stop`, `interrupt`, ClientGone and TooLarge end the stream as `pump_stream` says.
+    """
     loop = asyncio.get_running_loop()
     started = loop.time()
     deadline = started + stream_timeout
     result = StreamResult()
-    writer = _Writer(formatter, sink, result)
+    writer = _Writer(formatter, buffer, result)
     end = EndBuilder()
     events = turn.events
-    pending: asyncio.Future[Event] | None = None
+    read = batch_reader(events)
+    pending: asyncio.Task[list[Event]] | None = None
+    ready = 0  # events taken since the pump last let the event loop run
+    wakeup = Wakeup(loop, [stop, interrupt])
     try:
         try:
             await writer.send(StartEvent(conversation_id=turn.conversation_id))
             while True:
                 if pending is None:
-                    pending = asyncio.ensure_future(_next(events))
-                wake_at = min(writer.last_write + heartbeat_interval, deadline)
-                waiters: set[asyncio.Future[Any]] = {pending}
-                if stop is not None:
-                    waiters.add(stop)
-                if interrupt is not None:
-                    waiters.add(interrupt)
-                timeout = max(wake_at - loop.time(), 0)
-                await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+                    pending = asyncio.Task(read(), loop=loop, eager_start=True)
+                    if not pending.done():
+                        pending.add_done_callback(wakeup.wake)
+                if not pending.done():
+                    ready = 0
+                    wake_at = min(writer.last_write + heartbeat_interval, deadline)
+                    if loop.time() < wake_at:
+                        await wakeup.wait(wake_at)
                 if stop is not None and stop.done():
                     result.outcome = Outcome.DRAINED
                     await writer.send(ErrorEvent(message=DRAINED, source="gateway", code="drained"))
@@ -218,7 +326,8 @@ async def pump_stream(
                     await writer.send(reason.error)
                     break
                 if not pending.done():
-                    if loop.time() >= deadline:
+                    now = loop.time()
+                    if now >= deadline:
                         result.outcome = Outcome.TIMEOUT
                         await writer.send(
                             ErrorEvent(
@@ -228,12 +337,13 @@ async def pump_stream(
                             )
                         )
                         break
-                    result.heartbeats += 1
-                    await writer.send(HeartbeatEvent())
+                    if now >= writer.last_write + heartbeat_interval:
+                        result.heartbeats += 1
+                        await writer.send(HeartbeatEvent())
                     continue
                 task, pending = pending, None
                 try:
-                    event = task.result()
+                    batch = task.result()
                 except StopAsyncIteration:
                     break
                 except UpstreamStreamError as exc:
@@ -250,13 +360,22 @@ async def pump_stream(
                     break
                 if result.first_event_seconds is None:
                     result.first_event_seconds = loop.time() - started
-                if isinstance(event, ErrorEvent):
-                    result.outcome = Outcome.UPSTREAM_ERROR
-                end.observe(event)
-                await writer.send(event)
+                for event in batch:
+                    if isinstance(event, ErrorEvent):
+                        result.outcome = Outcome.UPSTREAM_ERROR
+                    end.observe(event)
+                    if writer.add(event):
+                        await writer.flush()
+                await writer.flush()
+                ready += len(batch)
+                if ready >= MAX_BATCH:
+                    ready = 0
+                    await asyncio.sleep(
+                        0
+                    )  # let other streams run between long runs of ready events
         except TooLarge as exc:
             result.outcome = exc.stop.outcome
-            await writer.send(exc.stop.error)
+            await writer.send(exc.stop.error)  # after the batch's events the buffer took
         await writer.send(end.build())
     except ClientStalled as exc:
         log.warning("client stopped reading, stream ended", write_timeout=exc.args[0])
@@ -264,6 +383,7 @@ async def pump_stream(
     except ClientGone:
         result.outcome = Outcome.CLIENT_GONE
     finally:
+        wakeup.close()
         if pending is not None:
             pending.cancel()
             await asyncio.wait({pending})
@@ -275,10 +395,6 @@ async def pump_stream(
 
 def _timeout_message(seconds: float) -> str:
     return f"The answer took longer than the {seconds:g} s this service allows."
-
-
-async def _next(events: AsyncIterator[Event]) -> Event:
-    return await anext(events)
 
 
 async def close_events(events: AsyncIterator[Event]) -> None:

@@ -17,7 +17,7 @@ from service.pipeline import (
     Stop,
     StreamResult,
     TooLarge,
-    pump_stream,
+    pump_batches,
 )
 from service.resume.ids import event_id, stamp
 from service.resume.store import Epilogue, StoreUnavailable, StreamStore
@@ -76,6 +76,9 @@ class Producer:
         self._over_budget = False
         self._store_failed = False
         self._end = EndBuilder()
+        self._stamped: list[str] = []
+        self._stamped_size = 0
+        self._terminal = False
         self._interrupt: asyncio.Future[Stop] = asyncio.get_running_loop().create_future()
         self._slot: ActiveStreams | None = None
         self.finished = False
@@ -102,10 +105,10 @@ class Producer:
         """Run the turn to its terminal frame, then mark the stream finished in the store."""
         result: StreamResult | None = None
         try:
-            result = await pump_stream(
+            result = await pump_batches(
                 self._turn,
                 self._formatter,
-                self._sink,
+                self,
                 heartbeat_interval=heartbeat_interval,
                 stream_timeout=stream_timeout,
                 stop=stop,
@@ -123,15 +126,26 @@ class Producer:
                 self._slot.closed()
             on_end(result)
 
-    async def _sink(self, frames: list[str], event: Event) -> None:
-        stamped = [stamp(f, event_id(self.stream_id, self._seq + i)) for i, f in enumerate(frames)]
+    def add(self, frames: list[str], event: Event) -> bool:
+        """Stamp one event's frames for the next append; TooLarge if they would pass the budget."""
+        seq = self._seq + len(self._stamped)
+        stamped = [stamp(f, event_id(self.stream_id, seq + i)) for i, f in enumerate(frames)]
         size = sum(len(frame) for frame in stamped)
-        if not self._over_budget and self._size + size > self._budget:
+        kept = self._size + self._stamped_size
+        if not self._over_budget and kept + size > self._budget:
             self._over_budget = True
-            log.warning("stream over its frame budget", budget=self._budget, size=self._size)
+            log.warning("stream over its frame budget", budget=self._budget, size=kept)
             raise TooLarge(too_large(self._budget))
         self._end.observe(event)
-        terminal = isinstance(event, EndEvent)
+        self._stamped += stamped
+        self._stamped_size += size
+        self._terminal = isinstance(event, EndEvent)
+        return False
+
+    async def flush(self) -> None:
+        """Append the stamped frames in one store call, with the epilogue that would follow them."""
+        stamped, size, terminal = self._stamped, self._stamped_size, self._terminal
+        self._stamped, self._stamped_size = [], 0
         epilogue = None
         if self._store.keeps_epilogue and not terminal:
             epilogue = self._epilogue(self._seq + len(stamped))

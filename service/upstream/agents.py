@@ -6,7 +6,7 @@ import asyncio
 import json
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import aiohttp
@@ -23,7 +23,8 @@ from service.upstream import (
     UpstreamUnavailable,
 )
 from service.upstream.agents_normalizer import normalize_chunk
-from service.upstream.sse import iter_sse
+from service.upstream.batches import EventBatches
+from service.upstream.sse import SSEDecoder
 
 log = structlog.get_logger(__name__)
 
@@ -72,7 +73,7 @@ class AgentsUpstream:
             raise UpstreamUnavailable(f"llama-stack is unreachable: {_describe(exc)}") from exc
         except (KeyError, TypeError) as exc:
             raise UpstreamUnavailable(f"llama-stack gave an unexpected answer: {exc!r}") from exc
-        return Turn(conversation_id=session_id, events=self._events(response))
+        return Turn(conversation_id=session_id, events=EventBatches(self._batches(response)))
 
     async def readiness(self) -> Readiness:
         """Ask llama-stack's health endpoint, caching the answer briefly."""
@@ -159,22 +160,26 @@ class AgentsUpstream:
             raise UpstreamHTTPError(response.status, text)
         return response
 
-    async def _events(self, response: aiohttp.ClientResponse) -> AsyncIterator[Event]:
+    async def _batches(self, response: aiohttp.ClientResponse) -> AsyncGenerator[list[Event], None]:
+        """Yield the events of each network read of the turn stream together (never empty)."""
+        decoder = SSEDecoder()
+        index = 0
         try:
-            index = 0
-            async for sse in iter_sse(response.content.iter_any()):
+            async for data in response.content.iter_any():
+                batch: list[Event] = []
                 try:
-                    raw = json.loads(sse.data)
-                except ValueError:
-                    log.warning("upstream sent a chunk that is not JSON", size=len(sse.data))
-                    yield HeartbeatEvent(chunk=index)
-                else:
-                    events = normalize_chunk(index, raw)
-                    for event in events:
-                        yield event
-                    if any(isinstance(event, ErrorEvent) for event in events):
-                        return  # llama-stack's error chunk ends the turn
-                index += 1
+                    for sse in decoder.feed(data):
+                        ended = _add_chunk(batch, index, sse.data)
+                        index += 1
+                        if ended:
+                            yield batch
+                            return  # llama-stack's error chunk ends the turn
+                except Exception:
+                    if batch:
+                        yield batch  # what came before the failure still goes out, in order
+                    raise
+                if batch:
+                    yield batch
         except (aiohttp.ClientError, ConnectionError, TimeoutError) as exc:
             raise UpstreamStreamError(LOST_UPSTREAM) from exc
         finally:
@@ -192,6 +197,19 @@ class AgentsUpstream:
             except ValueError:
                 raise UpstreamHTTPError(response.status, "answer is not JSON") from None
             return parsed if isinstance(parsed, dict) else {"data": parsed}
+
+
+def _add_chunk(batch: list[Event], index: int, data: str) -> bool:
+    """Add one SSE event's normalized events to `batch`; True if it was an error chunk."""
+    try:
+        raw = json.loads(data)
+    except ValueError:
+        log.warning("upstream sent a chunk that is not JSON", size=len(data))
+        batch.append(HeartbeatEvent(chunk=index))
+        return False
+    events = normalize_chunk(index, raw)
+    batch += events
+    return any(isinstance(event, ErrorEvent) for event in events)
 
 
 def _toolgroups(settings: Settings) -> list[str | dict[str, Any]]:
