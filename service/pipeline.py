@@ -369,10 +369,9 @@ async def pump_batches(
                 await writer.flush()
                 ready += len(batch)
                 if ready >= MAX_BATCH:
+                    # Let other streams run between long runs of ready events.
                     ready = 0
-                    await asyncio.sleep(
-                        0
-                    )  # let other streams run between long runs of ready events
+                    await asyncio.sleep(0)
         except TooLarge as exc:
             result.outcome = exc.stop.outcome
             await writer.send(exc.stop.error)  # after the batch's events the buffer took
