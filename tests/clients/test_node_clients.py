@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,21 +20,7 @@ from tests.clients.conftest import LiveService
 from tests.clients.scenarios import TOOL_ANSWER, UPSTREAM_ERROR, failing_turn, tool_turn
 
 CLIENTS = Path(__file__).parent
-INSTALLED = CLIENTS / "node_modules" / ".package-lock.sha256"
 QUESTION = {"query": "What is the weather in Paris?"}
-
-
-@pytest.fixture(scope="session")
-def node() -> str:
-    """The node binary, with the locked client packages installed."""
-    binary = shutil.which("node")
-    if binary is None:
-        pytest.fail("node (v20+) is not on PATH; the client tests need it")
-    if not INSTALLED.exists():
-        pytest.fail(
-            "the Node clients are not installed: run scripts/npm-ci.sh tests/clients (make test does)"
-        )
-    return binary
 
 
 async def run(node: str, script: str, **job: Any) -> dict[str, Any]:

@@ -21,7 +21,7 @@ import pytest
 from openai._streaming import SSEDecoder
 
 from tests.clients.scenarios import HEARTBEAT, TOOL_ANSWER, tool_turn
-from tests.clients.test_node_clients import FORMATS, node, parse, run  # noqa: F401 (node)
+from tests.clients.test_node_clients import FORMATS, parse, run
 from tests.clients.test_openai_sdk import Tap
 from tests.fakes.agents_upstream import FakeAgentsUpstream
 from tests.service.sse_reader import SseReader
@@ -96,12 +96,6 @@ async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
 
 
 @pytest.fixture
-def node_binary(node: str) -> str:  # noqa: F811  (the fixture imported above)
-    """The node binary, with the locked client packages installed."""
-    return node
-
-
-@pytest.fixture
 async def resumable(agents_client: Any, fake_agents: FakeAgentsUpstream) -> Any:
     """The service with resume on, in front of the fake upstream playing the tool turn."""
     fake_agents.steps = tool_turn()
@@ -130,13 +124,13 @@ async def whole_stream(resumable: Any, stream_id: str) -> SseReader:
 
 
 async def test_fetch_event_source_reassembles_a_cut_stream_with_its_own_retries_once(
-    node_binary, resumable, proxy, fake_agents
+    node, resumable, proxy, fake_agents
 ):
     rng = random.Random(7)
     cuts = [rng.randint(400, 1500) for _ in range(3)]
     cutter, base = await proxy(cuts)
     result = await run(
-        node_binary,
+        node,
         "fetch_event_source_resume.mjs",
         url=f"{base}/v1/streaming_query",
         body=QUESTION,
@@ -159,14 +153,14 @@ async def test_fetch_event_source_reassembles_a_cut_stream_with_its_own_retries_
 
 @pytest.mark.parametrize("last_dispatched_id", [False, True])
 async def test_a_cut_between_a_frame_s_id_line_and_its_blank_line(
-    node_binary, resumable, proxy, last_dispatched_id
+    node, resumable, proxy, last_dispatched_id
 ):
     # fetch-event-source keeps an id as soon as it reads the `id:` line, before the blank line
     # that ends the frame: a cut exactly there loses that frame on retry (the README says so).
     # A fetch wrapper sending the id of the last message onmessage saw closes that window.
     cutter, base = await proxy([], cut_after=rb"id: [A-Za-z0-9_-]{22}:5\n")
     result = await run(
-        node_binary,
+        node,
         "fetch_event_source_resume.mjs",
         url=f"{base}/v1/streaming_query",
         body=QUESTION,
@@ -183,11 +177,11 @@ async def test_a_cut_between_a_frame_s_id_line_and_its_blank_line(
 
 @pytest.mark.parametrize("format_name", FORMATS)
 async def test_eventsource_parser_reads_every_format_with_ids_and_keep_alives(
-    node_binary, resumable, format_name
+    node, resumable, format_name
 ):
     ends_well, heartbeats, tool_calls, errors = FORMATS[format_name]
     base = str(resumable.make_url("")).rstrip("/")
-    result = await parse(node_binary, base, format_name)
+    result = await parse(node, base, format_name)
     stream_id = result["headers"]["x-stream-id"]
     assert ends_well(result)
     assert heartbeats(result) >= 2
@@ -197,9 +191,9 @@ async def test_eventsource_parser_reads_every_format_with_ids_and_keep_alives(
     assert sequences == sorted(set(sequences))
 
 
-async def test_the_ai_sdk_chat_reads_a_resumable_vercel_stream(node_binary, resumable):
+async def test_the_ai_sdk_chat_reads_a_resumable_vercel_stream(node, resumable):
     url = f"{str(resumable.make_url('')).rstrip('/')}/v1/streaming_query?format=vercel"
-    result = await run(node_binary, "ai_chat.mjs", url=url, question=QUESTION["query"])
+    result = await run(node, "ai_chat.mjs", url=url, question=QUESTION["query"])
     assert result["errors"] == []
     assert result["finish"]["finishReason"] == "stop"
     assert result["received"].count(": keep-alive\n") >= 2
