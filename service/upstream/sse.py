@@ -50,6 +50,11 @@ class SSEDecoder:
         if chunk.find(b"\r") >= 0:  # `in` on bytes first tries the needle as an int: slower
             chunk = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
         events: list[ServerSentEvent] = []
+        if self._first_line and not self._partial and chunk.find(b"\n") >= 0:
+            # the body's first line is complete in this chunk: drop its BOM here
+            self._first_line = False
+            if chunk[:3] == b"\xef\xbb\xbf":
+                chunk = chunk[3:]
         if self._partial or self._data or self._event or self._first_line:
             first = chunk.find(b"\n\n")
             if first < 0:
