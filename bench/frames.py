@@ -1,10 +1,11 @@
 """Benchmark 1, frame building: recorded Agents-API wire bytes -> SSE frame bytes, per core.
 
 Ours: the service's own code, in this process: `SSEDecoder.feed` on each upstream write,
-`json.loads`, `normalize_chunk`, the pipeline's `EndBuilder`, `Formatter.format` and the UTF-8
-encoding of the frames (what `service/upstream/agents.py` and `service/pipeline.py` do per
-chunk, without the event loop), for every built-in formatter. lightspeed-stack 0.1.3: its own
-code in its own venv (bench/lightspeed_frames.py), same pieces. Figures are upstream chunks
+`parse_chunk` (orjson, or `json.loads` where the two would differ), `normalize_chunk`, the
+pipeline's `EndBuilder`, `Formatter.format` and the UTF-8 encoding of the frames (what
+`service/upstream/agents.py` and `service/pipeline.py` do per chunk, without the event loop),
+for every built-in formatter. lightspeed-stack 0.1.3: its own code in its own venv
+(bench/lightspeed_frames.py), same pieces. Figures are upstream chunks
 (SSE events) per CPU second; both sides take the best of several rounds.
 """
 
@@ -23,6 +24,7 @@ from formatters.events import StartEvent
 from service.pipeline import EndBuilder
 from service.registry import load_registry
 from service.upstream.agents_normalizer import normalize_chunk
+from service.upstream.json_chunks import parse_chunk
 from service.upstream.sse import SSEDecoder
 
 FIXTURES = ("long", "mcp", "shield-safe", "text", "tool")
@@ -46,7 +48,7 @@ def build_body(pieces: list[bytes], formatter_class: type[Formatter]) -> bytes:
     index = 0
     for piece in pieces:
         for sse in decoder.feed(piece):
-            for event in normalize_chunk(index, json.loads(sse.data)):
+            for event in normalize_chunk(index, parse_chunk(sse.data)):
                 end.observe(event)
                 frames = formatter.format(event)
                 if frames:

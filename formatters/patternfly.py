@@ -52,7 +52,8 @@ class PatternflyFormatter(Formatter):
             self._id = self._written
         self._chunk = event.chunk
         frames = self._frames(event)
-        if not isinstance(event, StartEvent | EndEvent):
+        # `type(...) is` first: isinstance on a pydantic model class goes through ABCMeta
+        if type(event) is TextDeltaEvent or not isinstance(event, StartEvent | EndEvent):
             self._written += len(frames)
         return frames
 

@@ -21,6 +21,7 @@ from formatters.events import (
     Event,
     HeartbeatEvent,
     StartEvent,
+    TextDeltaEvent,
     UsageEvent,
 )
 from service.upstream import Turn, UpstreamStreamError
@@ -115,6 +116,8 @@ class EndBuilder:
 
     def observe(self, event: Event) -> None:
         """Take note of one event on its way out."""
+        if type(event) is TextDeltaEvent:  # most events; isinstance below goes through ABCMeta
+            return
         if isinstance(event, DocumentsEvent):
             for document in event.documents:
                 self.documents[document.document_id or document.url] = document

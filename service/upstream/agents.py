@@ -24,6 +24,7 @@ from service.upstream import (
 )
 from service.upstream.agents_normalizer import normalize_chunk
 from service.upstream.batches import EventBatches
+from service.upstream.json_chunks import parse_chunk
 from service.upstream.sse import SSEDecoder
 
 log = structlog.get_logger(__name__)
@@ -202,7 +203,7 @@ class AgentsUpstream:
 def _add_chunk(batch: list[Event], index: int, data: str) -> bool:
     """Add one SSE event's normalized events to `batch`; True if it was an error chunk."""
     try:
-        raw = json.loads(data)
+        raw = parse_chunk(data)
     except ValueError:
         log.warning("upstream sent a chunk that is not JSON", size=len(data))
         batch.append(HeartbeatEvent(chunk=index))

@@ -110,3 +110,14 @@ def test_text_delta_fast_path_gives_what_the_wire_models_give(
     fast = normalizer.normalize_chunk(4, raw)
     monkeypatch.setattr(normalizer, "_inference_text", lambda raw: None)
     assert fast == normalizer.normalize_chunk(4, raw)
+
+
+def test_a_fast_path_text_delta_is_what_the_constructor_builds_fields_set_included() -> None:
+    from formatters.events import TextDeltaEvent
+    from service.upstream.agents_normalizer import normalize_chunk
+
+    [event] = normalize_chunk(4, _FAST_PATH_CHUNKS[0])
+    built = TextDeltaEvent(chunk=4, step="inference", text="Hi é 🦙")
+    assert type(event) is TextDeltaEvent
+    assert event == built
+    assert event.model_fields_set == built.model_fields_set
