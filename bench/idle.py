@@ -17,7 +17,7 @@ import time
 
 from bench.client import Stream, open_stream
 from bench.procs import Server, raise_nofile, running
-from bench.report import Context, Headline, Result, Table
+from bench.report import Context, Headline, Result, Table, ratio
 from bench.targets import (
     STREAMING_QUERY,
     lightspeed_missing,
@@ -154,7 +154,7 @@ def run(ctx: Context) -> Result:
         Headline(
             "4 idle",
             "RSS per stream, ours ÷ bare relay",
-            f"{ours['rss_per_stream'] / floor['rss_per_stream']:.2f}x",
+            ratio(ours["rss_per_stream"], floor["rss_per_stream"]),
             "(no target)",
         )
     )
@@ -166,7 +166,7 @@ def run(ctx: Context) -> Result:
             Headline(
                 "4 idle",
                 f"RSS per stream, ours ÷ lightspeed-stack (at {n} streams for lightspeed)",
-                f"{mine['rss_per_stream'] / peer['rss_per_stream']:.2f}x",
+                ratio(mine["rss_per_stream"], peer["rss_per_stream"]),
                 "(no target)",
             )
         )

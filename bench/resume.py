@@ -24,7 +24,7 @@ import redis
 
 from bench.client import Stream, open_stream, run_streams
 from bench.procs import Server, cpu_seconds, free_port, raise_nofile, running, start_server
-from bench.report import Context, Headline, Result, Table, num
+from bench.report import Context, Headline, Result, Table, num, ratio
 from bench.targets import STREAMING_QUERY, start_service, start_upstream
 
 WINDOW = "60"
@@ -199,7 +199,7 @@ def run(ctx: Context) -> Result:
         per_frame.add(
             name,
             f"{mine:.3f}",
-            f"{mine / off_frame:.2f}x",
+            ratio(mine, off_frame),
             f"{r.per_10k(r.redis_cpu):.3f}" if name == "redis" else "",
             f"{r.wall:.2f}",
         )
@@ -222,9 +222,9 @@ def run(ctx: Context) -> Result:
         per_idle.add(
             name,
             f"{r.rss_per_stream / 1024:.1f}",
-            f"{r.rss_per_stream / off_idle.rss_per_stream:.2f}x",
+            ratio(r.rss_per_stream, off_idle.rss_per_stream),
             f"{minute:.2f}",
-            f"{minute / off_minute:.2f}x",
+            ratio(minute, off_minute),
             f"{r.per_stream_minute(r.redis_cpu):.2f}" if name == "redis" else "",
             f"{r.redis_memory_per_stream / 1024:.1f}" if name == "redis" else "",
         )
@@ -251,7 +251,7 @@ def run(ctx: Context) -> Result:
                 Headline(
                     "resume",
                     f"service CPU per frame, resume in {name} ÷ off",
-                    f"{r.per_10k(r.cpu) / off_frame:.2f}x",
+                    ratio(r.per_10k(r.cpu), off_frame),
                     "(no target)",
                 )
             )
@@ -259,7 +259,7 @@ def run(ctx: Context) -> Result:
                 Headline(
                     "resume",
                     f"service CPU per idle stream-minute, resume in {name} ÷ off",
-                    f"{i.per_stream_minute(i.cpu) / off_minute:.2f}x",
+                    ratio(i.per_stream_minute(i.cpu), off_minute),
                     "(no target)",
                 )
             )

@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import bench.__main__ as runner
+from bench.report import ratio
 from bench.upstream import answer_frames, token_text
 from formatters.events import StepEndEvent, StepStartEvent, TextDeltaEvent, TurnCompleteEvent
 from service.upstream.agents_normalizer import normalize_chunk
@@ -68,3 +69,8 @@ def test_quick_run_prints_the_headline_and_tables(tmp_path) -> None:
     assert [r["name"] for r in saved] == ["frames", "ttfb"]
     assert all(r["error"] is None for r in saved)
     assert (tmp_path / "results.md").read_text() in out
+
+
+def test_a_ratio_against_a_peer_that_measured_zero_is_n_a_not_a_crash() -> None:
+    assert ratio(1.5, 0.5) == "3.00x"
+    assert ratio(0.2, 0.0) == "n/a"
