@@ -55,7 +55,47 @@ def fixture_chunks(name: str | Path) -> list[dict[str, Any]]:
 
 
 @dataclass
-class FakeAgentsUpstream:
+class ScriptedTurns:
+    """What both fakes share: play a turn's steps, and record when and how it started and ended."""
+
+    turn_started: asyncio.Event = field(default_factory=asyncio.Event)
+    turn_ended: asyncio.Event = field(default_factory=asyncio.Event)
+    ended_at: float | None = None
+    end_reason: str = ""
+
+    async def play(
+        self, request: web.Request, response: web.StreamResponse, steps: list[Step]
+    ) -> web.StreamResponse:
+        """Write the steps to the prepared response: bytes, silences, a dropped connection."""
+        self.turn_started.set()
+        try:
+            for step in steps:
+                if isinstance(step, Sleep):
+                    await asyncio.sleep(step.seconds)
+                elif isinstance(step, Drop):
+                    assert request.transport is not None
+                    request.transport.abort()
+                    self._end("dropped")
+                    return response
+                elif isinstance(step, bytes):
+                    await response.write(step)
+            await response.write_eof()
+            self._end("completed")
+        except asyncio.CancelledError:
+            self._end("cancelled")
+            raise
+        except ConnectionError:
+            self._end("client_gone")
+        return response
+
+    def _end(self, reason: str) -> None:
+        self.ended_at = time.monotonic()
+        self.end_reason = reason
+        self.turn_ended.set()
+
+
+@dataclass
+class FakeAgentsUpstream(ScriptedTurns):
     """State and script of the fake server; `steps` is what the next turn streams."""
 
     steps: list[Step] = field(default_factory=list)
@@ -63,10 +103,6 @@ class FakeAgentsUpstream:
     agents: list[dict[str, Any]] = field(default_factory=list)
     sessions: list[str] = field(default_factory=list)
     health_status: int = 200
-    turn_started: asyncio.Event = field(default_factory=asyncio.Event)
-    turn_ended: asyncio.Event = field(default_factory=asyncio.Event)
-    ended_at: float | None = None
-    end_reason: str = ""
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def app(self) -> web.Application:
@@ -111,28 +147,4 @@ class FakeAgentsUpstream:
             )
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream; charset=utf-8"})
         await response.prepare(request)
-        self.turn_started.set()
-        try:
-            for step in steps:
-                if isinstance(step, Sleep):
-                    await asyncio.sleep(step.seconds)
-                elif isinstance(step, Drop):
-                    assert request.transport is not None
-                    request.transport.abort()
-                    self._end("dropped")
-                    return response
-                elif isinstance(step, bytes):
-                    await response.write(step)
-            await response.write_eof()
-            self._end("completed")
-        except asyncio.CancelledError:
-            self._end("cancelled")
-            raise
-        except ConnectionError:
-            self._end("client_gone")
-        return response
-
-    def _end(self, reason: str) -> None:
-        self.ended_at = time.monotonic()
-        self.end_reason = reason
-        self.turn_ended.set()
+        return await self.play(request, response, steps)

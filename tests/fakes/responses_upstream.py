@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import secrets
@@ -14,7 +13,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from tests.fakes.agents_upstream import Drop, Sleep, Status, Step
+from tests.fakes.agents_upstream import Drop, ScriptedTurns, Sleep, Status, Step
 from tests.paths import RESPONSES_FIXTURES
 
 __all__ = ["Drop", "FakeResponsesUpstream", "Sleep", "Status", "fixture_events", "fixture_steps"]
@@ -48,7 +47,7 @@ def _error(message: str) -> dict[str, Any]:
 
 
 @dataclass
-class FakeResponsesUpstream:
+class FakeResponsesUpstream(ScriptedTurns):
     """State and script of the fake server; `steps` is what the next response streams."""
 
     steps: list[Step] = field(default_factory=list)
@@ -63,10 +62,6 @@ class FakeResponsesUpstream:
     conversations: list[str] = field(default_factory=list)
     model_lists: int = 0
     client_versions: set[str] = field(default_factory=set)
-    turn_started: asyncio.Event = field(default_factory=asyncio.Event)
-    turn_ended: asyncio.Event = field(default_factory=asyncio.Event)
-    ended_at: float | None = None
-    end_reason: str = ""
 
     def app(self) -> web.Application:
         app = web.Application(middlewares=[self._version_check])
@@ -141,28 +136,4 @@ class FakeResponsesUpstream:
             await response.write(sse({"error": {"message": message, "code": "404"}}))
             await response.write_eof()
             return response
-        self.turn_started.set()
-        try:
-            for step in steps:
-                if isinstance(step, Sleep):
-                    await asyncio.sleep(step.seconds)
-                elif isinstance(step, Drop):
-                    assert request.transport is not None
-                    request.transport.abort()
-                    self._end("dropped")
-                    return response
-                elif isinstance(step, bytes):
-                    await response.write(step)
-            await response.write_eof()
-            self._end("completed")
-        except asyncio.CancelledError:
-            self._end("cancelled")
-            raise
-        except ConnectionError:
-            self._end("client_gone")
-        return response
-
-    def _end(self, reason: str) -> None:
-        self.ended_at = time.monotonic()
-        self.end_reason = reason
-        self.turn_ended.set()
+        return await self.play(request, response, steps)
