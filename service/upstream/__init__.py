@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+import structlog
+
 from formatters.events import Event
 from service.request_models import QueryRequest
+
+log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +29,34 @@ class Readiness:
 
     ready: bool
     reason: str = ""
+
+
+class ReadinessCache:
+    """Reuses an upstream's readiness answer for `seconds`; a not-ready answer is logged."""
+
+    def __init__(self, seconds: float) -> None:
+        self._seconds = seconds
+        self._answer: tuple[float, Readiness] | None = None
+
+    async def get(self, ask: Callable[[], Awaitable[Readiness]]) -> Readiness:
+        """Return the cached answer while it is fresh, else `ask` the upstream again."""
+        now = time.monotonic()
+        if self._answer and now - self._answer[0] < self._seconds:
+            return self._answer[1]
+        answer = await ask()
+        if not answer.ready:
+            log.warning("upstream not ready", reason=answer.reason)
+        self._answer = (now, answer)
+        return answer
+
+
+def requested_model(query: QueryRequest) -> str | None:
+    """Return the model the request names (`provider/model` when both are given), or None."""
+    if not query.model:
+        return None
+    if query.provider and not query.model.startswith(f"{query.provider}/"):
+        return f"{query.provider}/{query.model}"
+    return query.model
 
 
 class UpstreamUnavailable(Exception):

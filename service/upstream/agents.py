@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from collections import OrderedDict
 from collections.abc import AsyncGenerator
 from typing import Any
@@ -18,9 +17,11 @@ from service.settings import Settings
 from service.upstream import (
     LOST_UPSTREAM,
     Readiness,
+    ReadinessCache,
     Turn,
     UpstreamStreamError,
     UpstreamUnavailable,
+    requested_model,
 )
 from service.upstream.agents_normalizer import normalize_chunk
 from service.upstream.batches import EventBatches
@@ -60,7 +61,7 @@ class AgentsUpstream:
         self._agent_lock = asyncio.Lock()
         self._conversations: OrderedDict[str, str] = OrderedDict()
         self._default_model: str | None = settings.default_model
-        self._readiness: tuple[float, Readiness] | None = None
+        self._readiness = ReadinessCache(settings.readiness_cache_seconds)
 
     async def start_turn(self, query: QueryRequest) -> Turn:
         """Create or reuse the agent and session, then open the streamed turn."""
@@ -78,9 +79,9 @@ class AgentsUpstream:
 
     async def readiness(self) -> Readiness:
         """Ask llama-stack's health endpoint, caching the answer briefly."""
-        now = time.monotonic()
-        if self._readiness and now - self._readiness[0] < self._settings.readiness_cache_seconds:
-            return self._readiness[1]
+        return await self._readiness.get(self._ask_readiness)
+
+    async def _ask_readiness(self) -> Readiness:
         try:
             await self._request("GET", "/v1/health")
             answer = Readiness(True)
@@ -88,16 +89,11 @@ class AgentsUpstream:
             answer = Readiness(False, _http_reason(exc))
         except (aiohttp.ClientError, TimeoutError) as exc:
             answer = Readiness(False, f"llama-stack is unreachable: {_describe(exc)}")
-        if not answer.ready:
-            log.warning("upstream not ready", reason=answer.reason)
-        self._readiness = (now, answer)
         return answer
 
     async def _model(self, query: QueryRequest) -> str:
-        if query.model:
-            if query.provider and not query.model.startswith(f"{query.provider}/"):
-                return f"{query.provider}/{query.model}"
-            return query.model
+        if (model := requested_model(query)) is not None:
+            return model
         if self._default_model is None:
             models = await self._request("GET", "/v1/models")
             llms = [m for m in models.get("data", []) if m.get("model_type") == "llm"]

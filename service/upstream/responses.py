@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import time
 from collections.abc import AsyncIterator
 from types import TracebackType
 from typing import Any, Self
@@ -39,9 +38,11 @@ from service.settings import Settings
 from service.upstream import (
     LOST_UPSTREAM,
     Readiness,
+    ReadinessCache,
     Turn,
     UpstreamStreamError,
     UpstreamUnavailable,
+    requested_model,
 )
 from service.upstream.responses_normalizer import ResponsesNormalizer
 
@@ -87,7 +88,7 @@ class ResponsesUpstream:
             ),
         )
         self._default_model: str | None = settings.default_model
-        self._readiness: tuple[float, Readiness] | None = None
+        self._readiness = ReadinessCache(settings.readiness_cache_seconds)
 
     async def __aenter__(self) -> Self:
         return self
@@ -131,9 +132,9 @@ class ResponsesUpstream:
 
     async def readiness(self) -> Readiness:
         """List llama-stack's models (which also proves the client version fits), cached briefly."""
-        now = time.monotonic()
-        if self._readiness and now - self._readiness[0] < self._settings.readiness_cache_seconds:
-            return self._readiness[1]
+        return await self._readiness.get(self._ask_readiness)
+
+    async def _ask_readiness(self) -> Readiness:
         try:
             model = await self._listed_default_model()
             answer = (
@@ -149,16 +150,11 @@ class ResponsesUpstream:
             answer = Readiness(
                 False, f"llama-stack did not answer within {self._setup_timeout:g} s"
             )
-        if not answer.ready:
-            log.warning("upstream not ready", reason=answer.reason)
-        self._readiness = (now, answer)
         return answer
 
     async def _model(self, query: QueryRequest) -> str:
-        if query.model:
-            if query.provider and not query.model.startswith(f"{query.provider}/"):
-                return f"{query.provider}/{query.model}"
-            return query.model
+        if (model := requested_model(query)) is not None:
+            return model
         model = self._default_model or await self._listed_default_model()
         if model is None:
             raise UpstreamUnavailable("llama-stack lists no LLM model")
