@@ -56,17 +56,8 @@ PY=$("$REPO/scripts/find-python")
 PY_REAL=$("$PY" -c 'import sys; print(sys.executable)')
 echo "llama-stack-env.sh: building $VENV (llama-stack $VERSION) with $PY_REAL"
 
-if [ -e "$VENV" ] && [ ! -f "$VENV/pyvenv.cfg" ] && [ -n "$(ls -A "$VENV" 2>/dev/null)" ]; then
-    echo "llama-stack-env.sh: $VENV exists and is not a venv; refusing to touch it" >&2
-    exit 1
-fi
-rm -f "$MARKER"
 # An unfinished or differently specified venv is rebuilt from scratch.
-if [ -f "$VENV/pyvenv.cfg" ]; then
-    "$PY_REAL" -m venv --clear "$VENV"
-else
-    "$PY_REAL" -m venv "$VENV"
-fi
+"$REPO/scripts/fresh-venv" "$PY_REAL" "$VENV"
 VPY="$VENV/bin/python"
 export PIP_NO_INPUT=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 "$VPY" -m pip install --quiet --upgrade pip

@@ -29,7 +29,8 @@ for arg in "$@"; do
     *) if [ -n "$VENV" ]; then echo "make_venv.sh: one VENV_DIR only" >&2; exit 2; fi; VENV="$arg" ;;
   esac
 done
-VENV="${VENV:-$(cd "$(dirname "$0")/../.." && pwd)/.venv-oracle}"
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+VENV="${VENV:-$REPO/.venv-oracle}"
 MARKER="$VENV/.oracle-venv-complete"
 
 # Versions from lightspeed-stack 0.1.3's uv.lock (closure of its runtime dependencies).
@@ -70,40 +71,14 @@ if [ -f "$MARKER" ] && [ "$(cat "$MARKER")" = "$SPEC_HASH" ] && [ -x "$VENV/bin/
   exit 0
 fi
 
-# --- find Python 3.12 -------------------------------------------------------------
-is_py312() { "$@" -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 12) else 1)' >/dev/null 2>&1; }
-PY=""
-if [ -n "${ORACLE_PYTHON:-}" ] && is_py312 "$ORACLE_PYTHON"; then
-  PY="$ORACLE_PYTHON"
-elif command -v python3.12 >/dev/null 2>&1 && is_py312 python3.12; then
-  PY=python3.12
-elif command -v pyenv >/dev/null 2>&1; then
-  CAND=$(PYENV_VERSION=3.12.1 pyenv which python 2>/dev/null || true)
-  if [ -n "$CAND" ] && is_py312 "$CAND"; then PY="$CAND"; fi
-fi
-if [ -z "$PY" ]; then
-  echo "make_venv.sh: no Python 3.12 found (tried \$ORACLE_PYTHON, python3.12 on PATH," \
-       "'PYENV_VERSION=3.12.1 pyenv which python'). lightspeed-stack 0.1.3 needs >=3.12,<3.14." >&2
-  exit 1
-fi
+# --- find Python 3.12 (lightspeed-stack 0.1.3 needs >=3.12,<3.14) ------------------------
+PY=$(PYTHON="${ORACLE_PYTHON:-${PYTHON:-}}" "$REPO/scripts/find-python")
 # Resolve pyenv shims to the real interpreter so the venv does not depend on PYENV_VERSION.
 PY_REAL=$("$PY" -c 'import sys; print(sys.executable)')
 echo "make_venv.sh: using $PY_REAL ($("$PY_REAL" -V 2>&1)), variant $VARIANT, venv $VENV"
 
-# --- create / reuse the venv ---------------------------------------------------------
-if [ -e "$VENV" ] && [ ! -f "$VENV/pyvenv.cfg" ]; then
-  if [ -n "$(ls -A "$VENV" 2>/dev/null)" ]; then
-    echo "make_venv.sh: $VENV exists and is not a venv; refusing to touch it" >&2
-    exit 1
-  fi
-fi
-rm -f "$MARKER"
-# An unfinished or differently-specified venv is rebuilt from scratch (--clear).
-if [ -f "$VENV/pyvenv.cfg" ]; then
-  "$PY_REAL" -m venv --clear "$VENV"
-else
-  "$PY_REAL" -m venv "$VENV"
-fi
+# --- create the venv: an unfinished or differently specified one is rebuilt from scratch ---
+"$REPO/scripts/fresh-venv" "$PY_REAL" "$VENV"
 
 export PIP_NO_INPUT=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 CFILE=$(mktemp)
