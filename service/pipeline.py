@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
@@ -31,8 +31,6 @@ from service.wakeup import Wakeup
 log = structlog.get_logger(__name__)
 
 Write = Callable[[bytes], Coroutine[Any, Any, None]]
-FrameSink = Callable[[list[str], Event], Awaitable[None]]
-"""Takes the frames of one event (never empty), with the event they came from."""
 
 
 class FrameBuffer(Protocol):
@@ -97,9 +95,9 @@ class ClientStalled(ClientGone):
 
 
 class TooLarge(Exception):
-    """The sink refuses an event's frames: the stream is over its budget.
+    """The buffer refuses an event's frames: the stream is over its budget.
 
-    The pump then sends the `stop` error and the terminal frame, which the sink must accept.
+    The pump then sends the `stop` error and the terminal frame, which the buffer must accept.
     """
 
     def __init__(self, stop: Stop) -> None:
@@ -171,25 +169,6 @@ class WriteBuffer:
             raise ClientStalled(self._timeout) from exc
 
 
-class EachEvent:
-    """A FrameBuffer that hands every event's frames to a FrameSink on its own."""
-
-    def __init__(self, sink: FrameSink) -> None:
-        self._sink = sink
-        self._added: list[tuple[list[str], Event]] = []
-
-    def add(self, frames: list[str], event: Event) -> bool:
-        """Keep the event for the flush that must follow."""
-        self._added.append((frames, event))
-        return True
-
-    async def flush(self) -> None:
-        """Hand the kept event to the sink."""
-        added, self._added = self._added, []
-        for frames, event in added:
-            await self._sink(frames, event)
-
-
 class _Writer:
     """Formats events into the buffer and flushes it, remembering when it last wrote."""
 
@@ -251,33 +230,6 @@ async def run_stream(
     )
 
 
-async def pump_stream(
-    turn: Turn,
-    formatter: Formatter,
-    sink: FrameSink,
-    *,
-    heartbeat_interval: float,
-    stream_timeout: float,
-    stop: asyncio.Future[None] | None = None,
-    interrupt: asyncio.Future[Stop] | None = None,
-) -> StreamResult:
-    """Pump one turn into `sink`, frames by event; always ends with the terminal frame.
-
-    `stop` resolving (the service is draining) ends the stream with an error frame and `end`;
-    so does `interrupt`, with the error and outcome it resolves to. A sink raising ClientGone
-    ends the stream at once; one raising TooLarge gets its error frame and `end`.
-    """
-    return await pump_batches(
-        turn,
-        formatter,
-        EachEvent(sink),
-        heartbeat_interval=heartbeat_interval,
-        stream_timeout=stream_timeout,
-        stop=stop,
-        interrupt=interrupt,
-    )
-
-
 async def pump_batches(
     turn: Turn,
     formatter: Formatter,
@@ -293,7 +245,9 @@ async def pump_batches(
     Events the upstream has ready are taken at once, without a timer; only when none is ready
     does the pump wait, for the next event, the heartbeat deadline, `stop` or `interrupt`.
     After MAX_BATCH events taken without waiting, it lets the event loop run once.
-    `stop`, `interrupt`, ClientGone and TooLarge end the stream as `pump_stream` says.
+    `stop` resolving (the service is draining) ends the stream with an error frame and `end`;
+    so does `interrupt`, with the error and outcome it resolves to. A buffer raising ClientGone
+    ends the stream at once; one raising TooLarge gets its error frame and `end`.
     """
     loop = asyncio.get_running_loop()
     started = loop.time()

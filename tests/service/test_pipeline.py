@@ -10,8 +10,9 @@ import pytest
 
 from formatters.events import ErrorEvent, Event, TextDeltaEvent
 from formatters.patternfly import PatternflyFormatter
-from service.pipeline import INTERNAL_ERROR, Outcome, Stop, TooLarge, pump_stream, run_stream
+from service.pipeline import INTERNAL_ERROR, Outcome, Stop, TooLarge, run_stream
 from service.upstream import LOST_UPSTREAM, Turn, UpstreamStreamError
+from tests.service.each_event import pump_each
 
 
 class Sink:
@@ -173,7 +174,7 @@ async def test_an_interrupt_ends_the_stream_with_its_error_and_outcome_then_end(
     interrupt: asyncio.Future[Stop] = asyncio.get_running_loop().create_future()
     reason = Stop(Outcome.INTERRUPTED, ErrorEvent(message="stopped", code="interrupted"))
     asyncio.get_running_loop().call_later(0.1, interrupt.set_result, reason)
-    result = await pump_stream(
+    result = await pump_each(
         turn(TextDeltaEvent(chunk=0, step="inference", text="a"), 30.0, closed=closed),
         PatternflyFormatter(),
         sink,
@@ -198,7 +199,7 @@ async def test_a_sink_over_its_budget_gets_the_stop_error_and_end_and_the_upstre
 
     closed: list[bool] = []
     deltas = [TextDeltaEvent(chunk=i, step="inference", text=str(i)) for i in range(5)]
-    result = await pump_stream(
+    result = await pump_each(
         turn(*deltas, closed=closed),
         PatternflyFormatter(),
         sink,

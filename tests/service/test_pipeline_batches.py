@@ -7,9 +7,10 @@ from collections.abc import AsyncGenerator, AsyncIterator
 
 from formatters.events import ErrorEvent, Event, TextDeltaEvent
 from formatters.patternfly import PatternflyFormatter
-from service.pipeline import Outcome, Stop, TooLarge, pump_batches, pump_stream, run_stream
+from service.pipeline import Outcome, Stop, TooLarge, pump_batches, run_stream
 from service.upstream import Turn
 from service.upstream.batches import MAX_BATCH, EventBatches
+from tests.service.each_event import pump_each
 
 TOO_BIG = Stop(Outcome.TOO_LARGE, ErrorEvent(message="too big", code="too_large"))
 
@@ -166,7 +167,7 @@ async def test_a_budget_refusing_an_event_mid_read_keeps_the_events_before_it() 
         await budget.flush()
         frames.extend(written)
 
-    await pump_stream(
+    await pump_each(
         one_by_one(deltas(5)),
         PatternflyFormatter(),
         each,
