@@ -1,0 +1,34 @@
+"""The owner of a conversation: a digest of the caller's principal, and the 404 for anyone else."""
+
+from __future__ import annotations
+
+import hashlib
+
+from aiohttp import web
+
+from service.errors import Rejected
+from service.state import PRINCIPAL
+
+_DOMAIN = b"agent-stream-gateway conversation owner\0"
+
+
+def owner_digest(principal: str) -> str:
+    """Return the SHA-256 (hex) that bindings store in place of the principal itself."""
+    return hashlib.sha256(_DOMAIN + principal.encode()).hexdigest()
+
+
+def request_owner(request: web.Request) -> str | None:
+    """Return the owner digest of the request's principal; None when auth is off."""
+    principal = request.get(PRINCIPAL)
+    return None if principal is None else owner_digest(principal)
+
+
+class ConversationNotFound(Rejected):
+    """404: the conversation is unknown or another caller's; one answer, so ids cannot be probed."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            404,
+            "Conversation not found",
+            "No conversation of yours has this id: unknown, or started by someone else.",
+        )
