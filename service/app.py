@@ -10,6 +10,8 @@ from aiohttp import web
 
 from service import auth
 from service.chat_completions import chat_routes
+from service.conversations.bindings import BINDINGS, bindings_context
+from service.conversations.directory import ConversationDirectory, SharedRecords
 from service.cors import configure_cors
 from service.drain import drain_streams
 from service.errors import json_errors
@@ -67,6 +69,7 @@ def create_app(
     app.add_routes(resume_routes)
     app.on_response_prepare.append(echo_request_id)
     app.on_shutdown.append(drain_streams)
+    app.cleanup_ctx.append(bindings_context)  # first: the upstream's conversations use it
     if upstream is not None:
         app[UPSTREAM] = upstream
     else:
@@ -83,7 +86,8 @@ async def _upstream_context(app: web.Application) -> AsyncIterator[None]:
             "NO UPSTREAM CONFIGURED: serving the built-in DEMO AGENT "
             "(set LLAMA_STACK_BASE_URL to use a llama-stack server)"
         )
-        app[UPSTREAM] = DemoUpstream(settings.demo_delay)
+        directory = ConversationDirectory(SharedRecords(app[BINDINGS]))
+        app[UPSTREAM] = DemoUpstream(settings.demo_delay, directory)
         yield
         return
     log.info("upstream", api=settings.llama_stack_api, base_url=settings.llama_stack_base_url)
@@ -97,5 +101,5 @@ async def _upstream_context(app: web.Application) -> AsyncIterator[None]:
     # connection, and MAX_CONCURRENT_STREAMS already bounds them (bench/ttfb.py, bench/idle.py).
     connector = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
-        app[UPSTREAM] = AgentsUpstream(session, settings)
+        app[UPSTREAM] = AgentsUpstream(session, settings, SharedRecords(app[BINDINGS]))
         yield

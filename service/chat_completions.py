@@ -17,6 +17,7 @@ from formatters.openai import (
     new_completion_id,
 )
 from service.chat_request import ChatCompletionRequest, UnsupportedRequest
+from service.conversations.owners import request_owner
 from service.errors import Rejected, error_response
 from service.pipeline import run_stream
 from service.request_body import read_json
@@ -53,7 +54,7 @@ async def _complete(request: web.Request, query: QueryRequest, model: str) -> we
     settings = app[SETTINGS]
     structlog.contextvars.bind_contextvars(format="chat.completion")
     try:
-        turn = await app[UPSTREAM].start_turn(query)
+        turn = await app[UPSTREAM].start_turn(query, owner=request_owner(request))
     except UpstreamUnavailable as exc:
         log.warning("upstream unavailable", reason=exc.reason)
         return error_response(503, "Unable to connect to Llama Stack", exc.reason)

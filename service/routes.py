@@ -10,6 +10,7 @@ from aiohttp import web
 
 from formatters.base import Formatter
 from formatters.events import event_json_schema
+from service.conversations.owners import request_owner
 from service.errors import Rejected, error_response
 from service.metrics import CANCELLED, METRICS, Metrics
 from service.pipeline import StreamResult, close_events, run_stream
@@ -57,7 +58,7 @@ async def stream_turn(
     asked_at = loop.time()
     try:
         with span(request, "upstream start_turn", client=True, upstream=app[UPSTREAM].name):
-            turn = await app[UPSTREAM].start_turn(query)
+            turn = await app[UPSTREAM].start_turn(query, owner=request_owner(request))
     except UpstreamUnavailable as exc:
         log.warning("upstream unavailable", reason=exc.reason)
         return error_response(503, "Unable to connect to Llama Stack", exc.reason)

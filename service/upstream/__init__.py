@@ -84,8 +84,13 @@ class Upstream(Protocol):
 
     name: str
 
-    async def start_turn(self, query: QueryRequest) -> Turn:
-        """Start one turn; raise UpstreamUnavailable if it cannot start."""
+    async def start_turn(self, query: QueryRequest, *, owner: str | None = None) -> Turn:
+        """Start one turn; raise UpstreamUnavailable if it cannot start.
+
+        `owner` is the caller's owner digest (service.conversations.owners), None with auth
+        off: a new conversation is bound to it, and a `conversation_id` not bound to it raises
+        ConversationNotFound (404).
+        """
         ...
 
     async def readiness(self) -> Readiness:

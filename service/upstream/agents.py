@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections import OrderedDict
 from collections.abc import AsyncGenerator
 from typing import Any
 
@@ -12,6 +11,8 @@ import aiohttp
 import structlog
 
 from formatters.events import ErrorEvent, Event, HeartbeatEvent
+from service.conversations.directory import Binding, ConversationDirectory, OwnerRecords
+from service.conversations.owners import ConversationNotFound
 from service.request_models import QueryRequest
 from service.settings import Settings
 from service.upstream import (
@@ -30,7 +31,8 @@ from service.upstream.sse import SSEDecoder
 
 log = structlog.get_logger(__name__)
 
-_MAX_CONVERSATIONS = 10_000
+SESSION_NAME = "agent-stream-gateway"
+"""The name of every session; with auth on it also carries the owner digest (a record only)."""
 
 
 class UpstreamHTTPError(Exception):
@@ -46,7 +48,12 @@ class AgentsUpstream:
 
     name = "agents"
 
-    def __init__(self, session: aiohttp.ClientSession, settings: Settings) -> None:
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        settings: Settings,
+        records: OwnerRecords | None = None,
+    ) -> None:
         if not settings.llama_stack_base_url:
             raise ValueError("the agents upstream needs LLAMA_STACK_BASE_URL")
         self._session = session
@@ -59,15 +66,19 @@ class AgentsUpstream:
         self._timeout = aiohttp.ClientTimeout(total=settings.upstream_connect_timeout)
         self._agents: dict[tuple[Any, ...], str] = {}
         self._agent_lock = asyncio.Lock()
-        self._conversations: OrderedDict[str, str] = OrderedDict()
+        self._directory = ConversationDirectory(records)
         self._default_model: str | None = settings.default_model
         self._readiness = ReadinessCache(settings.readiness_cache_seconds)
 
-    async def start_turn(self, query: QueryRequest) -> Turn:
-        """Create or reuse the agent and session, then open the streamed turn."""
+    async def start_turn(self, query: QueryRequest, *, owner: str | None = None) -> Turn:
+        """Create or reuse the agent and session, then open the streamed turn.
+
+        A session's binding (owner and agent) lives in the records given (the shared store
+        with REDIS_URL), else only in this process; the session name names the owner too.
+        """
         try:
             model = await self._model(query)
-            agent_id, session_id = await self._session_for(model, query)
+            agent_id, session_id = await self._session_for(model, query, owner)
             response = await self._open_turn(agent_id, session_id, query)
         except UpstreamHTTPError as exc:
             raise UpstreamUnavailable(_http_reason(exc)) from exc
@@ -102,21 +113,23 @@ class AgentsUpstream:
             self._default_model = str(llms[0]["identifier"])
         return self._default_model
 
-    async def _session_for(self, model: str, query: QueryRequest) -> tuple[str, str]:
+    async def _session_for(
+        self, model: str, query: QueryRequest, owner: str | None
+    ) -> tuple[str, str]:
         if query.conversation_id is not None:
-            agent_id = self._conversations.get(query.conversation_id)
-            if agent_id is not None:
-                self._conversations.move_to_end(query.conversation_id)
-                return agent_id, query.conversation_id
+            binding = await self._directory.find(query.conversation_id, owner)
+            if binding is not None:
+                return binding.detail, query.conversation_id
+            if owner is not None:
+                raise ConversationNotFound()
             log.warning("unknown conversation_id, starting a new conversation")
         agent_id = await self._agent(model, query)
+        name = SESSION_NAME if owner is None else f"{SESSION_NAME} owner:{owner}"
         created = await self._request(
-            "POST", f"/v1/agents/{agent_id}/session", {"session_name": "agent-stream-gateway"}
+            "POST", f"/v1/agents/{agent_id}/session", {"session_name": name}
         )
         session_id = str(created["session_id"])
-        self._conversations[session_id] = agent_id
-        while len(self._conversations) > _MAX_CONVERSATIONS:
-            self._conversations.popitem(last=False)
+        await self._directory.add(session_id, Binding(owner, agent_id))
         return agent_id, session_id
 
     async def _agent(self, model: str, query: QueryRequest) -> str:

@@ -8,6 +8,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from formatters.events import Event
+from service.conversations.directory import Binding, ConversationDirectory
+from service.conversations.owners import ConversationNotFound
 from service.request_models import QueryRequest
 from service.upstream import Readiness, Turn
 from service.upstream.agents_normalizer import normalize_chunk
@@ -30,12 +32,20 @@ class DemoUpstream:
 
     name = "demo"
 
-    def __init__(self, delay: float = 0.05) -> None:
+    def __init__(self, delay: float = 0.05, directory: ConversationDirectory | None = None) -> None:
         self._delay = delay
+        self._directory = directory if directory is not None else ConversationDirectory()
 
-    async def start_turn(self, query: QueryRequest) -> Turn:
+    async def start_turn(self, query: QueryRequest, *, owner: str | None = None) -> Turn:
         """Start the scripted turn, echoing the question into its knowledge search."""
-        conversation_id = query.conversation_id or str(uuid.uuid4())
+        conversation_id = query.conversation_id
+        if owner is None:
+            conversation_id = conversation_id or str(uuid.uuid4())
+        elif conversation_id is None:
+            conversation_id = str(uuid.uuid4())
+            await self._directory.add(conversation_id, Binding(owner))
+        elif await self._directory.find(conversation_id, owner) is None:
+            raise ConversationNotFound()
         return Turn(conversation_id=conversation_id, events=self._events(query.query))
 
     async def readiness(self) -> Readiness:

@@ -16,6 +16,7 @@ from llama_stack_client import (
     APIStatusError,
     AsyncLlamaStackClient,
     DefaultAioHttpClient,
+    NotFoundError,
     omit,
 )
 from llama_stack_client._streaming import AsyncStream
@@ -33,6 +34,8 @@ from llama_stack_client.types.response_create_params import (
 )
 
 from formatters.events import Event
+from service.conversations.directory import Binding, ConversationDirectory
+from service.conversations.owners import ConversationNotFound
 from service.request_models import QueryRequest
 from service.settings import Settings
 from service.upstream import (
@@ -53,6 +56,9 @@ UPSTREAM_FAILED = "The agent reported an error without a message."
 CONVERSATION_ID = re.compile(r"conv_[0-9a-f]{48}")
 """llama-stack's conversation id format; the server refuses any other with HTTP 400."""
 
+OWNER_METADATA_KEY = "agent_stream_gateway_owner"
+"""The conversation metadata key that holds the owner digest of a conversation made with auth on."""
+
 Stream = AsyncStream[ResponseObjectStream]
 
 
@@ -61,7 +67,9 @@ class ResponsesUpstream:
 
     The `start` frame's conversation id is the llama-stack conversation (`conv_...`) the turn
     was added to; a client sends it back to continue. Set-up errors, including an error the
-    server streams before its first event, become `UpstreamUnavailable` (HTTP 503).
+    server streams before its first event, become `UpstreamUnavailable` (HTTP 503). With auth
+    on, each conversation's owner digest is in its llama-stack metadata, which every replica
+    reads (once per process and owner) before continuing it.
     """
 
     name = "responses"
@@ -89,6 +97,7 @@ class ResponsesUpstream:
         )
         self._default_model: str | None = settings.default_model
         self._readiness = ReadinessCache(settings.readiness_cache_seconds)
+        self._directory = ConversationDirectory(self)
 
     async def __aenter__(self) -> Self:
         return self
@@ -105,18 +114,20 @@ class ResponsesUpstream:
         """Close the client and its connections."""
         await self._client.close()
 
-    async def start_turn(self, query: QueryRequest) -> Turn:
+    async def start_turn(self, query: QueryRequest, *, owner: str | None = None) -> Turn:
         """Pick the model and conversation, open the stream and read its first event."""
         try:
             model = await self._model(query)
-            conversation = await self._conversation(query)
+            conversation = await self._conversation(query, owner)
             try:
                 stream, first = await self._open(query, model, conversation)
             except APIError as exc:
                 if not (query.conversation_id and _is_not_found(exc)):
                     raise
+                if owner is not None:
+                    raise ConversationNotFound() from exc  # deleted since it was checked
                 log.warning("unknown conversation_id, starting a new conversation")
-                conversation = await self._new_conversation()
+                conversation = await self._new_conversation(None)
                 stream, first = await self._open(query, model, conversation)
         except APIStatusError as exc:
             raise UpstreamUnavailable(_status_reason(exc)) from exc
@@ -167,17 +178,39 @@ class ResponsesUpstream:
             self._default_model = next((m.id for m in models if m.model_type == "llm"), None)
         return self._default_model
 
-    async def _conversation(self, query: QueryRequest) -> str:
+    async def _conversation(self, query: QueryRequest, owner: str | None) -> str:
         if query.conversation_id is not None:
+            if owner is not None:
+                if await self._directory.find(query.conversation_id, owner) is None:
+                    raise ConversationNotFound()
+                return query.conversation_id
             if CONVERSATION_ID.fullmatch(query.conversation_id):
                 return query.conversation_id
             log.warning("conversation_id is not a llama-stack conversation, starting a new one")
-        return await self._new_conversation()
+        return await self._new_conversation(owner)
 
-    async def _new_conversation(self) -> str:
+    async def _new_conversation(self, owner: str | None) -> str:
+        metadata = {OWNER_METADATA_KEY: owner} if owner is not None else omit
         async with asyncio.timeout(self._setup_timeout):
-            conversation = await self._client.conversations.create()
+            conversation = await self._client.conversations.create(metadata=metadata)
+        if owner is not None:
+            await self._directory.add(conversation.id, Binding(owner))
         return conversation.id
+
+    async def recorded(self, conversation_id: str) -> Binding | None:
+        """Return the conversation's owner from its llama-stack metadata; None if it has none."""
+        if not CONVERSATION_ID.fullmatch(conversation_id):
+            return None  # the server would refuse it with HTTP 400
+        try:
+            async with asyncio.timeout(self._setup_timeout):
+                conversation = await self._client.conversations.retrieve(conversation_id)
+        except NotFoundError:
+            return None
+        owner = (conversation.metadata or {}).get(OWNER_METADATA_KEY)
+        return None if owner is None else Binding(owner)
+
+    async def record(self, conversation_id: str, binding: Binding) -> None:
+        """Nothing to do: the owner went into the conversation's metadata when it was created."""
 
     async def _open(
         self, query: QueryRequest, model: str, conversation: str
