@@ -6,6 +6,7 @@ import asyncio
 import itertools
 import json
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -102,6 +103,7 @@ class FakeAgentsUpstream(ScriptedTurns):
     turns: list[dict[str, Any]] = field(default_factory=list)
     agents: list[dict[str, Any]] = field(default_factory=list)
     sessions: list[str] = field(default_factory=list)
+    session_names: list[str] = field(default_factory=list)
     health_status: int = 200
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -134,8 +136,9 @@ class FakeAgentsUpstream(ScriptedTurns):
         return web.json_response({"agent_id": f"agent-{next(self._ids)}"})
 
     async def _create_session(self, request: web.Request) -> web.Response:
-        session_id = f"session-{next(self._ids)}"
+        session_id = str(uuid.uuid4())  # as llama-stack mints them: unique, also in a shared Redis
         self.sessions.append(session_id)
+        self.session_names.append((await request.json())["session_name"])
         return web.json_response({"session_id": session_id})
 
     async def _turn(self, request: web.Request) -> web.StreamResponse:

@@ -60,6 +60,9 @@ class FakeResponsesUpstream(ScriptedTurns):
     )
     requests: list[dict[str, Any]] = field(default_factory=list)
     conversations: list[str] = field(default_factory=list)
+    metadata: dict[str, dict[str, str] | None] = field(default_factory=dict)
+    """Each conversation's metadata, as given at creation (llama-stack keeps and returns it)."""
+    retrievals: list[str] = field(default_factory=list)
     model_lists: int = 0
     client_versions: set[str] = field(default_factory=set)
 
@@ -67,6 +70,7 @@ class FakeResponsesUpstream(ScriptedTurns):
         app = web.Application(middlewares=[self._version_check])
         app.router.add_get("/v1/models", self._models)
         app.router.add_post("/v1/conversations", self._create_conversation)
+        app.router.add_get("/v1/conversations/{conversation_id}", self._get_conversation)
         app.router.add_post("/v1/responses", self._responses)
         return app
 
@@ -104,16 +108,31 @@ class FakeResponsesUpstream(ScriptedTurns):
         )
 
     async def _create_conversation(self, request: web.Request) -> web.Response:
+        body = await request.json() if request.can_read_body else {}
         conversation_id = f"conv_{secrets.token_hex(24)}"
         self.conversations.append(conversation_id)
-        return web.json_response(
-            {
-                "id": conversation_id,
-                "object": "conversation",
-                "created_at": int(time.time()),
-                "metadata": None,
-            }
-        )
+        self.metadata[conversation_id] = body.get("metadata")
+        return web.json_response(self._conversation(conversation_id))
+
+    async def _get_conversation(self, request: web.Request) -> web.Response:
+        conversation_id = request.match_info["conversation_id"]
+        self.retrievals.append(conversation_id)
+        if not _CONVERSATION_ID.fullmatch(conversation_id):
+            message = "Must match format 'conv_' followed by 48 lowercase hex characters."
+            return web.json_response(_error(message), status=400)
+        if conversation_id not in self.conversations:
+            return web.json_response(
+                _error(f"Conversation '{conversation_id}' not found."), status=404
+            )
+        return web.json_response(self._conversation(conversation_id))
+
+    def _conversation(self, conversation_id: str) -> dict[str, Any]:
+        return {
+            "id": conversation_id,
+            "object": "conversation",
+            "created_at": int(time.time()),
+            "metadata": self.metadata.get(conversation_id),
+        }
 
     async def _responses(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()
