@@ -56,7 +56,8 @@ _ERRORS = {
     413: "The body is larger than MAX_BODY_BYTES.",
     404: (
         "No resumable stream has this id: unknown, expired, started by someone else, or "
-        "resumable streams are off (RESUME_WINDOW = 0)."
+        "resumable streams are off (RESUME_WINDOW = 0). With auth on, also: no conversation "
+        "of the caller's has the `conversation_id` (unknown, or started by someone else)."
     ),
     415: "The body is not JSON by its content type.",
     422: "Malformed JSON, missing or blank required fields, wrong types or unknown fields.",
@@ -258,7 +259,7 @@ def build_openapi(settings: Settings, registry: FormatterRegistry) -> JsonObject
                     }
                 },
                 (400, 404, 413, 415, 422, 429, 503)
-                if resumable
+                if resumable or auth_on
                 else (400, 413, 415, 422, 429, 503),
                 body="QueryRequest",
                 parameters=[format_parameter, last_event_id] if resumable else [format_parameter],
@@ -352,7 +353,9 @@ def build_openapi(settings: Settings, registry: FormatterRegistry) -> JsonObject
                         },
                     )
                 },
-                (413, 415, 422, 429, 500, 502, 503, 504),
+                (404, 413, 415, 422, 429, 500, 502, 503, 504)
+                if auth_on
+                else (413, 415, 422, 429, 500, 502, 503, 504),
                 body="ChatCompletionRequest",
                 protected=guarded("/v1/chat/completions"),
                 auth_on=auth_on,
