@@ -97,7 +97,9 @@ class ResponsesUpstream:
         )
         self._default_model: str | None = settings.default_model
         self._readiness = ReadinessCache(settings.readiness_cache_seconds)
-        self._directory = ConversationDirectory(self)
+        self._directory = ConversationDirectory(
+            ConversationMetadata(self._client, self._setup_timeout)
+        )
 
     async def __aenter__(self) -> Self:
         return self
@@ -197,21 +199,6 @@ class ResponsesUpstream:
             await self._directory.add(conversation.id, Binding(owner))
         return conversation.id
 
-    async def recorded(self, conversation_id: str) -> Binding | None:
-        """Return the conversation's owner from its llama-stack metadata; None if it has none."""
-        if not CONVERSATION_ID.fullmatch(conversation_id):
-            return None  # the server would refuse it with HTTP 400
-        try:
-            async with asyncio.timeout(self._setup_timeout):
-                conversation = await self._client.conversations.retrieve(conversation_id)
-        except NotFoundError:
-            return None
-        owner = (conversation.metadata or {}).get(OWNER_METADATA_KEY)
-        return None if owner is None else Binding(owner)
-
-    async def record(self, conversation_id: str, binding: Binding) -> None:
-        """Nothing to do: the owner went into the conversation's metadata when it was created."""
-
     async def _open(
         self, query: QueryRequest, model: str, conversation: str
     ) -> tuple[Stream, dict[str, object]]:
@@ -255,6 +242,29 @@ class ResponsesUpstream:
             raise UpstreamStreamError(exc.message or UPSTREAM_FAILED, "upstream_error") from exc
         finally:
             await stream.close()
+
+
+class ConversationMetadata:
+    """Owners kept in llama-stack's conversation metadata: given at creation, read back here."""
+
+    def __init__(self, client: AsyncLlamaStackClient, timeout: float) -> None:
+        self._client = client
+        self._timeout = timeout
+
+    async def recorded(self, conversation_id: str) -> Binding | None:
+        """Return the conversation's owner from its metadata; None if it has none or is unknown."""
+        if not CONVERSATION_ID.fullmatch(conversation_id):
+            return None  # the server would refuse it with HTTP 400
+        try:
+            async with asyncio.timeout(self._timeout):
+                conversation = await self._client.conversations.retrieve(conversation_id)
+        except NotFoundError:
+            return None
+        owner = (conversation.metadata or {}).get(OWNER_METADATA_KEY)
+        return None if owner is None else Binding(owner)
+
+    async def record(self, conversation_id: str, binding: Binding) -> None:
+        """Nothing to do: the owner went into the metadata when the conversation was created."""
 
 
 def _input(query: QueryRequest) -> str | list[MessageInput]:
