@@ -9,7 +9,12 @@ from aiohttp.test_utils import TestClient, TestServer
 from llama_stack_client import __version__ as LLAMA_STACK_CLIENT
 
 from tests.conftest import MakeClient, split_frames
-from tests.fakes.responses_upstream import FakeResponsesUpstream, fixture_steps
+from tests.fakes.responses_upstream import (
+    FakeResponsesUpstream,
+    fixture_events,
+    fixture_steps,
+    sse,
+)
 from tests.service.test_streaming_query_responses import TEXT, expected
 
 QUERY = {"query": "Say hello."}
@@ -156,3 +161,31 @@ async def test_an_ogx_upgraded_behind_the_service_refuses_once_then_is_asked_aga
     )
     await stream_text(client)
     assert [h["x-ogx-client-version"] for h in fake.turn_client_versions] == ["1.2.5", "1.5.0"]
+
+
+async def test_an_ogx_file_citation_names_the_referenced_document_in_the_end_frame(
+    client_for, fake
+):
+    """OGX 1.5 gives results the document's UUID as file_id/filename; the citation, its name."""
+    fake.server_version = "1.5.0"
+    uuid = "d4f4ec3e-c861-4d37-9254-39490aa30ea4"
+    events = fixture_events("file_search.sse")
+    for event in events:
+        item = event.get("item", {})
+        if event["type"] == "response.output_item.done" and item["type"] == "file_search_call":
+            (result,) = item["results"]
+            result.update(file_id=uuid, filename=uuid)
+            result["attributes"] = {"document_id": uuid, "docs_url": "https://d/fakeland"}
+        if event["type"] == "response.completed":
+            (message,) = [i for i in event["response"]["output"] if i["type"] == "message"]
+            message["content"][0]["annotations"] = [
+                {"type": "file_citation", "file_id": uuid, "filename": "fakeland.txt", "index": 3}
+            ]
+    fake.steps = [sse(event) for event in events]
+    client = await client_for()
+    frames = await stream_text(client)
+    assert frames[-1] == (
+        'data: {"event": "end", "data": {"referenced_documents": [{"doc_url": '
+        '"https://d/fakeland", "doc_title": "fakeland.txt"}], "truncated": null, '
+        '"input_tokens": 127, "output_tokens": 32}, "available_quotas": {}}\n\n'
+    )
