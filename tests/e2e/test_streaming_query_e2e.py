@@ -120,24 +120,17 @@ def streamed_before_failure(version: StackVersion) -> str:
     return text.rstrip(" ") if version.holds_trailing_space else text
 
 
+@pytest.mark.parametrize(
+    "query",
+    ["SCENARIO:fail:mid Fail midway.", "SCENARIO:fail:drop Cut me off."],
+    ids=["model-error-mid-stream", "model-connection-cut"],
+)
 async def test_model_failure_mid_stream_gives_an_error_frame_then_end(
-    gateway, stream_format, llama_stack
+    gateway, stream_format, llama_stack, query
 ):
+    """The model streams four words, then sends an SSE error or cuts its connection."""
     client = await gateway()
-    summary = await stream(client, stream_format, {"query": "SCENARIO:fail:mid Fail midway."})
-    context = summary.describe()
-    assert summary.events[0] == "start", context
-    assert summary.answer == streamed_before_failure(llama_stack.version), context
-    assert summary.turn_complete is None, context
-    assert len(summary.errors) == 1 and summary.errors[0].strip(), context
-    assert summary.events[-2:] == ["error", "end"], context
-
-
-async def test_a_cut_model_connection_gives_an_error_frame_then_end(
-    gateway, stream_format, llama_stack
-):
-    client = await gateway()
-    summary = await stream(client, stream_format, {"query": "SCENARIO:fail:drop Cut me off."})
+    summary = await stream(client, stream_format, {"query": query})
     context = summary.describe()
     assert summary.events[0] == "start", context
     assert summary.answer == streamed_before_failure(llama_stack.version), context
