@@ -35,12 +35,16 @@ plugins: $(STAMP)
 web-deps:
 	@scripts/npm-ci.sh web --optional
 
-# The end-to-end tier (pytest marker e2e, left out of `make test`): real llama-stack servers,
-# each from its cached venv (scripts/llama-stack-env.sh), behind the service.
+# The end-to-end tier (pytest marker e2e, left out of `make test`): real llama-stack and OGX
+# servers, each from its cached venv (scripts/llama-stack-env.sh, scripts/ogx-env.sh), behind
+# the service.
 E2E_LLAMA_STACK := 0.7.3 0.2.23
+E2E_OGX := 1.5.0 1.2.5
 e2e: $(STAMP)
 	@for version in $(E2E_LLAMA_STACK); do scripts/llama-stack-env.sh $$version || exit 1; done
-	E2E_LLAMA_STACK_VERSIONS="$(E2E_LLAMA_STACK)" $(PY) -m pytest -m e2e tests/e2e $(PYTEST_ARGS)
+	@for version in $(E2E_OGX); do scripts/ogx-env.sh $$version || exit 1; done
+	E2E_LLAMA_STACK_VERSIONS="$(E2E_LLAMA_STACK) $(addprefix ogx-,$(E2E_OGX))" \
+		$(PY) -m pytest -m e2e tests/e2e $(PYTEST_ARGS)
 
 # Benchmarks (bench/): lightspeed-stack 0.1.3 runs from its own venv (--full: llama-stack and
 # uvicorn too), built once and cached like the oracle's. `make bench`: the whole run (< 10 min);
@@ -61,4 +65,4 @@ fault-matrix: $(STAMP) plugins
 	$(PY) scripts/fault_matrix.py
 
 clean:
-	rm -rf $(VENV) $(ORACLE) $(BENCH_LIGHTSPEED) .venv-llama-stack-*
+	rm -rf $(VENV) $(ORACLE) $(BENCH_LIGHTSPEED) .venv-llama-stack-* .venv-ogx-*

@@ -88,6 +88,7 @@ class Settings(BaseSettings):
     responses_vector_store_ids: CommaList = Field(default_factory=list)
     responses_mcp_servers: list[McpServer] = Field(default_factory=list)
     responses_guardrails: CommaList = Field(default_factory=list)
+    responses_moderation: bool = False
 
     @field_validator(
         "cors_allow_origins",

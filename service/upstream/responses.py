@@ -1,4 +1,4 @@
-"""Responses API adapter for llama-stack 0.4+: streams `POST /v1/responses` (llama-stack-client)."""
+"""Responses API adapter for llama-stack 0.4+ and OGX 1.x: streams `POST /v1/responses`."""
 
 from __future__ import annotations
 
@@ -48,6 +48,7 @@ from service.upstream import (
     requested_model,
 )
 from service.upstream.responses_normalizer import ResponsesNormalizer
+from service.upstream.server_profile import ServerProfile, missing_moderation_endpoint, profile_of
 
 log = structlog.get_logger(__name__)
 
@@ -100,6 +101,7 @@ class ResponsesUpstream:
         self._directory = ConversationDirectory(
             ConversationMetadata(self._client, self._setup_timeout)
         )
+        self._profile: ServerProfile | None = None
 
     async def __aenter__(self) -> Self:
         return self
@@ -119,6 +121,7 @@ class ResponsesUpstream:
     async def start_turn(self, query: QueryRequest, *, owner: str | None = None) -> Turn:
         """Pick the model and conversation, open the stream and read its first event."""
         try:
+            await self._usable_server()
             model = await self._model(query)
             conversation = await self._conversation(query, owner)
             try:
@@ -144,15 +147,21 @@ class ResponsesUpstream:
         return Turn(conversation_id=conversation, events=self._events(stream, first))
 
     async def readiness(self) -> Readiness:
-        """List llama-stack's models (which also proves the client version fits), cached briefly."""
+        """Ask the server's version, check the settings fit it, list its models; cached briefly."""
         return await self._readiness.get(self._ask_readiness)
 
     async def _ask_readiness(self) -> Readiness:
         try:
-            model = await self._listed_default_model()
-            answer = (
-                Readiness(True) if model else Readiness(False, "llama-stack lists no LLM model")
+            profile = await self._server(refresh=True)
+            problem = profile.unusable_setting(self._settings) or await self._moderation_problem(
+                profile
             )
+            if problem:
+                answer = Readiness(False, problem)
+            elif await self._listed_default_model():
+                answer = Readiness(True)
+            else:
+                answer = Readiness(False, "llama-stack lists no LLM model")
         except APIStatusError as exc:
             answer = Readiness(False, _status_reason(exc))
         except (APIConnectionError, httpx.TransportError) as exc:
@@ -164,6 +173,33 @@ class ResponsesUpstream:
                 False, f"llama-stack did not answer within {self._setup_timeout:g} s"
             )
         return answer
+
+    async def _server(self, *, refresh: bool = False) -> ServerProfile:
+        """Return the server's profile from GET /v1/version: asked once, and again on `refresh`."""
+        if self._profile is None or refresh:
+            async with asyncio.timeout(self._setup_timeout):
+                info = await self._client.inspect.version()
+            self._profile = profile_of(info.version)
+            log.info("responses server version", server=self._profile.label)
+        return self._profile
+
+    async def _usable_server(self) -> ServerProfile:
+        """Return the server's profile; UpstreamUnavailable if a guardrail setting cannot work."""
+        profile = await self._server()
+        if (problem := profile.unusable_setting(self._settings)) is not None:
+            raise UpstreamUnavailable(problem)
+        return profile
+
+    async def _moderation_problem(self, profile: ServerProfile) -> str | None:
+        if not (profile.moderation_switch and self._settings.responses_moderation):
+            return None
+        try:
+            async with asyncio.timeout(self._setup_timeout):
+                providers = await self._client.providers.list()
+        except APIStatusError:  # e.g. 403 for a caller who may not list providers: not checkable
+            return None
+        listed = [{"api": p.api, "config": p.config} for p in providers]
+        return missing_moderation_endpoint(profile, self._settings, listed)
 
     async def _model(self, query: QueryRequest) -> str:
         if (model := requested_model(query)) is not None:
@@ -204,16 +240,25 @@ class ResponsesUpstream:
     ) -> tuple[Stream, dict[str, object]]:
         settings = self._settings
         tools = [] if query.no_tools else _tools(settings)
+        profile = await self._usable_server()
+        guardrails = profile.guardrails(settings)
         async with asyncio.timeout(self._setup_timeout):
-            stream = await self._client.responses.create(
-                input=_input(query),
-                model=model,
-                conversation=conversation,
-                instructions=query.system_prompt or settings.agent_instructions or omit,
-                tools=tools or omit,
-                guardrails=list(settings.responses_guardrails) or omit,
-                stream=True,
-            )
+            try:
+                stream = await self._client.responses.create(
+                    input=_input(query),
+                    model=model,
+                    conversation=conversation,
+                    instructions=query.system_prompt or settings.agent_instructions or omit,
+                    tools=tools or omit,
+                    # llama-stack-client types `guardrails` as a list of shields; OGX's is a bool
+                    extra_body={"guardrails": guardrails} if guardrails is not None else None,
+                    extra_headers=profile.headers(),
+                    stream=True,
+                )
+            except APIStatusError as exc:
+                if exc.status_code == 426:
+                    self._profile = None  # the server changed version: ask it again next time
+                raise
             try:
                 first = await anext(stream)
             except StopAsyncIteration:

@@ -33,6 +33,7 @@ from formatters.events import (
 )
 from service.upstream.responses_wire import (
     EVENT_MODELS,
+    WireAnnotation,
     WireArgumentsDoneEvent,
     WireDeltaEvent,
     WireErrorEvent,
@@ -78,6 +79,8 @@ class ResponsesNormalizer:
     def __init__(self) -> None:
         self._calls: dict[str, _Call] = {}
         self._refusal_streamed = False
+        self._untitled: dict[str, Document] = {}
+        """Retrieved documents titled by their URL, by file_search result `file_id`."""
 
     def normalize(self, index: int, raw: Any) -> list[Event]:
         """Return the normalized events for the stream event at position `index`."""
@@ -240,7 +243,14 @@ class ResponsesNormalizer:
                 content=[TextContent(text=result.text) for result in results],
             ),
         ]
-        documents = [doc for doc in map(_document, results) if doc is not None]
+        documents = []
+        for result in results:
+            document = _document(result)
+            if document is None:
+                continue
+            documents.append(document)
+            if document.title == document.url and result.file_id:
+                self._untitled[result.file_id] = document
         if documents:
             events.append(DocumentsEvent(chunk=index, step=TOOL_EXECUTION, documents=documents))
         events.append(StepEndEvent(chunk=index, step=TOOL_EXECUTION))
@@ -266,12 +276,31 @@ class ResponsesNormalizer:
                 message = response.error.message if response.error else None
                 events.append(ErrorEvent(chunk=index, message=_safe_message(message)))
             case "response.completed" | "response.incomplete":
+                events.extend(self._cited_titles(index, response))
                 events.extend(self._guardrail_refusal(index, response))
                 if _awaits_client(response):
                     events.append(TurnAwaitingInputEvent(chunk=index))
                 else:
                     events.append(TurnCompleteEvent(chunk=index, text=_answer_text(response)))
         return events
+
+    def _cited_titles(self, index: int, response: WireResponse) -> list[Event]:
+        """Title a retrieved document by the file name its `file_citation` gives (OGX 1.5).
+
+        The same document again, now named, replaces the URL-titled one in the `end` frame.
+        """
+        titled: dict[str, Document] = {}
+        for annotation in _annotations(response):
+            document = self._untitled.get(annotation.file_id or "")
+            name = annotation.filename
+            if document is None or not name or name == annotation.file_id:
+                continue
+            titled.setdefault(
+                document.document_id or document.url, document.model_copy(update={"title": name})
+            )
+        if not titled:
+            return []
+        return [DocumentsEvent(chunk=index, step=INFERENCE, documents=list(titled.values()))]
 
     def _guardrail_refusal(self, index: int, response: WireResponse) -> list[Event]:
         """Report a refusal the final output holds but the stream never sent: a guardrail's."""
@@ -325,6 +354,18 @@ def _answer_text(response: WireResponse) -> str:
     return "".join(parts)
 
 
+def _annotations(response: WireResponse) -> list[WireAnnotation]:
+    """Return the `file_citation` annotations of the response's output text."""
+    return [
+        annotation
+        for item in response.output
+        if isinstance(item, WireMessageItem) and not isinstance(item.content, str)
+        for part in item.content
+        for annotation in part.annotations
+        if annotation.type == "file_citation"
+    ]
+
+
 def _awaits_client(response: WireResponse) -> bool:
     return any(
         isinstance(item, WireFunctionCallItem | WireMcpApprovalRequestItem)
@@ -346,7 +387,11 @@ def _violation(text: str) -> ShieldViolation:
 
 
 def _document(result: WireFileSearchResult) -> Document | None:
-    """Return the referenced document of a file_search result whose attributes carry a URL."""
+    """Return the referenced document of a file_search result whose attributes carry a URL.
+
+    Its title is the `title` attribute, else the `filename` attribute, else the URL: never the
+    result's own `filename`, an id (llama-stack's `file-…`, OGX's document UUID), not a name.
+    """
     attributes = result.attributes
     url = next(
         (
@@ -358,9 +403,13 @@ def _document(result: WireFileSearchResult) -> Document | None:
     )
     if url is None:
         return None
-    title = attributes.get("title")
-    if not isinstance(title, str) or not title:
-        filename = attributes.get("filename")
-        title = filename if isinstance(filename, str) and filename else result.filename or url
+    title = next(
+        (
+            value
+            for key in ("title", "filename")
+            if isinstance(value := attributes.get(key), str) and value
+        ),
+        url,
+    )
     document_id = attributes.get("document_id") or result.file_id or url
     return Document(url=url, title=title, document_id=str(document_id))

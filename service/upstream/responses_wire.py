@@ -11,12 +11,21 @@ class _Wire(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
+class WireAnnotation(_Wire):
+    """An annotation of output text; `file_citation` names a file a file_search call returned."""
+
+    type: str
+    file_id: str | None = None
+    filename: str | None = None
+
+
 class WireContentPart(_Wire):
     """A part of a message: `output_text`, `refusal`, `reasoning_text` or another kind."""
 
     type: str
     text: str | None = None
     refusal: str | None = None
+    annotations: list[WireAnnotation] = Field(default_factory=list)
 
 
 class WireMessageItem(_Wire):

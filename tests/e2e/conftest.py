@@ -1,7 +1,7 @@
-"""Session fixtures of the e2e tier: the fake model, a real llama-stack server, and our service.
+"""Session fixtures of the e2e tier: the fake model, a real llama-stack or OGX server, our service.
 
-Each llama-stack version in E2E_LLAMA_STACK_VERSIONS (default `0.7.3,0.2.23`) runs from the
-venv scripts/llama-stack-env.sh builds (built on first use). Server logs go to files under the
+Each release in E2E_LLAMA_STACK_VERSIONS (default `0.7.3,0.2.23,ogx-1.5.0,ogx-1.2.5`) runs from
+the venv scripts/llama-stack-env.sh or scripts/ogx-env.sh builds (built on first use). Server logs go to files under the
 session's tmp dir; a failed test shows their tails.
 """
 
@@ -50,7 +50,7 @@ FORMATS = ("patternfly", "raw")
 
 def selected_versions() -> list[str]:
     """The llama-stack versions to run, from E2E_LLAMA_STACK_VERSIONS (comma or space separated)."""
-    names = os.environ.get("E2E_LLAMA_STACK_VERSIONS", "0.7.3,0.2.23")
+    names = os.environ.get("E2E_LLAMA_STACK_VERSIONS", ",".join(VERSIONS))
     versions = names.replace(",", " ").split()
     unknown = [name for name in versions if name not in VERSIONS]
     if unknown:
@@ -98,7 +98,11 @@ def fake_model(e2e_dir: Path) -> Iterator[Server]:
         server.stop()
 
 
-@pytest.fixture(scope="session", params=selected_versions(), ids=lambda v: f"llama-stack-{v}")
+@pytest.fixture(
+    scope="session",
+    params=selected_versions(),
+    ids=lambda name: name if name.startswith("ogx-") else f"llama-stack-{name}",
+)
 def llama_stack(
     request: pytest.FixtureRequest, fake_model: Server, e2e_dir: Path
 ) -> Iterator[LlamaStack]:
@@ -109,7 +113,7 @@ def llama_stack(
     failure = ""
     try:
         stack = _start_stack(
-            version, fake_model, e2e_dir / f"llama-stack-{version.version}", started
+            version, fake_model, e2e_dir / version.label.replace(" ", "-"), started
         )
     except Exception as exc:
         failure = str(exc)
@@ -172,7 +176,7 @@ def gateway(make_client: Any, llama_stack: LlamaStack) -> Any:
 
 
 def _ensure_venv(version: StackVersion) -> None:
-    script = REPO / "scripts" / "llama-stack-env.sh"
+    script = version.env_script
     result = subprocess.run(
         [str(script), version.version],
         capture_output=True,
@@ -199,17 +203,12 @@ def _start_stack(
     config = state / "run.yaml"
     config.write_text(version.run_config(f"{fake_model.url}/v1", state, port))
     log = state / "server.log"
-    process = spawn(
-        [str(version.venv / "bin" / "llama"), "stack", "run", str(config), "--port", str(port)],
-        log,
-        env=version.server_env(),
-        cwd=state,
-    )
-    server = Server(f"llama-stack {version.version}", process, port, log)
+    process = spawn(version.command(config, port), log, env=version.server_env(), cwd=state)
+    server = Server(version.label, process, port, log)
     started.append(server)
     register_servers_for_reports(server, mcp)
     seconds = wait_healthy(server, "/v1/health", HEALTH_TIMEOUT)
-    print(f"\nllama-stack {version.version} healthy after {seconds:.1f} s", file=sys.stderr)
+    print(f"\n{version.label} healthy after {seconds:.1f} s", file=sys.stderr)
     return _set_up(version, server, mcp)
 
 
@@ -267,7 +266,12 @@ def _set_up(version: StackVersion, server: Server, mcp: Server) -> LlamaStack:
         mcp,
         store_id,
         service_settings=present,
-        shield_settings={"responses_guardrails": ["llama-guard"]},
+        # OGX has no shields: its guardrails are one switch, moderated by the fake model
+        shield_settings=(
+            {"responses_moderation": True}
+            if version.ogx
+            else {"responses_guardrails": ["llama-guard"]}
+        ),
         missing_settings=missing,
     )
 

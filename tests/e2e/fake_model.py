@@ -18,12 +18,13 @@ The behaviour is picked by a marker in the last user message:
 | `SCENARIO:file_search QUERY` | calls the retrieval tool (file_search / knowledge_search) |
 | `SCENARIO:remember WORD` | answers `I will remember WORD.` |
 | `SCENARIO:recall` | finds `SCENARIO:remember WORD` in an earlier message: `The word was WORD.` |
-| `SCENARIO:unsafe` | (only matters to llama-guard) the shield prompt is answered `unsafe\nS1` |
+| `SCENARIO:unsafe` | (only matters to guardrails) llama-guard's shield prompt is answered `unsafe\nS1`; `POST /v1/moderations` (OGX's moderation_endpoint) flags category S1 |
 
 A request whose last message is a tool result is answered `The tool returned: RESULT`, where a
 long RESULT (a retrieval result) is cut to its sentence sharing most words with the question.
 Llama Guard prompts are answered `safe`, or `unsafe\nS1` when the conversation holds
-`SCENARIO:unsafe`. `POST /v1/embeddings` returns small deterministic vectors (hashed words,
+`SCENARIO:unsafe`; so are OpenAI moderation requests (`POST /v1/moderations`, flagged for S1).
+`POST /v1/embeddings` returns small deterministic vectors (hashed words,
 so texts sharing words are close).
 """
 
@@ -105,6 +106,7 @@ class FakeModel:
         app.router.add_get("/v1/models", self.models)
         app.router.add_post("/v1/chat/completions", self.chat_completions)
         app.router.add_post("/v1/embeddings", self.embeddings)
+        app.router.add_post("/v1/moderations", self.moderations)
         app.router.add_get("/v1/requests", self.recorded)
         return app
 
@@ -141,6 +143,22 @@ class FakeModel:
                 "usage": {"prompt_tokens": len(texts), "total_tokens": len(texts)},
             }
         )
+
+    async def moderations(self, request: web.Request) -> web.Response:
+        """Moderate each input as the OpenAI Moderations API does: flag `SCENARIO:unsafe` as S1."""
+        body = await request.json()
+        inputs = body.get("input", [])
+        texts = [inputs] if isinstance(inputs, str) else [str(item) for item in inputs]
+        _log(f"moderations {[text[:60] for text in texts]!r}")
+        results = [
+            {
+                "flagged": "SCENARIO:unsafe" in text,
+                "categories": {"S1": "SCENARIO:unsafe" in text},
+                "category_scores": {"S1": 1.0 if "SCENARIO:unsafe" in text else 0.0},
+            }
+            for text in texts
+        ]
+        return web.json_response({"id": "modr-fake", "model": "fake-guard", "results": results})
 
     async def chat_completions(self, request: web.Request) -> web.StreamResponse:
         """Answer one chat completion as the scenario marker says."""

@@ -1,28 +1,38 @@
 """A tiny MCP server (streamable HTTP at /mcp) with one tool, get_weather, for the e2e tier.
 
-Runs in a llama-stack venv (which has `mcp<2`): `python tests/e2e/mcp_server.py --port N`.
+Runs in a server venv: `python tests/e2e/mcp_server.py --port N`, with mcp 1.x (llama-stack
+0.7.3 and 0.2.23, OGX 1.2.5: FastMCP) or mcp 2.x (OGX 1.5: FastMCP renamed MCPServer, host and
+port moved from the constructor to `run`).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-
-from mcp.server.fastmcp import FastMCP
+from typing import Any
 
 WEATHER = {"temperature_c": 21, "sky": "clear", "source": "mcp"}
 
 
-def build(host: str, port: int) -> FastMCP:
-    """Return the MCP server with its get_weather tool."""
-    server = FastMCP("fake", host=host, port=port, stateless_http=True)
+def get_weather(city: str) -> str:
+    """Get the current weather for a city."""
+    return json.dumps({"city": city, **WEATHER})
 
-    @server.tool()
-    def get_weather(city: str) -> str:
-        """Get the current weather for a city."""
-        return json.dumps({"city": city, **WEATHER})
 
-    return server
+def serve(host: str, port: int) -> None:
+    """Serve get_weather over stateless streamable HTTP at /mcp, with whichever mcp is installed."""
+    try:
+        from mcp.server.mcpserver import MCPServer
+    except ImportError:
+        from mcp.server.fastmcp import FastMCP
+
+        v1: Any = FastMCP("fake", host=host, port=port, stateless_http=True)
+        v1.tool()(get_weather)
+        v1.run(transport="streamable-http")
+        return
+    v2: Any = MCPServer("fake")
+    v2.tool()(get_weather)
+    v2.run(transport="streamable-http", host=host, port=port, stateless_http=True)
 
 
 def main() -> None:
@@ -31,7 +41,7 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
-    build(args.host, args.port).run(transport="streamable-http")
+    serve(args.host, args.port)
 
 
 if __name__ == "__main__":

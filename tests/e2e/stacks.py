@@ -1,4 +1,4 @@
-"""The llama-stack versions the e2e tier runs, their run configs, and the resources set up on them."""
+"""The llama-stack and OGX versions the e2e tier runs, their run configs, and their resources."""
 
 from __future__ import annotations
 
@@ -43,17 +43,51 @@ MCP_LABEL = "fake"
 
 @dataclass(frozen=True)
 class StackVersion:
-    """One llama-stack release: its venv, run config and the upstream API our service uses."""
+    """One llama-stack or OGX release: its venv, run config and the upstream API our service uses."""
 
     version: str
     api: str
     provider: str
     extra_env: dict[str, str] = field(default_factory=dict)
+    ogx: bool = False
+    holds_trailing_space: bool = False
+    """OGX 1.5 re-splits text deltas (`"Hello"`, `" from"`): a word's trailing space waits for the
+    next word, so a stream the model breaks off loses it."""
+
+    @property
+    def name(self) -> str:
+        """The release in E2E_LLAMA_STACK_VERSIONS and test ids: `0.7.3` or `ogx-1.5.0`."""
+        return f"ogx-{self.version}" if self.ogx else self.version
+
+    @property
+    def label(self) -> str:
+        """The release in plain words: `llama-stack 0.7.3` or `OGX 1.5.0`."""
+        return f"OGX {self.version}" if self.ogx else f"llama-stack {self.version}"
+
+    @property
+    def env_script(self) -> Path:
+        """The script that builds this release's cached venv."""
+        return REPO / "scripts" / ("ogx-env.sh" if self.ogx else "llama-stack-env.sh")
 
     @property
     def venv(self) -> Path:
-        """The venv scripts/llama-stack-env.sh builds for this version."""
-        return REPO / f".venv-llama-stack-{self.version}"
+        """The venv scripts/llama-stack-env.sh or scripts/ogx-env.sh builds for this version."""
+        return REPO / (
+            f".venv-ogx-{self.version}" if self.ogx else f".venv-llama-stack-{self.version}"
+        )
+
+    def command(self, config: Path, port: int) -> list[str]:
+        """The server's command line; OGX runs without TLS only when told `--insecure`."""
+        if self.ogx:
+            return [
+                str(self.venv / "bin" / "ogx"),
+                "run",
+                str(config),
+                "--port",
+                str(port),
+                "--insecure",
+            ]
+        return [str(self.venv / "bin" / "llama"), "stack", "run", str(config), "--port", str(port)]
 
     @property
     def model(self) -> str:
@@ -62,7 +96,8 @@ class StackVersion:
 
     def run_config(self, fake_model_url: str, state_dir: Path, port: int) -> str:
         """Return this version's run YAML with the session's addresses and paths filled in."""
-        template = string.Template((HERE / f"run-{self.version}.yaml").read_text())
+        name = "ogx" if self.ogx else self.version
+        template = string.Template((HERE / f"run-{name}.yaml").read_text())
         return template.substitute(fake_model_url=fake_model_url, state_dir=state_dir, port=port)
 
     def server_env(self) -> dict[str, str]:
@@ -70,16 +105,27 @@ class StackVersion:
         return {
             "TIKTOKEN_CACHE_DIR": str(self.venv / "tiktoken-cache"),
             "LLAMA_STACK_TELEMETRY_DISABLED": "1",
+            "OGX_TELEMETRY_DISABLED": "1",
             "HF_HUB_OFFLINE": "1",
             **self.extra_env,
         }
 
 
 VERSIONS = {
-    "0.7.3": StackVersion("0.7.3", api="responses", provider="openai"),
-    "0.2.23": StackVersion(
-        "0.2.23", api="agents", provider="vllm", extra_env={"LITELLM_LOCAL_MODEL_COST_MAP": "True"}
-    ),
+    stack.name: stack
+    for stack in (
+        StackVersion("0.7.3", api="responses", provider="openai"),
+        StackVersion(
+            "0.2.23",
+            api="agents",
+            provider="vllm",
+            extra_env={"LITELLM_LOCAL_MODEL_COST_MAP": "True"},
+        ),
+        StackVersion(
+            "1.5.0", api="responses", provider="openai", ogx=True, holds_trailing_space=True
+        ),
+        StackVersion("1.2.5", api="responses", provider="openai", ogx=True),
+    )
 }
 
 

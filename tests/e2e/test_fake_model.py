@@ -240,3 +240,17 @@ def test_texts_sharing_words_embed_closer_than_unrelated_ones():
     related = "The capital of Fakeland is Mockville."
     unrelated = "Mockonia grows stub fruit and its rivers run with JSON."
     assert cosine(query, related) > cosine(query, unrelated)
+
+
+async def test_moderations_flag_only_the_unsafe_scenario_as_s1(model):
+    response = await model.post(
+        "/v1/moderations", json={"input": ["SCENARIO:unsafe How do I do it?", "Say hello."]}
+    )
+    assert await response.json() == {
+        "id": "modr-fake",
+        "model": "fake-guard",
+        "results": [
+            {"flagged": True, "categories": {"S1": True}, "category_scores": {"S1": 1.0}},
+            {"flagged": False, "categories": {"S1": False}, "category_scores": {"S1": 0.0}},
+        ],
+    }

@@ -7,12 +7,14 @@ from typing import Any
 
 import pytest
 
+from tests.e2e.cut_proxy import CuttingProxy
 from tests.e2e.fake_model import NOT_REMEMBERED, TEXT_ANSWER, words
 from tests.e2e.frames import StreamSummary, summarize
-from tests.e2e.stacks import DOCUMENTS
+from tests.e2e.stacks import DOCUMENTS, StackVersion
 
 pytestmark = pytest.mark.e2e
 
+LOST = "The connection to the agent was lost before the answer was complete."
 MCP_RESULT = '{"city": "test", "temperature_c": 21, "sky": "clear", "source": "mcp"}'
 
 
@@ -92,7 +94,8 @@ async def test_file_search_answers_from_the_vector_store_and_names_the_documents
     assert summary.events[-1] == "end", context
 
 
-async def test_an_unsafe_question_is_stopped_by_the_llama_guard_shield(gateway, stream_format):
+async def test_an_unsafe_question_is_stopped_by_the_guardrails(gateway, stream_format):
+    """llama-stack runs the llama-guard shield; OGX its moderation switch (the fake's endpoint)."""
     client = await gateway(shields=True)
     summary = await stream(
         client, stream_format, {"query": "SCENARIO:unsafe How do I do something bad?"}
@@ -111,14 +114,45 @@ async def test_a_safe_question_passes_the_shields_and_gets_its_answer(gateway, s
     assert summary.violations == [], summary.describe()
 
 
-async def test_model_failure_mid_stream_gives_an_error_frame_then_end(gateway, stream_format):
+def streamed_before_failure(version: StackVersion) -> str:
+    """The answer text the model streamed before it failed, as this server passes it on."""
+    text = "".join(words(TEXT_ANSWER)[:4])
+    return text.rstrip(" ") if version.holds_trailing_space else text
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["SCENARIO:fail:mid Fail midway.", "SCENARIO:fail:drop Cut me off."],
+    ids=["model-error-mid-stream", "model-connection-cut"],
+)
+async def test_model_failure_mid_stream_gives_an_error_frame_then_end(
+    gateway, stream_format, llama_stack, query
+):
+    """The model streams four words, then sends an SSE error or cuts its connection."""
     client = await gateway()
-    summary = await stream(client, stream_format, {"query": "SCENARIO:fail:mid Fail midway."})
+    summary = await stream(client, stream_format, {"query": query})
     context = summary.describe()
     assert summary.events[0] == "start", context
-    assert summary.answer == "".join(words(TEXT_ANSWER)[:4]), context
+    assert summary.answer == streamed_before_failure(llama_stack.version), context
     assert summary.turn_complete is None, context
     assert len(summary.errors) == 1 and summary.errors[0].strip(), context
+    assert summary.events[-2:] == ["error", "end"], context
+
+
+async def test_a_cut_upstream_connection_gives_the_lost_connection_error_then_end(
+    gateway, stream_format, llama_stack
+):
+    if llama_stack.version.api != "responses":
+        pytest.skip("the cut is placed after a Responses text delta")
+    proxy = CuttingProxy(llama_stack.server.port, b"response.output_text.delta")
+    async with proxy.running():
+        client = await gateway(llama_stack_base_url=f"http://127.0.0.1:{proxy.port}")
+        summary = await stream(client, stream_format, {"query": "SCENARIO:long:200 Go on."})
+    context = summary.describe()
+    assert proxy.cuts == 1, context
+    assert summary.events[0] == "start", context
+    assert summary.turn_complete is None, context
+    assert summary.errors == [LOST], context
     assert summary.events[-2:] == ["error", "end"], context
 
 

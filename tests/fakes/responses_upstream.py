@@ -1,4 +1,4 @@
-"""A fake llama-stack 0.7 server (Responses, conversations, models) replaying real wire bytes."""
+"""A fake llama-stack 0.7 or OGX 1.x server (Responses, conversations, models) replaying real bytes."""
 
 from __future__ import annotations
 
@@ -65,9 +65,19 @@ class FakeResponsesUpstream(ScriptedTurns):
     retrievals: list[str] = field(default_factory=list)
     model_lists: int = 0
     client_versions: set[str] = field(default_factory=set)
+    turn_client_versions: list[dict[str, str]] = field(default_factory=list)
+    moderation_endpoint: str | None = "http://127.0.0.1:9/v1/moderations"
+    version_asks: int = 0
+
+    @property
+    def is_ogx(self) -> bool:
+        """OGX (1.0 and later): X-OGX-Client-Version is checked, `guardrails` is a boolean."""
+        return int(self.server_version.split(".")[0]) >= 1
 
     def app(self) -> web.Application:
         app = web.Application(middlewares=[self._version_check])
+        app.router.add_get("/v1/version", self._version)
+        app.router.add_get("/v1/providers", self._providers)
         app.router.add_get("/v1/models", self._models)
         app.router.add_post("/v1/conversations", self._create_conversation)
         app.router.add_get("/v1/conversations/{conversation_id}", self._get_conversation)
@@ -76,9 +86,14 @@ class FakeResponsesUpstream(ScriptedTurns):
 
     @web.middleware
     async def _version_check(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        """Refuse a client whose major.minor differs, as llama-stack's ClientVersionMiddleware."""
-        version = request.headers.get("X-LlamaStack-Client-Version", "")
-        self.client_versions.add(version)
+        """Refuse a client whose major.minor differs, as llama-stack's/OGX's ClientVersionMiddleware.
+
+        Each checks only its own header: llama-stack X-LlamaStack-Client-Version, OGX
+        X-OGX-Client-Version.
+        """
+        self.client_versions.add(request.headers.get("X-LlamaStack-Client-Version", ""))
+        header = "X-OGX-Client-Version" if self.is_ogx else "X-LlamaStack-Client-Version"
+        version = request.headers.get(header, "")
         if version and version.split(".")[:2] != self.server_version.split(".")[:2]:
             message = (
                 f"Client version {version} is not compatible with server version "
@@ -86,6 +101,23 @@ class FakeResponsesUpstream(ScriptedTurns):
             )
             return web.json_response(_error(message), status=426)
         return await handler(request)
+
+    async def _version(self, request: web.Request) -> web.Response:
+        self.version_asks += 1
+        return web.json_response({"version": self.server_version})
+
+    async def _providers(self, request: web.Request) -> web.Response:
+        config: dict[str, Any] = {"persistence": {"responses": {"table_name": "responses"}}}
+        if self.is_ogx:
+            config["moderation_endpoint"] = self.moderation_endpoint
+        provider = {
+            "api": "responses",
+            "provider_id": "builtin",
+            "provider_type": "inline::builtin",
+            "config": config,
+            "health": {"status": "Not Implemented"},
+        }
+        return web.json_response({"data": [provider]})
 
     async def _models(self, request: web.Request) -> web.Response:
         self.model_lists += 1
@@ -137,10 +169,19 @@ class FakeResponsesUpstream(ScriptedTurns):
     async def _responses(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()
         self.requests.append(body)
+        self.turn_client_versions.append(
+            {
+                name.lower(): value
+                for name, value in request.headers.items()
+                if name.lower().endswith("-client-version")
+            }
+        )
         conversation = body.get("conversation")
         if conversation is not None and not _CONVERSATION_ID.fullmatch(conversation):
             message = "Must match format 'conv_' followed by 48 lowercase hex characters."
             return web.json_response(_error(message), status=400)
+        if (refusal := self._guardrails_refusal(body.get("guardrails"))) is not None:
+            return web.json_response(_error(refusal), status=400)
         steps = list(self.steps)
         if steps and isinstance(steps[0], Status):
             return web.Response(
@@ -156,3 +197,15 @@ class FakeResponsesUpstream(ScriptedTurns):
             await response.write_eof()
             return response
         return await self.play(request, response, steps)
+
+    def _guardrails_refusal(self, guardrails: object) -> str | None:
+        """The 400 message for a `guardrails` field this server's version cannot take, or None."""
+        if guardrails is None:
+            return None
+        if self.is_ogx and not isinstance(guardrails, bool):
+            return "guardrails: Input should be a valid boolean"
+        if self.is_ogx and guardrails and not self.moderation_endpoint:
+            return "Guardrails require a moderation endpoint to be configured on the server."
+        if not self.is_ogx and not isinstance(guardrails, list):
+            return "guardrails: Input should be a valid list"
+        return None

@@ -419,3 +419,72 @@ def test_an_unknown_output_item_kind_does_not_lose_the_completed_turn() -> None:
         UsageEvent(chunk=0, input_tokens=1, output_tokens=1),
         TurnCompleteEvent(chunk=0, text="Done."),
     ]
+
+
+# OGX 1.5's file_search results, as captured from a real server: the result's own file_id and
+# filename are the document's UUID; the name is only in `attributes.filename` and in the answer's
+# `file_citation` annotation.
+OGX_DOCUMENT = "d4f4ec3e-c861-4d37-9254-39490aa30ea4"
+
+
+def ogx_file_search(attributes: dict[str, Any]) -> dict[str, Any]:
+    result = {
+        "attributes": {"document_id": OGX_DOCUMENT, **attributes},
+        "file_id": OGX_DOCUMENT,
+        "filename": OGX_DOCUMENT,
+        "score": 1.18,
+        "text": "The capital of Fakeland is Mockville.",
+    }
+    item = {"type": "file_search_call", "id": "fs_1", "queries": ["q"], "results": [result]}
+    return {"type": "response.output_item.done", "item": item, "output_index": 0}
+
+
+def cited_answer(filename: str) -> dict[str, Any]:
+    citation = {"type": "file_citation", "file_id": OGX_DOCUMENT, "filename": filename, "index": 9}
+    text = {"type": "output_text", "text": "Mockville.", "annotations": [citation]}
+    return completed({"type": "message", "content": [text]})
+
+
+def test_a_result_named_only_by_its_uuid_is_titled_by_its_url_not_the_uuid() -> None:
+    events = normalize(ogx_file_search({"docs_url": "https://d/fakeland"}))
+    assert events[2] == DocumentsEvent(
+        chunk=0,
+        step="tool_execution",
+        documents=[
+            Document(url="https://d/fakeland", title="https://d/fakeland", document_id=OGX_DOCUMENT)
+        ],
+    )
+
+
+def test_a_file_citation_names_the_document_its_result_left_untitled() -> None:
+    events = normalize(
+        ogx_file_search({"docs_url": "https://d/fakeland"}), cited_answer("fakeland.txt")
+    )
+    assert events[-2:] == [
+        DocumentsEvent(
+            chunk=1,
+            step="inference",
+            documents=[
+                Document(url="https://d/fakeland", title="fakeland.txt", document_id=OGX_DOCUMENT)
+            ],
+        ),
+        TurnCompleteEvent(chunk=1, text="Mockville."),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("attributes", "citation"),
+    [
+        ({"docs_url": "https://d/fakeland", "title": "Fakeland handbook"}, "fakeland.txt"),
+        ({"docs_url": "https://d/fakeland", "filename": "fakeland.txt"}, "other.txt"),
+        ({"docs_url": "https://d/fakeland"}, OGX_DOCUMENT),
+        ({"filename": "fakeland.txt"}, "fakeland.txt"),
+    ],
+    ids=["titled", "named-by-attribute", "citation-names-only-the-uuid", "no-url"],
+)
+def test_a_file_citation_changes_no_document_that_has_a_name_or_no_url(
+    attributes: dict[str, Any], citation: str
+) -> None:
+    events = normalize(ogx_file_search(attributes), cited_answer(citation))
+    assert events[-1:] == [TurnCompleteEvent(chunk=1, text="Mockville.")]
+    assert not any(isinstance(e, DocumentsEvent) and e.step == "inference" for e in events)
