@@ -485,6 +485,21 @@ async def test_conversation_id_in_another_format_starts_a_new_conversation(respo
     assert [r["conversation"] for r in fake.requests] == [created]
 
 
+async def test_a_first_event_over_16_mib_is_503_json_without_waiting(responses_client, fake):
+    fake.steps = [b"data: " + b"x" * (17 * 1024 * 1024), Sleep(60)]
+    client = await responses_client(stream_timeout=30)
+    started = time.monotonic()
+    response = await client.post("/v1/streaming_query", json=QUERY)
+    assert response.status == 503
+    assert time.monotonic() - started < 10
+    assert await response.json() == {
+        "detail": {
+            "response": "Unable to connect to Llama Stack",
+            "cause": "The agent sent an event larger than the 16 MiB this service accepts.",
+        }
+    }
+
+
 async def test_upstream_error_status_before_the_stream_is_503_json(responses_client, fake):
     fake.steps = [Status(500, '{"error": {"message": "boom"}}')]
     client = await responses_client()
