@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-import time
-
 import structlog
 from aiohttp import web
 
-from formatters.base import Formatter
-from formatters.events import Event, HeartbeatEvent
-from formatters.openai import (
-    KEEP_ALIVE,
-    ChunkBuilder,
-    CompletionBuilder,
-    OpenAIFormatter,
-    new_completion_id,
-)
+from formatters.openai import OpenAIFormatter
 from service.chat_request import ChatCompletionRequest, UnsupportedRequest
+from service.completion import complete_turn
 from service.conversations.owners import request_owner
 from service.errors import Rejected, error_response
-from service.pipeline import run_stream
+from service.pipeline import Outcome
 from service.request_body import read_json
 from service.request_models import QueryRequest
 from service.routes import stream_turn
@@ -59,12 +50,11 @@ async def _complete(request: web.Request, query: QueryRequest, model: str) -> we
         log.warning("upstream unavailable", reason=exc.reason)
         return error_response(503, "Unable to connect to Llama Stack", exc.reason)
     structlog.contextvars.bind_contextvars(conversation_id=turn.conversation_id)
-    collector = _CompletionCollector(model)
-    result = await run_stream(
+    result = await complete_turn(
         turn,
-        collector,
-        _discard,
-        heartbeat_interval=settings.heartbeat_interval,
+        model,
+        client_gone=lambda: _closed(request),
+        check_every=settings.heartbeat_interval,
         stream_timeout=settings.stream_timeout,
         stop=app[ACTIVE_STREAMS].stop_signal(),
     )
@@ -73,36 +63,16 @@ async def _complete(request: web.Request, query: QueryRequest, model: str) -> we
         outcome=result.outcome.value,
         first_event_seconds=result.first_event_seconds,
     )
-    error = collector.completion.error
+    if result.outcome is Outcome.CLIENT_GONE:
+        return web.Response(status=499)  # nginx's "client closed request"; nobody reads it
+    error = result.completion.error
     if error is not None:
         status = _ERROR_STATUS.get(str(error["code"]), 502)
         return error_response(status, "The agent turn failed", str(error["message"]))
-    return web.json_response(collector.completion.completion())
+    return web.json_response(result.completion.completion())
 
 
-class _CompletionCollector(Formatter):
-    """Assembles a turn's chunks into one `chat.completion` instead of writing them."""
-
-    name = "chat.completion"
-    description = "One non-streamed OpenAI chat.completion"
-
-    def __init__(self, model: str) -> None:
-        self._chunks = ChunkBuilder(
-            completion_id=new_completion_id(),
-            created=int(time.time()),
-            model=model,
-            include_usage=True,
-        )
-        self.completion = CompletionBuilder()
-
-    def format(self, event: Event) -> list[str]:
-        """Collect the event's chunks; heartbeats still "write", so the pipeline's timer resets."""
-        if isinstance(event, HeartbeatEvent):
-            return [KEEP_ALIVE]
-        for payload in self._chunks.payloads(event):
-            self.completion.add(payload)
-        return []
-
-
-async def _discard(data: bytes) -> None:
-    """Swallow the keep-alives of a non-streamed answer."""
+def _closed(request: web.Request) -> bool:
+    """Tell whether the client has closed the request's connection."""
+    transport = request.transport
+    return transport is None or transport.is_closing()

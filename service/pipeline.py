@@ -76,6 +76,27 @@ class Stop:
     error: ErrorEvent
 
 
+def drained() -> Stop:
+    """Return the stop of a stream the service ends because it is draining."""
+    return Stop(Outcome.DRAINED, ErrorEvent(message=DRAINED, source="gateway", code="drained"))
+
+
+def timed_out(seconds: float) -> Stop:
+    """Return the stop of a turn that took longer than the `seconds` the service allows."""
+    message = f"The answer took longer than the {seconds:g} s this service allows."
+    return Stop(Outcome.TIMEOUT, ErrorEvent(message=message, source="gateway", code="timeout"))
+
+
+def read_failed(exc: Exception) -> Stop:
+    """Return the stop of a turn whose events raised `exc` (logged), with its message or ours."""
+    if isinstance(exc, UpstreamStreamError):
+        log.warning("upstream stream failed", error=str(exc.__cause__ or exc))
+        return Stop(Outcome.UPSTREAM_ERROR, ErrorEvent(message=exc.message, code=exc.code))
+    log.error("stream failed", exc_info=exc)
+    error = ErrorEvent(message=INTERNAL_ERROR, source="gateway", code="internal")
+    return Stop(Outcome.UPSTREAM_ERROR, error)
+
+
 @dataclass(slots=True)
 class StreamResult:
     """What happened on one stream."""
@@ -274,8 +295,9 @@ async def pump_batches(
                     if loop.time() < wake_at:
                         await wakeup.wait(wake_at)
                 if stop is not None and stop.done():
-                    result.outcome = Outcome.DRAINED
-                    await writer.send(ErrorEvent(message=DRAINED, source="gateway", code="drained"))
+                    reason = drained()
+                    result.outcome = reason.outcome
+                    await writer.send(reason.error)
                     break
                 if interrupt is not None and interrupt.done():
                     reason = interrupt.result()
@@ -285,14 +307,9 @@ async def pump_batches(
                 if not pending.done():
                     now = loop.time()
                     if now >= deadline:
-                        result.outcome = Outcome.TIMEOUT
-                        await writer.send(
-                            ErrorEvent(
-                                message=_timeout_message(stream_timeout),
-                                source="gateway",
-                                code="timeout",
-                            )
-                        )
+                        reason = timed_out(stream_timeout)
+                        result.outcome = reason.outcome
+                        await writer.send(reason.error)
                         break
                     if now >= writer.last_write + heartbeat_interval:
                         result.heartbeats += 1
@@ -303,17 +320,10 @@ async def pump_batches(
                     batch = task.result()
                 except StopAsyncIteration:
                     break
-                except UpstreamStreamError as exc:
-                    log.warning("upstream stream failed", error=str(exc.__cause__ or exc))
-                    result.outcome = Outcome.UPSTREAM_ERROR
-                    await writer.send(ErrorEvent(message=exc.message, code=exc.code))
-                    break
-                except Exception:
-                    log.exception("stream failed")
-                    result.outcome = Outcome.UPSTREAM_ERROR
-                    await writer.send(
-                        ErrorEvent(message=INTERNAL_ERROR, source="gateway", code="internal")
-                    )
+                except Exception as exc:
+                    reason = read_failed(exc)
+                    result.outcome = reason.outcome
+                    await writer.send(reason.error)
                     break
                 if result.first_event_seconds is None:
                     result.first_event_seconds = loop.time() - started
@@ -347,10 +357,6 @@ async def pump_batches(
                 pending.exception()
         await close_events(events)
     return result
-
-
-def _timeout_message(seconds: float) -> str:
-    return f"The answer took longer than the {seconds:g} s this service allows."
 
 
 async def close_events(events: AsyncIterator[Event]) -> None:

@@ -9,8 +9,9 @@ from typing import Protocol
 
 import structlog
 
-from formatters.events import Event
+from formatters.events import ErrorEvent, Event, TurnAwaitingInputEvent, TurnCompleteEvent
 from service.request_models import QueryRequest
+from service.upstream.sse import MAX_EVENT_BYTES
 
 log = structlog.get_logger(__name__)
 
@@ -77,6 +78,13 @@ class UpstreamStreamError(Exception):
 
 
 LOST_UPSTREAM = "The connection to the agent was lost before the answer was complete."
+TRUNCATED = "The agent's stream ended before the answer was complete."
+TOO_LARGE = (
+    f"The agent sent an event larger than the {MAX_EVENT_BYTES // 2**20} MiB this service accepts."
+)
+
+TURN_ENDS = frozenset({TurnCompleteEvent, TurnAwaitingInputEvent, ErrorEvent})
+"""The types of the events that end a turn: an upstream body that ends before one is cut short."""
 
 
 class Upstream(Protocol):

@@ -17,6 +17,9 @@ from service.request_models import QueryRequest
 from service.settings import Settings
 from service.upstream import (
     LOST_UPSTREAM,
+    TOO_LARGE,
+    TRUNCATED,
+    TURN_ENDS,
     Readiness,
     ReadinessCache,
     Turn,
@@ -27,7 +30,7 @@ from service.upstream import (
 from service.upstream.agents_normalizer import normalize_chunk
 from service.upstream.batches import EventBatches
 from service.upstream.json_chunks import parse_chunk
-from service.upstream.sse import SSEDecoder
+from service.upstream.sse import EventTooLarge, SSEDecoder
 
 log = structlog.get_logger(__name__)
 
@@ -171,29 +174,40 @@ class AgentsUpstream:
         return response
 
     async def _batches(self, response: aiohttp.ClientResponse) -> AsyncGenerator[list[Event], None]:
-        """Yield the events of each network read of the turn stream together (never empty)."""
+        """Yield the events of each network read of the turn stream together (never empty).
+
+        A body that ends before the turn did (no `turn_complete`, `turn_awaiting_input` or
+        error chunk) raises UpstreamStreamError: the answer was cut short.
+        """
         decoder = SSEDecoder()
         index = 0
+        ended = False
         try:
             async for data in response.content.iter_any():
                 batch: list[Event] = []
                 try:
                     for sse in decoder.feed(data):
-                        ended = _add_chunk(batch, index, sse.data)
+                        end = _add_chunk(batch, index, sse.data)
                         index += 1
-                        if ended:
-                            yield batch
-                            return  # llama-stack's error chunk ends the turn
+                        if end is not None:
+                            ended = True
+                            if isinstance(end, ErrorEvent):
+                                yield batch
+                                return  # llama-stack's error chunk ends the turn
                 except Exception:
                     if batch:
                         yield batch  # what came before the failure still goes out, in order
                     raise
                 if batch:
                     yield batch
+        except EventTooLarge as exc:
+            raise UpstreamStreamError(TOO_LARGE, "upstream_error") from exc
         except (aiohttp.ClientError, ConnectionError, TimeoutError) as exc:
             raise UpstreamStreamError(LOST_UPSTREAM) from exc
         finally:
             response.close()
+        if not ended:
+            raise UpstreamStreamError(TRUNCATED)
 
     async def _request(self, method: str, path: str, body: Any = None) -> dict[str, Any]:
         async with self._session.request(
@@ -209,17 +223,20 @@ class AgentsUpstream:
             return parsed if isinstance(parsed, dict) else {"data": parsed}
 
 
-def _add_chunk(batch: list[Event], index: int, data: str) -> bool:
-    """Add one SSE event's normalized events to `batch`; True if it was an error chunk."""
+def _add_chunk(batch: list[Event], index: int, data: str) -> Event | None:
+    """Add one SSE event's normalized events to `batch`; return the one ending the turn, if any."""
     try:
         raw = parse_chunk(data)
     except ValueError:
         log.warning("upstream sent a chunk that is not JSON", size=len(data))
         batch.append(HeartbeatEvent(chunk=index))
-        return False
+        return None
     events = normalize_chunk(index, raw)
     batch += events
-    return any(isinstance(event, ErrorEvent) for event in events)
+    for event in events:
+        if type(event) in TURN_ENDS:
+            return event
+    return None
 
 
 def _toolgroups(settings: Settings) -> list[str | dict[str, Any]]:

@@ -40,6 +40,9 @@ from service.request_models import QueryRequest
 from service.settings import Settings
 from service.upstream import (
     LOST_UPSTREAM,
+    TOO_LARGE,
+    TRUNCATED,
+    TURN_ENDS,
     Readiness,
     ReadinessCache,
     Turn,
@@ -48,7 +51,9 @@ from service.upstream import (
     requested_model,
 )
 from service.upstream.responses_normalizer import ResponsesNormalizer
+from service.upstream.responses_sse import CappedClient
 from service.upstream.server_profile import ServerProfile, missing_moderation_endpoint, profile_of
+from service.upstream.sse import EventTooLarge
 
 log = structlog.get_logger(__name__)
 
@@ -82,7 +87,7 @@ class ResponsesUpstream:
         self._setup_timeout = settings.upstream_connect_timeout
         timeout = httpx.Timeout(self._setup_timeout, read=None)
         api_key = settings.llama_stack_api_key
-        self._client = AsyncLlamaStackClient(
+        self._client = CappedClient(
             base_url=settings.llama_stack_base_url.rstrip("/"),
             api_key=api_key.get_secret_value() if api_key is not None else None,
             timeout=timeout,
@@ -140,6 +145,8 @@ class ResponsesUpstream:
             raise UpstreamUnavailable(_unreachable(exc)) from exc
         except APIError as exc:
             raise UpstreamUnavailable(f"llama-stack refused the turn: {exc.message}") from exc
+        except EventTooLarge as exc:
+            raise UpstreamUnavailable(TOO_LARGE) from exc
         except TimeoutError as exc:
             raise UpstreamUnavailable(
                 f"llama-stack did not answer within {self._setup_timeout:g} s"
@@ -272,21 +279,29 @@ class ResponsesUpstream:
         return stream, first.to_dict()
 
     async def _events(self, stream: Stream, first: dict[str, object]) -> AsyncIterator[Event]:
+        """Yield the turn's events; a stream that ends before the turn did is cut short."""
         normalizer = ResponsesNormalizer()
+        ended = False
         try:
             for event in normalizer.normalize(0, first):
+                ended = ended or type(event) in TURN_ENDS
                 yield event
             index = 1
             async for item in stream:
                 for event in normalizer.normalize(index, item.to_dict()):
+                    ended = ended or type(event) in TURN_ENDS
                     yield event
                 index += 1
         except (APIConnectionError, httpx.TransportError, TimeoutError) as exc:
             raise UpstreamStreamError(LOST_UPSTREAM) from exc
         except APIError as exc:
             raise UpstreamStreamError(exc.message or UPSTREAM_FAILED, "upstream_error") from exc
+        except EventTooLarge as exc:
+            raise UpstreamStreamError(TOO_LARGE, "upstream_error") from exc
         finally:
             await stream.close()
+        if not ended:
+            raise UpstreamStreamError(TRUNCATED)
 
 
 class ConversationMetadata:

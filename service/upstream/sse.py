@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterable, AsyncIterator
 from typing import NamedTuple
 
+MAX_EVENT_BYTES = 16 * 1024 * 1024
+"""The largest upstream event a decoder takes (16 MiB); a larger one raises EventTooLarge."""
+
 
 class ServerSentEvent(NamedTuple):
     """One dispatched SSE event (a named tuple: building one is a quarter of a frozen dataclass)."""
@@ -26,7 +29,7 @@ class SSEDecoder:
     which keeps the state between chunks.
     """
 
-    def __init__(self, max_event_bytes: int = 16 * 1024 * 1024) -> None:
+    def __init__(self, max_event_bytes: int = MAX_EVENT_BYTES) -> None:
         self._max = max_event_bytes
         self._partial: list[bytes] = []
         self._partial_size = 0
@@ -132,7 +135,7 @@ class SSEDecoder:
 
 
 async def iter_sse(
-    body: AsyncIterable[bytes], max_event_bytes: int = 16 * 1024 * 1024
+    body: AsyncIterable[bytes], max_event_bytes: int = MAX_EVENT_BYTES
 ) -> AsyncIterator[ServerSentEvent]:
     """Yield the events of an SSE body given as an async iterable of byte chunks."""
     decoder = SSEDecoder(max_event_bytes)

@@ -5,9 +5,18 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import time
+from collections.abc import AsyncIterator
 
 import pytest
+from structlog.testing import capture_logs
 
+from formatters.events import Event, TextDeltaEvent
+from service.app import create_app
+from service.request_models import QueryRequest
+from service.settings import Settings
+from service.state import ACTIVE_STREAMS
+from service.upstream import Readiness, Turn
 from tests.conftest import split_frames
 from tests.fakes.agents_upstream import Sleep, Status, fixture_steps
 
@@ -329,17 +338,26 @@ async def test_an_upstream_error_streamed_is_the_openai_error_then_done(agents_c
     ]
 
 
-async def test_an_upstream_error_not_streamed_is_502_with_its_message(agents_client, fake_agents):
-    fake_agents.steps = fixture_steps("fail-mid.sse")
+@pytest.mark.parametrize(
+    ("steps", "cause"),
+    [
+        (fixture_steps("fail-mid.sse"), "500: Internal server error: An unexpected error occurred."),
+        # every chunk but `turn_complete`: the upstream cut the answer short
+        (
+            fixture_steps("text.sse")[:-1],
+            "The agent's stream ended before the answer was complete.",
+        ),
+    ],
+    ids=["error chunk", "cut short"],
+)
+async def test_an_upstream_error_not_streamed_is_502_with_its_message(
+    agents_client, fake_agents, steps, cause
+):
+    fake_agents.steps = steps
     client = await agents_client()
     response = await client.post(URL, json=CHAT)
     assert response.status == 502
-    assert await response.json() == {
-        "detail": {
-            "response": "The agent turn failed",
-            "cause": "500: Internal server error: An unexpected error occurred.",
-        }
-    }
+    assert await response.json() == {"detail": {"response": "The agent turn failed", "cause": cause}}
 
 
 async def test_a_non_streamed_turn_over_the_time_limit_is_504(agents_client, fake_agents):
@@ -352,6 +370,98 @@ async def test_a_non_streamed_turn_over_the_time_limit_is_504(agents_client, fak
     )
     await asyncio.wait_for(fake_agents.turn_ended.wait(), 5)
     assert fake_agents.end_reason == "cancelled"
+
+
+async def test_a_client_leaving_a_non_streamed_completion_cancels_the_turn_within_one_interval(
+    fake_agents, agents_server, serve_like_production
+):
+    # Production's server does not cancel the handler when the client leaves (the test
+    # server would): the service itself must notice, by watching the connection.
+    interval = 0.5
+    fake_agents.steps = [*fixture_steps("text.sse")[:3], Sleep(60)]
+    settings = Settings(
+        llama_stack_base_url=str(agents_server.make_url("/")),
+        llama_stack_api="agents",
+        heartbeat_interval=interval,
+    )
+    app = create_app(settings)
+    host, port = (await serve_like_production(app)).removeprefix("http://").split(":")
+    _, writer = await asyncio.open_connection(host, int(port))
+    body = json.dumps(CHAT).encode()
+    writer.write(
+        f"POST {URL} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n".encode() + body
+    )
+    await writer.drain()
+    await asyncio.wait_for(fake_agents.turn_started.wait(), 5)
+    await asyncio.sleep(0.2)
+    assert app[ACTIVE_STREAMS].count == 1
+    writer.close()
+    await writer.wait_closed()
+    closed_at = time.monotonic()
+    await asyncio.wait_for(fake_agents.turn_ended.wait(), 5)
+    assert fake_agents.end_reason == "cancelled"
+    assert fake_agents.ended_at is not None
+    assert fake_agents.ended_at - closed_at < interval + 0.4, "cancelled within one interval"
+    for _ in range(50):  # the handler returns right after cancelling the turn: 1 s at most
+        if app[ACTIVE_STREAMS].count == 0:
+            break
+        await asyncio.sleep(0.02)
+    assert app[ACTIVE_STREAMS].count == 0, "the stream slot is given back"
+
+
+async def test_a_non_streamed_turn_still_open_when_the_drain_times_out_is_502(
+    agents_client, fake_agents
+):
+    fake_agents.steps = [*fixture_steps("text.sse")[:3], Sleep(30)]
+    client = await agents_client(drain_timeout=0.5)
+    answer = asyncio.create_task(client.post(URL, json=CHAT))
+    await asyncio.wait_for(fake_agents.turn_started.wait(), 5)
+    drain = asyncio.create_task(client.app.shutdown())
+    response = await asyncio.wait_for(answer, 5)
+    assert response.status == 502
+    assert await response.json() == {
+        "detail": {
+            "response": "The agent turn failed",
+            "cause": "The service is restarting and ended this answer early; please ask again.",
+        }
+    }
+    await asyncio.wait_for(drain, 5)
+    await asyncio.wait_for(fake_agents.turn_ended.wait(), 5)
+    assert fake_agents.end_reason == "cancelled"
+
+
+class _BrokenUpstream:
+    """An upstream whose turn raises a bug of the service's own after its first event."""
+
+    name = "broken"
+
+    async def start_turn(self, query: QueryRequest, *, owner: str | None = None) -> Turn:
+        async def events() -> AsyncIterator[Event]:
+            yield TextDeltaEvent(step="inference", text="Hello")
+            raise RuntimeError("a bug")
+
+        return Turn(conversation_id="c-1", events=events())
+
+    async def readiness(self) -> Readiness:
+        return Readiness(True)
+
+
+async def test_a_non_streamed_turn_the_service_fails_is_500_and_logged(make_client):
+    client = await make_client(upstream=_BrokenUpstream())
+    with capture_logs() as logs:
+        response = await client.post(URL, json=CHAT)
+    assert response.status == 500
+    assert await response.json() == {
+        "detail": {
+            "response": "The agent turn failed",
+            "cause": "The service failed while streaming the answer.",
+        }
+    }
+    assert [(e["event"], e["log_level"]) for e in logs if "failed" in e["event"]] == [
+        ("stream failed", "error")
+    ]
+    assert [e["outcome"] for e in logs if e["event"] == "completion end"] == ["upstream_error"]
 
 
 async def test_completions_count_against_the_concurrent_stream_limit(agents_client, fake_agents):

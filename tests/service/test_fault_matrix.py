@@ -55,6 +55,8 @@ SETTLE = 3.0
 AGENTS_FAIL_MESSAGE = "500: Internal server error: An unexpected error occurred."
 RESPONSES_ERROR_MESSAGE = "Internal server error: the model went away."
 RESPONSES_FAILED_MESSAGE = "An unexpected error occurred while generating the response."
+CUT_SHORT_MESSAGE = "The agent's stream ended before the answer was complete."
+TOO_LARGE_MESSAGE = "The agent sent an event larger than the 16 MiB this service accepts."
 
 
 # What a frame is, in any format: its SSE event name, else its JSON tag, else its data.
@@ -344,10 +346,24 @@ def hangs(kind: str) -> tuple[list[Step], str]:
     )
 
 
+def cut_short(kind: str) -> tuple[list[Step], str]:
+    """The whole answer, then a clean end of the body without `turn_complete`/`response.completed`."""
+    steps = agents_steps() if kind == "agents" else responses_steps()
+    return steps[:-1], CUT_SHORT_MESSAGE
+
+
+def oversized(kind: str) -> tuple[list[Step], str]:
+    """Some tokens, then one event line that never ends, past the 16 MiB cap."""
+    start = agents_steps()[:4] if kind == "agents" else responses_steps()[:6]
+    return [*start, b"data: " + b"x" * (17 * 1024 * 1024), Sleep(60)], TOO_LARGE_MESSAGE
+
+
 STREAM_FAULTS: dict[str, tuple[Callable[[str], tuple[list[Step], str]], tuple[str, ...]]] = {
     "error chunk from the upstream": (error_chunk, UPSTREAMS),
     "`response.failed` mid-answer": (response_failed, ("responses",)),
     "upstream drops the connection mid-stream": (dropped, UPSTREAMS),
+    "upstream ends its body before the turn is complete": (cut_short, UPSTREAMS),
+    "upstream sends one event over 16 MiB": (oversized, UPSTREAMS),
     "upstream hangs after some tokens": (hangs, UPSTREAMS),
 }
 
@@ -367,7 +383,9 @@ async def test_a_fault_in_the_upstream_stream_gives_error_then_terminal_frame(
     await bench.warm_up(format_name, kinds)
     before = Snapshot.take()
     bench.fake.steps, message = build(upstream)
-    status, body, seconds = await bench.stream(format_name)
+    with capture_logs() as logs:
+        status, body, seconds = await bench.stream(format_name)
+    outcomes = [e["outcome"] for e in logs if e["event"] == "stream end"]
     assert status == 200
     frames = split_frames(body)
     seen = [frame_kind(frame) for frame in frames]
@@ -382,8 +400,10 @@ async def test_a_fault_in_the_upstream_stream_gives_error_then_terminal_frame(
     if case == "upstream hangs after some tokens":
         assert STREAM_TIMEOUT <= seconds < STREAM_TIMEOUT + 1.0
         assert heartbeats >= 2, "heartbeats keep flowing while the upstream hangs"
+        assert outcomes == ["timeout"]
     else:
         assert seconds < 1.0
+        assert outcomes == ["upstream_error"]
     await asyncio.wait_for(bench.fake.turn_ended.wait(), 5)
     upstream_end = bench.fake.end_reason
     leaked_tasks, leaked_sockets = await leaks_since(before)
@@ -399,7 +419,12 @@ async def test_a_fault_in_the_upstream_stream_gives_error_then_terminal_frame(
             leaked_tasks=leaked_tasks,
             leaked_sockets=leaked_sockets,
             next_request_ok=next_ok,
-            detail={"error": message, "heartbeats": heartbeats, "upstream": upstream_end},
+            detail={
+                "error": message,
+                "heartbeats": heartbeats,
+                "upstream": upstream_end,
+                "outcome": outcomes[0],
+            },
         )
     )
     assert (leaked_tasks, leaked_sockets) == (0, 0)

@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 import aiohttp
+from structlog.testing import capture_logs
 
 from service.app import create_app
 from service.settings import Settings
@@ -116,6 +117,20 @@ async def test_upstream_dropping_mid_stream_gives_error_frame_then_end(agents_cl
         "The connection to the agent was lost before the answer was complete."
     )
     assert frames[-1] == END_EMPTY
+
+
+async def test_a_body_ending_before_turn_complete_is_an_upstream_error(agents_client, fake_agents):
+    fake_agents.steps = fixture_steps("text.sse")[:-1]  # every chunk but `turn_complete`
+    client = await agents_client()
+    with capture_logs() as logs:
+        frames = split_frames(await (await client.post("/v1/streaming_query", json=QUERY)).read())
+    assert events_of(frames) == ["start", *["token"] * 11, "error", "end"]
+    assert frames[-2] == (
+        'data: {"event": "error", "data": {"id": 11, "token": '
+        '"The agent\'s stream ended before the answer was complete."}}\n\n'
+    )
+    assert frames[-1] == END_EMPTY
+    assert [e["outcome"] for e in logs if e["event"] == "stream end"] == ["upstream_error"]
 
 
 async def test_upstream_error_status_before_the_stream_is_503_json(agents_client, fake_agents):
@@ -276,8 +291,6 @@ async def test_vector_db_ids_make_the_rag_tool_search_them(agents_client, fake_a
 
 
 async def test_rag_without_vector_dbs_is_left_out_with_a_warning(agents_client, fake_agents):
-    from structlog.testing import capture_logs
-
     fake_agents.steps = fixture_steps("text.sse")
     client = await agents_client(agent_toolgroups="builtin::rag")
     with capture_logs() as logs:

@@ -270,6 +270,39 @@ async def test_connection_dropped_mid_stream_gives_error_frame_then_end(response
     assert frames[-1] == END_EMPTY
 
 
+async def test_a_stream_ending_before_response_completed_is_an_upstream_error(
+    responses_client, fake
+):
+    fake.steps = fixture_steps("text.sse")[:-1]  # every event but `response.completed`
+    client = await responses_client()
+    with capture_logs() as logs:
+        frames = await frames_of(client)
+    assert events_of(frames) == ["start", *["token"] * 11, "error", "end"]
+    assert frames[-2] == (
+        'data: {"event": "error", "data": {"id": 11, "token": '
+        '"The agent\'s stream ended before the answer was complete."}}\n\n'
+    )
+    assert frames[-1] == END_EMPTY
+    assert [e["outcome"] for e in logs if e["event"] == "stream end"] == ["upstream_error"]
+
+
+async def test_one_event_over_16_mib_gives_error_then_end_without_waiting(responses_client, fake):
+    endless = b"data: " + b"x" * (17 * 1024 * 1024)  # one line, never ended
+    fake.steps = [*fixture_steps("text.sse")[:5], endless, Sleep(60)]
+    client = await responses_client(stream_timeout=30)
+    started = time.monotonic()
+    frames = await frames_of(client)
+    assert time.monotonic() - started < 10, "the cap ends the stream, not the stream timeout"
+    assert events_of(frames) == ["start", "token", "token", "error", "end"]
+    assert frames[-2] == (
+        'data: {"event": "error", "data": {"id": 2, "token": '
+        '"The agent sent an event larger than the 16 MiB this service accepts."}}\n\n'
+    )
+    assert frames[-1] == END_EMPTY
+    await asyncio.wait_for(fake.turn_ended.wait(), 5)
+    assert fake.end_reason == "cancelled"
+
+
 async def test_error_frame_mid_stream_gives_its_message_then_end(responses_client, fake):
     boom = sse({"error": {"message": "Internal server error: An unexpected error occurred."}})
     fake.steps = [*fixture_steps("text.sse")[:5], boom]
@@ -450,6 +483,21 @@ async def test_conversation_id_in_another_format_starts_a_new_conversation(respo
     (created,) = fake.conversations
     assert data_of(frames[0]) == {"conversation_id": created}
     assert [r["conversation"] for r in fake.requests] == [created]
+
+
+async def test_a_first_event_over_16_mib_is_503_json_without_waiting(responses_client, fake):
+    fake.steps = [b"data: " + b"x" * (17 * 1024 * 1024), Sleep(60)]
+    client = await responses_client(stream_timeout=30)
+    started = time.monotonic()
+    response = await client.post("/v1/streaming_query", json=QUERY)
+    assert response.status == 503
+    assert time.monotonic() - started < 10
+    assert await response.json() == {
+        "detail": {
+            "response": "Unable to connect to Llama Stack",
+            "cause": "The agent sent an event larger than the 16 MiB this service accepts.",
+        }
+    }
 
 
 async def test_upstream_error_status_before_the_stream_is_503_json(responses_client, fake):
