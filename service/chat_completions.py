@@ -55,7 +55,7 @@ async def _complete(request: web.Request, query: QueryRequest, model: str) -> we
     try:
         turn = await app[UPSTREAM].start_turn(query)
     except UpstreamUnavailable as exc:
-        log.warning("upstream unavailable", reason=exc.reason)
+        log.warning("upstream unavailable", reason=exc.reason, detail=exc.detail)
         return error_response(503, "Unable to connect to Llama Stack", exc.reason)
     structlog.contextvars.bind_contextvars(conversation_id=turn.conversation_id)
     collector = _CompletionCollector(model)

@@ -22,11 +22,11 @@ class RawAnswer:
 
 
 async def exchange(
-    port: int, request: bytes, *, then_close: bool = False, timeout: float = 10.0
+    port: int, request: bytes, *, then_close: bool = False, wait: float = 10.0
 ) -> RawAnswer | None:
     """Send `request` to 127.0.0.1:port; read one answer (None if the server sent nothing).
 
-    `closed` says whether the server closed the connection within `timeout` after its answer.
+    `closed` says whether the server closed the connection within `wait` s after its answer.
     With `then_close`, the client closes its side right after sending (an aborted request).
     """
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
@@ -36,16 +36,16 @@ async def exchange(
         if then_close:
             return None
         try:
-            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout)
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), wait)
         except (TimeoutError, asyncio.IncompleteReadError):
             return None
         status_line, *lines = head.decode("latin-1").split("\r\n")[:-2]
         headers = {name.lower(): value for name, _, value in (h.partition(": ") for h in lines)}
         body = await asyncio.wait_for(
-            reader.readexactly(int(headers.get("content-length", "0"))), timeout
+            reader.readexactly(int(headers.get("content-length", "0"))), wait
         )
         try:
-            rest = await asyncio.wait_for(reader.read(), timeout)
+            rest = await asyncio.wait_for(reader.read(), wait)
             closed = rest == b""
         except TimeoutError:
             closed = False

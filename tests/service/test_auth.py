@@ -20,8 +20,8 @@ from service.auth import AuthConfigError, parse_keys
 from service.settings import Settings, load_settings
 from service.state import PRINCIPAL
 from tests.conftest import split_frames
-from tests.service.raw_http import exchange
 from tests.paths import REPO
+from tests.service.raw_http import exchange
 
 QUERY = {"query": "Say hello."}
 KEY = "k-3f9a0c1d2e4b5a6978"

@@ -9,9 +9,7 @@ from service.app import create_app
 from service.settings import Settings
 from tests.service.raw_http import exchange, wait_for_logs
 
-HEAD = (
-    b"POST /v1/streaming_query HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-)
+HEAD = b"POST /v1/streaming_query HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
 UNFINISHED = {
     "shorter than its Content-Length": HEAD + b"Content-Length: 100\r\n\r\n" + b'{"query": ',
     "chunked without the last chunk": HEAD
@@ -36,7 +34,7 @@ async def test_a_body_that_never_finishes_gets_408_json_and_the_connection_close
     serve_like_production, request_bytes
 ):
     port = await port_of(serve_like_production, body_read_timeout=0.5)
-    answer = await exchange(port, request_bytes, timeout=10)
+    answer = await exchange(port, request_bytes, wait=10)
     assert answer is not None, "no answer: the body is waited for forever"
     assert answer.status_line == "HTTP/1.1 408 Request Timeout"
     assert answer.headers["connection"] == "close"
