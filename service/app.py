@@ -22,6 +22,7 @@ from service.registry import FormatterRegistry, load_registry
 from service.resume.manager import resume_context
 from service.resume.routes import resume_routes
 from service.routes import routes
+from service.server_log import server_log
 from service.settings import Settings
 from service.state import ACTIVE_STREAMS, REGISTRY, SETTINGS, UPSTREAM, ActiveStreams
 from service.tracing import configure_tracing, trace_requests
@@ -54,6 +55,7 @@ def create_app(
             auth.authenticate,
         ],
         client_max_size=settings.max_body_bytes,
+        handler_args={"logger": server_log()},
     )
     app[SETTINGS] = settings
     app[REGISTRY] = registry if registry is not None else load_registry()

@@ -31,6 +31,7 @@ METRICS_PATH = "/metrics"
 SYMMETRIC = ("HS", "none")
 LEEWAY_SECONDS = 30.0
 """Clock skew allowed when checking a JWT's `exp`, `nbf` and `iat`."""
+NOT_UTF8 = "The token has bytes that are not UTF-8 text."
 JWKS_REFRESH_SECONDS = 10.0
 """A token with an unknown key id fetches the key set again at most this often."""
 
@@ -275,6 +276,15 @@ def is_open(path: str, protect_metrics: bool) -> bool:
     return path == METRICS_PATH and not protect_metrics
 
 
+def _is_utf8(token: str) -> bool:
+    """Tell whether the header's bytes were UTF-8 (aiohttp keeps other bytes as surrogates)."""
+    try:
+        token.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _challenge(error: Unauthorized | None) -> str:
     if error is None or not error.invalid_token:
         return f'Bearer realm="{REALM}"'
@@ -305,6 +315,9 @@ async def authenticate(request: web.Request, handler: Handler) -> web.StreamResp
         raise _refuse(
             Unauthorized("Send the header 'Authorization: Bearer <token>'.", invalid_token=False)
         )
+    if not _is_utf8(token):
+        log.info("request refused: bad credentials", reason=NOT_UTF8)
+        raise _refuse(Unauthorized(NOT_UTF8))
     try:
         principal = await authenticator.principal(token)
     except Unauthorized as exc:

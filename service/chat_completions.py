@@ -47,7 +47,7 @@ async def _complete(request: web.Request, query: QueryRequest, model: str) -> we
     try:
         turn = await app[UPSTREAM].start_turn(query, owner=request_owner(request))
     except UpstreamUnavailable as exc:
-        log.warning("upstream unavailable", reason=exc.reason)
+        log.warning("upstream unavailable", reason=exc.reason, detail=exc.detail)
         return error_response(503, "Unable to connect to Llama Stack", exc.reason)
     structlog.contextvars.bind_contextvars(conversation_id=turn.conversation_id)
     result = await complete_turn(

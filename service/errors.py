@@ -15,14 +15,32 @@ CONTRACT_ERROR = web.ResponseKey("contract_error", bool)
 
 
 class Rejected(Exception):
-    """A request refused before any streaming; the middleware answers it in the error shape."""
+    """A request refused before any streaming; the middleware answers it in the error shape.
+
+    `close` ends the connection after the answer (the request's body cannot be trusted to end).
+    """
 
     def __init__(
-        self, status: int, response: str, cause: str, headers: Mapping[str, str] | None = None
+        self,
+        status: int,
+        response: str,
+        cause: str,
+        headers: Mapping[str, str] | None = None,
+        *,
+        close: bool = False,
     ) -> None:
         super().__init__(f"{status} {response}: {cause}")
         self.status, self.response, self.cause = status, response, cause
         self.headers = dict(headers or {})
+        self.close = close
+
+
+class RequestAbandoned(Exception):
+    """The client closed the connection before its request was complete: nobody to answer."""
+
+
+ABANDONED_STATUS = 499
+"""Status recorded for an abandoned request (nginx's "client closed request"); never sent."""
 
 
 def error_response(
@@ -42,7 +60,11 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
     try:
         return await handler(request)
     except Rejected as exc:
-        return error_response(exc.status, exc.response, exc.cause, exc.headers)
+        answer = error_response(exc.status, exc.response, exc.cause, exc.headers)
+        return await _answer_and_close(request, answer) if exc.close else answer
+    except RequestAbandoned:
+        log.info("client closed the connection before its request was complete")
+        return web.Response(status=ABANDONED_STATUS)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
@@ -51,6 +73,16 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
     except Exception:
         log.exception("unhandled error")
         return error_response(500, "Internal server error", "An unexpected error occurred.")
+
+
+async def _answer_and_close(request: web.Request, answer: web.Response) -> web.Response:
+    """Send the answer now and close the connection (no waiting for the rest of a body)."""
+    answer.force_close()
+    await answer.prepare(request)
+    await answer.write_eof()
+    if request.transport is not None:
+        request.transport.close()
+    return answer
 
 
 def _cause(exc: web.HTTPException) -> str:

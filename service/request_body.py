@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+
+import structlog
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
-from service.errors import Rejected
+from service.errors import Rejected, RequestAbandoned
+from service.state import SETTINGS
+
+log = structlog.get_logger(__name__)
 
 _JSON_TYPES = {"application/json", "application/octet-stream", ""}
 
@@ -19,9 +25,34 @@ async def read_json[Model: BaseModel](request: web.Request, model: type[Model]) 
             f"The body must be JSON (Content-Type: application/json), not {request.content_type}.",
         )
     try:
-        return model.model_validate_json(await request.read())
+        body = model.model_validate_json(await read_body(request))
     except ValidationError as exc:
         raise Rejected(422, "Invalid request", validation_cause(exc)) from exc
+    ignored = sorted(getattr(model, "IGNORED_FIELDS", frozenset()) & body.model_fields_set)
+    if ignored:
+        log.debug("request fields accepted and ignored", fields=ignored)
+    return body
+
+
+async def read_body(request: web.Request) -> bytes:
+    """Read the whole body within BODY_READ_TIMEOUT; raise Rejected (408, 400) otherwise."""
+    seconds = request.app[SETTINGS].body_read_timeout
+    try:
+        async with asyncio.timeout(seconds):
+            return await request.read()
+    except TimeoutError:
+        log.info("request body timed out", timeout_seconds=seconds)
+        raise Rejected(
+            408,
+            "Request timeout",
+            f"The request body did not arrive complete within {seconds:g} s.",
+            close=True,
+        ) from None
+    except ConnectionError:
+        raise RequestAbandoned() from None
+    except web.RequestPayloadError as exc:
+        log.info("request body malformed", error=str(exc))
+        raise Rejected(400, "Bad request body", f"The body is not well framed: {exc}.") from None
 
 
 def validation_cause(exc: ValidationError) -> str:

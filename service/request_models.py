@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 NonBlank = Annotated[str, StringConstraints(strip_whitespace=False, min_length=1, pattern=r"\S")]
+IGNORED = "Accepted for lightspeed-stack compatibility; ignored."
 
 
 class Attachment(BaseModel):
@@ -19,10 +20,32 @@ class Attachment(BaseModel):
     content: str
 
 
-class QueryRequest(BaseModel):
-    """Body of `POST /v1/streaming_query` (lightspeed-stack's QueryRequest)."""
+class SolrOptions(BaseModel):
+    """lightspeed-stack 0.7.1's inline Solr RAG options (`mode`, `filters`); ignored here."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
+
+    mode: Literal["semantic", "hybrid", "lexical", "keyword"] | None = None
+    filters: dict[str, Any] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _legacy_filters(cls, data: Any) -> Any:
+        """Take a legacy filter-only object (e.g. `{"fq": [...]}`) as `filters`, as 0.7.1 does."""
+        if isinstance(data, dict) and data and not {"mode", "filters"} & data.keys():
+            return {"filters": data}
+        return data
+
+
+class QueryRequest(BaseModel):
+    """Body of `POST /v1/streaming_query` (lightspeed-stack 0.7.1's QueryRequest)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    IGNORED_FIELDS: ClassVar[frozenset[str]] = frozenset(
+        {"generate_topic_summary", "media_type", "vector_store_ids", "shield_ids", "solr"}
+    )
+    """Fields lightspeed-stack accepts that have no effect here (yet)."""
 
     query: NonBlank = Field(description="The user's question.", examples=["What is OpenShift?"])
     conversation_id: NonBlank | None = Field(
@@ -31,8 +54,12 @@ class QueryRequest(BaseModel):
     provider: NonBlank | None = None
     model: NonBlank | None = None
     system_prompt: str | None = None
-    no_tools: bool = False
-    attachments: list[Attachment] | None = None
-    media_type: str | None = Field(
-        default=None, description="Accepted for lightspeed-stack compatibility; ignored."
+    no_tools: bool | None = Field(
+        default=False, description="Answer without tools (null is false, as in lightspeed-stack)."
     )
+    attachments: list[Attachment] | None = None
+    generate_topic_summary: bool | None = Field(default=None, description=IGNORED)
+    media_type: str | None = Field(default=None, description=IGNORED)
+    vector_store_ids: list[str] | None = Field(default=None, description=IGNORED)
+    shield_ids: list[str] | None = Field(default=None, description=IGNORED)
+    solr: SolrOptions | None = Field(default=None, description=IGNORED)

@@ -60,7 +60,7 @@ async def stream_turn(
         with span(request, "upstream start_turn", client=True, upstream=app[UPSTREAM].name):
             turn = await app[UPSTREAM].start_turn(query, owner=request_owner(request))
     except UpstreamUnavailable as exc:
-        log.warning("upstream unavailable", reason=exc.reason)
+        log.warning("upstream unavailable", reason=exc.reason, detail=exc.detail)
         return error_response(503, "Unable to connect to Llama Stack", exc.reason)
     structlog.contextvars.bind_contextvars(conversation_id=turn.conversation_id)
     resumer = app.get(RESUMER)

@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     drain_timeout: NonNegativeFloat = 20.0
     max_concurrent_streams: PositiveInt = 1000
     max_body_bytes: PositiveInt = 1048576
+    body_read_timeout: PositiveFloat = Field(
+        default=30.0,
+        description="Seconds a request body may take to arrive complete; slower ones get 408.",
+    )
     auth_mode: Literal["none", "api-key", "jwt"] = "none"
     auth_api_keys: SecretStr | None = None
     auth_api_keys_file: Path | None = None

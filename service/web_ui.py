@@ -33,9 +33,8 @@ async def chat_page(request: web.Request) -> web.StreamResponse:
 @web_ui_routes.get(UI_PREFIX + "{path:.+}")
 async def ui_asset(request: web.Request) -> web.StreamResponse:
     """Serve one bundled asset; their names carry a content hash, so they are cached for good."""
-    root = (STATIC_DIR / "ui").resolve()
-    asset = (root / request.match_info["path"]).resolve()
-    if not asset.is_relative_to(root) or not asset.is_file():
+    asset = _asset(request.match_info["path"])
+    if asset is None:
         raise web.HTTPNotFound()
     headers = {
         "Cache-Control": "no-cache"
@@ -45,3 +44,14 @@ async def ui_asset(request: web.Request) -> web.StreamResponse:
     if asset.suffix in _TYPES:
         headers["Content-Type"] = _TYPES[asset.suffix]
     return web.FileResponse(asset, headers=headers)
+
+
+def _asset(name: str) -> Path | None:
+    """Return the built file `name` names under ui/, or None (outside it, missing, unusable)."""
+    root = (STATIC_DIR / "ui").resolve()
+    try:
+        asset = (root / name).resolve()
+        found = asset.is_relative_to(root) and asset.is_file()
+    except (OSError, ValueError):  # a NUL byte, a name longer than the file system allows...
+        return None
+    return asset if found else None

@@ -18,8 +18,11 @@ from typing import Any, cast
 
 import redis.asyncio as redis
 import structlog
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from service.exc_text import safe_description
 from service.resume.ids import event_id, stamp
 from service.resume.store import (
     LIVENESS_TTL,
@@ -370,7 +373,9 @@ async def _run(call: Awaitable[Any] | Any) -> Any:
     """Await one Redis call; a connection or server failure becomes StoreUnavailable."""
     try:
         return await cast(Awaitable[Any], call)
+    except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+        log.warning("Redis is unreachable", error=str(exc))  # the address stays in the log
+        raise StoreUnavailable(f"Redis is unreachable: {safe_description(exc)}") from exc
     except RedisError as exc:
-        raise StoreUnavailable(f"Redis failed: {exc}") from exc
-    except OSError as exc:
-        raise StoreUnavailable(f"Redis is unreachable: {exc}") from exc
+        log.warning("Redis failed", error=str(exc))
+        raise StoreUnavailable(f"Redis failed: {safe_description(exc)}") from exc

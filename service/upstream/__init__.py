@@ -26,10 +26,11 @@ class Turn:
 
 @dataclass(frozen=True, slots=True)
 class Readiness:
-    """Whether the upstream answers, and why not."""
+    """Whether the upstream answers; why not (`reason`, for anyone; `detail`, for the log)."""
 
     ready: bool
     reason: str = ""
+    detail: str = ""
 
 
 class ReadinessCache:
@@ -46,7 +47,8 @@ class ReadinessCache:
             return self._answer[1]
         answer = await ask()
         if not answer.ready:
-            log.warning("upstream not ready", reason=answer.reason)
+            details = {"detail": answer.detail} if answer.detail else {}
+            log.warning("upstream not ready", reason=answer.reason, **details)
         self._answer = (now, answer)
         return answer
 
@@ -61,11 +63,12 @@ def requested_model(query: QueryRequest) -> str | None:
 
 
 class UpstreamUnavailable(Exception):
-    """The upstream could not start a turn; `reason` is safe to show to a client."""
+    """The upstream could not start a turn: `reason` for anyone (no address), `detail` for logs."""
 
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason} ({detail})" if detail else reason)
         self.reason = reason
+        self.detail = detail
 
 
 class UpstreamStreamError(Exception):

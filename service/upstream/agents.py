@@ -13,6 +13,7 @@ import structlog
 from formatters.events import ErrorEvent, Event, HeartbeatEvent
 from service.conversations.directory import Binding, ConversationDirectory, OwnerRecords
 from service.conversations.owners import ConversationNotFound
+from service.exc_text import safe_description
 from service.request_models import QueryRequest
 from service.settings import Settings
 from service.upstream import (
@@ -86,7 +87,7 @@ class AgentsUpstream:
         except UpstreamHTTPError as exc:
             raise UpstreamUnavailable(_http_reason(exc)) from exc
         except (aiohttp.ClientError, TimeoutError) as exc:
-            raise UpstreamUnavailable(f"llama-stack is unreachable: {_describe(exc)}") from exc
+            raise UpstreamUnavailable(_unreachable(exc), str(exc)) from exc
         except (KeyError, TypeError) as exc:
             raise UpstreamUnavailable(f"llama-stack gave an unexpected answer: {exc!r}") from exc
         return Turn(conversation_id=session_id, events=EventBatches(self._batches(response)))
@@ -102,7 +103,7 @@ class AgentsUpstream:
         except UpstreamHTTPError as exc:
             answer = Readiness(False, _http_reason(exc))
         except (aiohttp.ClientError, TimeoutError) as exc:
-            answer = Readiness(False, f"llama-stack is unreachable: {_describe(exc)}")
+            answer = Readiness(False, _unreachable(exc), str(exc))
         return answer
 
     async def _model(self, query: QueryRequest) -> str:
@@ -261,5 +262,5 @@ def _http_reason(exc: UpstreamHTTPError) -> str:
     return f"llama-stack answered {exc}"
 
 
-def _describe(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+def _unreachable(exc: BaseException) -> str:
+    return f"llama-stack is unreachable: {safe_description(exc)}"

@@ -36,6 +36,7 @@ from llama_stack_client.types.response_create_params import (
 from formatters.events import Event
 from service.conversations.directory import Binding, ConversationDirectory
 from service.conversations.owners import ConversationNotFound
+from service.exc_text import root_cause, safe_description
 from service.request_models import QueryRequest
 from service.settings import Settings
 from service.upstream import (
@@ -142,7 +143,7 @@ class ResponsesUpstream:
         except APIStatusError as exc:
             raise UpstreamUnavailable(_status_reason(exc)) from exc
         except (APIConnectionError, httpx.TransportError) as exc:
-            raise UpstreamUnavailable(_unreachable(exc)) from exc
+            raise UpstreamUnavailable(_unreachable(exc), str(root_cause(exc))) from exc
         except APIError as exc:
             raise UpstreamUnavailable(f"llama-stack refused the turn: {exc.message}") from exc
         except EventTooLarge as exc:
@@ -172,7 +173,7 @@ class ResponsesUpstream:
         except APIStatusError as exc:
             answer = Readiness(False, _status_reason(exc))
         except (APIConnectionError, httpx.TransportError) as exc:
-            answer = Readiness(False, _unreachable(exc))
+            answer = Readiness(False, _unreachable(exc), str(root_cause(exc)))
         except APIError as exc:
             answer = Readiness(False, f"llama-stack gave an unexpected answer: {exc.message}")
         except TimeoutError:
@@ -395,9 +396,5 @@ def _error_message(exc: APIStatusError) -> str:
 
 
 def _unreachable(exc: Exception) -> str:
-    """Name the root cause: the client wraps aiohttp's error twice, renaming it on the way."""
-    cause: BaseException = exc
-    while cause.__cause__ is not None:
-        cause = cause.__cause__
-    text = f"{type(cause).__name__}: {cause}" if str(cause) else type(cause).__name__
-    return f"llama-stack is unreachable: {text}"
+    """Name the root cause (the client wraps aiohttp's error twice), never its address."""
+    return f"llama-stack is unreachable: {safe_description(exc)}"

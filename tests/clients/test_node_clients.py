@@ -152,7 +152,7 @@ async def test_eventsource_parser_reads_an_upstream_error_then_the_terminal_fram
     assert errors(result) == [UPSTREAM_ERROR]
     terminal = {
         "patternfly": lambda: data_of(result)[-1]["event"] == "end",
-        "raw": lambda: [e["event"] for e in result["events"][-2:]] == ["error", "end"],
+        "raw": lambda: [e["event"] for e in result["events"][-2:]] == ["turn_error", "end"],
         "openai": lambda: [e["data"] for e in result["events"][-1:]] == ["[DONE]"],
         "vercel": lambda: (
             data_of(result)[-2:] == [{"type": "finish", "finishReason": "error"}, "[DONE]"]
@@ -241,3 +241,14 @@ async def test_the_ai_sdk_chat_reports_an_upstream_error(node, live_service: Liv
     assistant = result["messages"][-1]
     texts = [part["text"] for part in assistant["parts"] if part["type"] == "text"]
     assert texts == ["This answer will fail "]
+
+
+async def test_eventsource_keeps_the_raw_error_frame_apart_from_its_own_error_event(
+    node, live_service: LiveService
+):
+    url = f"{await live_service(failing_turn())}/v1/streaming_query?format=raw"
+    result = await run(node, "eventsource_raw.mjs", url=url, body=QUESTION)
+    assert result["errorEvents"] == []
+    assert [error["message"] for error in result["turnErrors"]] == [UPSTREAM_ERROR]
+    assert result["names"][0] == "start"
+    assert result["names"][-2:] == ["turn_error", "end"]

@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from formatters import raw
 from service.upstream.sse import SSEDecoder
 
 
@@ -74,8 +75,9 @@ def _patternfly(frames: list[dict[str, Any]]) -> StreamSummary:
 
 def _raw(frames: list[tuple[str, dict[str, Any]]]) -> StreamSummary:
     summary = StreamSummary(raw=[{"event": name, **data} for name, data in frames])
-    for name, data in frames:
-        assert data["type"] == name, f"event field {name!r} differs from type {data['type']!r}"
+    for sse_name, data in frames:
+        name = data["type"]
+        assert raw.event_name(name) == sse_name, f"event {sse_name!r} is not {name!r}'s name"
         summary.events.append(name)
         if name == "start":
             summary.conversation_id = data["conversation_id"]

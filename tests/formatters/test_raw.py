@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from formatters.events import EVENT_ADAPTER, Event, HeartbeatEvent, ImageContent, ToolResultEvent
-from formatters.raw import RawFormatter
+from formatters.events import (
+    EVENT_ADAPTER,
+    ErrorEvent,
+    Event,
+    HeartbeatEvent,
+    ImageContent,
+    ToolResultEvent,
+)
+from formatters.raw import RawFormatter, event_name
 from tests.formatters.cases import CASES
 
 
@@ -34,6 +41,16 @@ def test_text_only_case() -> None:
     )
 
 
+def test_an_error_is_the_event_turn_error_which_eventsource_keeps_apart_from_its_own() -> None:
+    assert RawFormatter().format(ErrorEvent(message="boom", code="upstream_error")) == [
+        "event: turn_error\nid: 0\n"
+        'data: {"type":"error","chunk":null,"message":"boom","source":"upstream",'
+        '"code":"upstream_error"}\n\n'
+    ]
+    assert event_name("error") == "turn_error"
+    assert event_name("text_delta") == "text_delta"
+
+
 def test_heartbeats_are_events_with_their_own_id() -> None:
     formatter = RawFormatter()
     formatter.format(CASES["long_silence"][0])
@@ -59,6 +76,6 @@ def test_every_frame_parses_back_to_the_event_it_came_from(case: str) -> None:
     for sequence, event in enumerate(CASES[case]):
         (frame,) = formatter.format(event)
         name, number, data = frame.removesuffix("\n\n").split("\n")
-        assert name == f"event: {event.type}"
+        assert name == f"event: {event_name(event.type)}"
         assert number == f"id: {sequence}"
         assert EVENT_ADAPTER.validate_json(data.removeprefix("data: ")) == event

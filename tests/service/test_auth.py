@@ -21,6 +21,7 @@ from service.settings import Settings, load_settings
 from service.state import PRINCIPAL
 from tests.conftest import split_frames
 from tests.paths import REPO
+from tests.service.raw_http import exchange
 
 QUERY = {"query": "Say hello."}
 KEY = "k-3f9a0c1d2e4b5a6978"
@@ -396,3 +397,37 @@ def test_the_key_file_path_in_the_readme_matches_the_prod_overlay():
     path = patch.split("name: AUTH_API_KEYS_FILE")[1].split("value:")[1].split()[0]
     assert path in (REPO / "README.md").read_text()
     assert Path(path).name == "api-keys"
+
+
+# Bytes that are not UTF-8 in the header (aiohttp keeps them as surrogates in the string)
+
+NOT_UTF8 = "The token has bytes that are not UTF-8 text."
+
+
+async def assert_not_utf8_refused(client: TestClient[Any, Any], caplog: Any) -> None:
+    request = (
+        b"GET /v1/formats HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+        b"Authorization: Bearer k-\xff\xfe\xc3\x28\r\n\r\n"
+    )
+    with capture_logs() as logs:
+        answer = await exchange(client.port, request)
+    assert answer is not None
+    assert answer.status_line == "HTTP/1.1 401 Unauthorized"
+    assert answer.headers["www-authenticate"] == (
+        f'{CHALLENGE}, error="invalid_token", error_description="{NOT_UTF8}"'
+    )
+    assert answer.json() == {"detail": {"response": "Unauthorized", "cause": NOT_UTF8}}
+    assert [e for e in logs if e["log_level"] in ("error", "critical", "exception")] == []
+    assert {"event": "request refused: bad credentials", "reason": NOT_UTF8} in [
+        {k: e[k] for k in ("event", "reason") if k in e} for e in logs
+    ]
+    assert [r for r in caplog.records if r.levelno >= 40] == []
+
+
+async def test_an_api_key_that_is_not_utf8_is_401_and_logs_no_error(auth_client, caplog):
+    client = await auth_client(auth_mode="api-key", auth_api_keys=f"web:{KEY}")
+    await assert_not_utf8_refused(client, caplog)
+
+
+async def test_a_jwt_that_is_not_utf8_is_401_and_logs_no_error(jwt_client, caplog):
+    await assert_not_utf8_refused(await jwt_client(), caplog)

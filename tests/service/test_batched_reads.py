@@ -53,7 +53,7 @@ async def test_chunks_after_an_error_chunk_in_the_same_write_are_dropped_as_when
     joined = await body(client, fake_agents, together([*steps[: error_at + 1], *extra]), "raw")
     assert joined == apart
     names = [line for line in joined.split(b"\n") if line.startswith(b"event: ")]
-    assert names == [b"event: start", b"event: step_start", b"event: error", b"event: end"]
+    assert names == [b"event: start", b"event: step_start", b"event: turn_error", b"event: end"]
 
 
 async def test_a_resumable_stream_over_its_budget_stops_at_the_same_frame_either_way(

@@ -663,7 +663,7 @@ async def test_a_client_that_reads_nothing_is_ended_after_the_write_timeout_in_f
 
 def test_frame_kinds_tell_the_terminal_and_error_frames_of_each_format():
     assert Kinds.of("patternfly") == Kinds("heartbeat", "error", "end")
-    assert Kinds.of("raw") == Kinds("event:heartbeat", "event:error", "event:end")
+    assert Kinds.of("raw") == Kinds("event:heartbeat", "event:turn_error", "event:end")
     assert Kinds.of("openai") == Kinds("comment", "error", "[DONE]")
     assert Kinds.of("vercel") == Kinds("comment", "error", "[DONE]")
 

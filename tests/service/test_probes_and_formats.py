@@ -25,7 +25,10 @@ async def test_formats_lists_every_installed_format(make_client):
             "name": "raw",
             "aliases": ["events"],
             "media_type": "text/event-stream",
-            "description": "The normalized events as SSE: event: <type>, id: <sequence>, data: <JSON>",
+            "description": (
+                "The normalized events as SSE: event: <type> (error: turn_error), "
+                "id: <sequence>, data: <JSON>"
+            ),
         },
         {
             "name": "vercel",

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import re
 
+import pytest
+from structlog.testing import capture_logs
+
 from service import web_ui
 from service.web_ui import STATIC_DIR
+from tests.service.raw_http import exchange
 
 ASSET = re.compile(r'(?:href|src)="(ui/[^"]+)"')
 
@@ -63,6 +67,20 @@ async def test_an_unknown_asset_or_a_path_out_of_ui_is_a_json_404(make_client):
         assert await response.json() == {
             "detail": {"response": "Not Found", "cause": "No such route."}
         }, path
+
+
+@pytest.mark.parametrize(
+    "path", ["/ui/a%00b.js", "/ui/%00", "/ui/" + "a" * 300 + ".js", "/ui/" + "a/" * 3000 + "x"]
+)
+async def test_a_name_with_nul_or_too_long_for_the_file_system_is_a_json_404(make_client, path):
+    client = await make_client()
+    request = f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode()
+    with capture_logs() as logs:
+        answer = await exchange(client.port, request)
+    assert answer is not None
+    assert answer.status_line == "HTTP/1.1 404 Not Found"
+    assert answer.json() == {"detail": {"response": "Not Found", "cause": "No such route."}}
+    assert [e for e in logs if e["log_level"] in ("error", "critical", "exception")] == []
 
 
 async def test_posting_to_the_page_is_a_json_405(make_client):
