@@ -312,6 +312,10 @@ class FakeLlamaStack:  # pylint: disable=too-few-public-methods
 
     def __init__(self, doc: dict[str, Any]) -> None:
         self.conversation_id = doc["conversation_id"]
+        # lightspeed-stack 0.1.3 names the conversation after the session; 0.2 and later after
+        # the agent (subclasses swap these two)
+        self.agent_id = AGENT_ID
+        self.session_id = self.conversation_id
         self.model = doc.get("model", DEFAULT_MODEL)
         self.provider = doc.get("provider", DEFAULT_PROVIDER)
         self.turn_chunks = doc["chunks"]
@@ -348,10 +352,10 @@ class FakeLlamaStack:  # pylint: disable=too-few-public-methods
         if method == "GET" and path in ("/v1/shields", "/v1/vector-dbs"):
             return ok({"data": []})
         if method == "POST" and path == "/v1/agents":
-            return ok({"agent_id": AGENT_ID})
-        if method == "POST" and path == f"/v1/agents/{AGENT_ID}/session":
-            return ok({"session_id": self.conversation_id})
-        turn_prefix = f"/v1/agents/{AGENT_ID}/session/{self.conversation_id}/turn"
+            return ok({"agent_id": self.agent_id})
+        if method == "POST" and path == f"/v1/agents/{self.agent_id}/session":
+            return ok({"session_id": self.session_id})
+        turn_prefix = f"/v1/agents/{self.agent_id}/session/{self.session_id}/turn"
         if method == "POST" and path == turn_prefix:
             return httpx.Response(200, headers=sse_headers, content=sse_body(self.turn_chunks))
         if method == "POST" and path.startswith(turn_prefix + "/") and path.endswith("/resume"):
