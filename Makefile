@@ -25,7 +25,7 @@ lint: $(STAMP)
 
 # The differential tests' side venvs: lightspeed-stack 0.1.3, and each later release in
 # ORACLE_RELEASES (tests/oracle/make_release_venv.sh), built once and cached.
-ORACLE_RELEASES := 0.2.0
+ORACLE_RELEASES := 0.2.0 0.3.0
 oracle:
 	@tests/oracle/make_venv.sh $(ORACLE)
 	@for release in $(ORACLE_RELEASES); do tests/oracle/make_release_venv.sh $$release || exit 1; done

@@ -66,7 +66,7 @@ class Lightspeed01Formatter(Formatter):
             return [self._token("token", event.text, event.step or "inference")]
         match event:
             case StartEvent(conversation_id=conversation_id):
-                return [_frame("start", {"conversation_id": conversation_id})]
+                return [frame("start", {"conversation_id": conversation_id})]
             case TurnStartEvent() | TurnAwaitingInputEvent():
                 return [self._token("token", "")]
             case StepStartEvent(step="inference"):
@@ -100,12 +100,12 @@ class Lightspeed01Formatter(Formatter):
             case HeartbeatEvent():
                 return [self._token("heartbeat", "heartbeat")]
             case EndEvent():
-                return [_end_frame(event)]
+                return [end_frame(event)]
             case _:
                 return []
 
     def _token(self, name: str, token: str, role: str | None = None) -> str:
-        """`_frame(name, {"id": ..., "role": ..., "token": ...})`, written out.
+        """`frame(name, {"id": ..., "role": ..., "token": ...})`, written out.
 
         The same bytes `json.dumps` makes of that dict (default separators, ensure_ascii: its
         strings go through `encode_basestring_ascii`, its int through `int.__repr__`), without
@@ -118,14 +118,17 @@ class Lightspeed01Formatter(Formatter):
         )
 
 
-def _frame(name: str, data: dict[str, Any]) -> str:
+def frame(name: str, data: dict[str, Any]) -> str:
+    """One lightspeed frame: `data: {"event": name, "data": data}` as `json.dumps` writes it."""
     return f"data: {json.dumps({'event': name, 'data': data})}\n\n"
 
 
-def _end_frame(event: EndEvent) -> str:
+def end_frame(event: EndEvent, first: dict[str, Any] | None = None) -> str:
+    """Return the `end` frame; `first`: fields a later release puts before its documents."""
     payload = {
         "event": "end",
         "data": {
+            **(first or {}),
             "referenced_documents": [
                 {"doc_url": doc.url, "doc_title": doc.title} for doc in event.referenced_documents
             ],

@@ -19,20 +19,25 @@ class Lightspeed02Formatter(Lightspeed01Formatter):
 
     name = "lightspeed-0.2"
     description = "lightspeed-stack 0.2.x /v1/streaming_query frames, byte for byte"
+    result_event = "tool_call"
+    """The event name of a tool result's frame."""
 
     def _frames(self, event: Event) -> list[str]:
         match event:
             case ToolCallEvent(step="tool_execution", name=name, arguments=arguments):
                 token = {"tool_name": name, "arguments": client_arguments(arguments)}
-                return [self._object_token(token, _TOOL_EXECUTION)]
+                return [self._object_token("tool_call", token, _TOOL_EXECUTION)]
             case ToolResultEvent(name=name, content=content, step=step):
-                return [self._object_token(_tool_result(name, content), step or _TOOL_EXECUTION)]
+                token = _tool_result(name, content)
+                return [self._object_token(self.result_event, token, step or _TOOL_EXECUTION)]
             case _:
                 return super()._frames(event)
 
-    def _object_token(self, token: JsonObject, role: str) -> str:
-        data = {"id": self._id, "role": role, "token": token}
-        return f"data: {json.dumps({'event': 'tool_call', 'data': data})}\n\n"
+    def _object_token(self, name: str, token: JsonObject, role: str | None) -> str:
+        data: JsonObject = {"id": self._id, "role": role, "token": token}
+        if role is None:
+            del data["role"]
+        return f"data: {json.dumps({'event': name, 'data': data})}\n\n"
 
 
 def _tool_result(name: str, content: str | list[ContentItem]) -> JsonObject:

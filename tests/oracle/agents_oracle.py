@@ -1,7 +1,7 @@
 #!/usr/bin/env python
-"""Differential-test oracle: the exact SSE bytes lightspeed-stack 0.2.0 sends.
+"""Differential-test oracle: the exact SSE bytes lightspeed-stack 0.2.0 or 0.3.0 sends.
 
-Runs INSIDE the venv made by ``make_release_venv.sh 0.2.0`` (lightspeed-stack from PyPI, its
+``--release 0.2.0|0.3.0``; runs INSIDE the venv made by ``make_release_venv.sh <release>`` (lightspeed-stack from PyPI, its
 llama-stack-client, versions pinned to that release's own uv.lock). Same input, output, exit
 statuses and options as ``lightspeed_oracle.py`` (the 0.1.3 oracle, whose fake llama-stack and
 ASGI capture it reuses); see tests/oracle/README.md.
@@ -30,9 +30,10 @@ from typing import Any
 
 import lightspeed_oracle as base  # the 0.1.3 oracle, next to this file
 
-RELEASE = "0.2.0"
+RELEASES = ("0.2.0", "0.3.0")
 SESSION_ID = "5e5510a0-0000-4000-8000-000000000002"
 STANDINS = Path(__file__).with_name("standins")
+END_FRAME = b'data: {"event": "end", '
 
 # The release's AppConfig properties and the Configuration field each returns.
 _CONFIG_PROPERTIES = {
@@ -45,12 +46,24 @@ _CONFIG_PROPERTIES = {
     "inference": "inference",
     "database_configuration": "database",
 }
+# What each release's AppConfig has beyond 0.2.0's, and the configuration it needs for it.
+_RELEASE_PROPERTIES = {
+    "0.3.0": {
+        "authorization_configuration": "authorization",
+        "conversation_cache_configuration": "conversation_cache",
+    },
+}
+_RELEASE_CONFIG: dict[str, dict[str, Any]] = {"0.3.0": {"authorization": {}}}
 
 _CONFIGURATION_SRC = '''
 """Configuration holder (stand-in for lightspeed-stack's src/configuration.py, no YAML loading)."""
 from typing import Any, Optional
 
 from models.config import Configuration
+
+
+class LogicError(Exception):
+    """Error in application logic (0.3.0 and later raise it instead of asserting)."""
 
 
 class AppConfig:
@@ -74,6 +87,13 @@ class AppConfig:
     def configuration(self) -> Configuration:
         assert self._configuration is not None, "logic error: configuration is not loaded"
         return self._configuration
+
+    @property
+    def conversation_cache(self) -> Any:
+        """The release's conversation cache, made by its own CacheFactory (0.3.0 and later)."""
+        from cache.cache_factory import CacheFactory
+
+        return CacheFactory.conversation_cache(self.configuration.conversation_cache)
 
     def __getattr__(self, name: str) -> Any:
         field = type(self).PROPERTIES.get(name)
@@ -133,7 +153,7 @@ def install_stub_modules(release: str) -> None:
         stub.AsyncLlamaStackAsLibraryClient = type("AsyncLlamaStackAsLibraryClient", (), {})  # type: ignore[attr-defined]
         sys.modules["llama_stack"] = stub
     configuration = base._module("configuration", _CONFIGURATION_SRC)  # pylint: disable=protected-access
-    configuration.AppConfig.PROPERTIES = dict(_CONFIG_PROPERTIES)
+    configuration.AppConfig.PROPERTIES = {**_CONFIG_PROPERTIES, **_RELEASE_PROPERTIES.get(release, {})}
     base._module("client", _CLIENT_SRC)  # pylint: disable=protected-access
 
 
@@ -152,6 +172,7 @@ def load_service(release: str, verbose: bool, workdir: str) -> Any:
             "authentication": {"module": "noop"},
             "mcp_servers": [],
             "database": {"sqlite": {"db_path": f"{workdir}/lightspeed-stack.db"}},
+            **_RELEASE_CONFIG.get(release, {}),
         }
     )
     from app import database
@@ -163,13 +184,16 @@ def load_service(release: str, verbose: bool, workdir: str) -> Any:
     return streaming_query
 
 
-async def run_one(streaming_query: Any, doc: dict[str, Any], trace: bool) -> tuple[bytes, int, list[str]]:
+async def run_one(
+    streaming_query: Any, release: str, doc: dict[str, Any], trace: bool
+) -> tuple[bytes, int, list[str]]:
     """Run one streaming query through the real handler: (body, status, messages)."""
     import client as client_mod  # the stand-in
     import httpx
     from fastapi import HTTPException
     from llama_stack_client import AsyncLlamaStackClient
     from models.requests import QueryRequest
+    from starlette.requests import Request
 
     messages: list[str] = []
     fake = FakeLlamaStack(doc)
@@ -186,8 +210,12 @@ async def run_one(streaming_query: Any, doc: dict[str, Any], trace: bool) -> tup
     try:
         query_request = QueryRequest(query=doc.get("query", base.DEFAULT_QUERY))
         try:
+            user: tuple[Any, ...] = ("oracle-user-id", "oracle-user", "")
+            if release != "0.2.0":  # 0.3.0's AuthTuple gains skip_userid_check
+                user = ("oracle-user-id", "oracle-user", True, "")
+            request = Request({"type": "http", "method": "POST", "headers": []})
             response = await streaming_query.streaming_query_endpoint_handler(
-                None, query_request, auth=("oracle-user-id", "oracle-user", ""), mcp_headers={}
+                request, query_request=query_request, auth=user, mcp_headers={}
             )
         except HTTPException as e:
             messages.append(f"request failed before streaming: HTTP {e.status_code} {e.detail!r}")
@@ -207,11 +235,15 @@ async def run_one(streaming_query: Any, doc: dict[str, Any], trace: bool) -> tup
         try:
             await response(scope, receive, send)
         except Exception as e:  # any exception aborts the real response
-            status = 3
-            messages.append(
-                f"stream aborted mid-body by {type(e).__name__}: {e!r} "
-                "(real server: no end frame, chunked body not terminated)"
-            )
+            if body.endswith(b"\n\n") and body.rsplit(b"\n\n", 2)[-2].startswith(END_FRAME):
+                # 0.3.0 names the conversation (a non-streamed turn) after its `end` frame
+                messages.append(f"after the end frame: {type(e).__name__}: {e!r}")
+            else:
+                status = 3
+                messages.append(
+                    f"stream aborted mid-body by {type(e).__name__}: {e!r} "
+                    "(real server: no end frame, chunked body not terminated)"
+                )
     finally:
         await http_client.aclose()
     if trace:
@@ -221,10 +253,10 @@ async def run_one(streaming_query: Any, doc: dict[str, Any], trace: bool) -> tup
     return bytes(body), status, messages
 
 
-async def run(docs: list[Any], batch: bool, verbose: bool, trace: bool) -> int:
+async def run(release: str, docs: list[Any], batch: bool, verbose: bool, trace: bool) -> int:
     """Run every document through one loaded service; print bodies (or the batch's JSON list)."""
     with tempfile.TemporaryDirectory(prefix="lightspeed-oracle-") as workdir:
-        streaming_query = load_service(RELEASE, verbose, workdir)
+        streaming_query = load_service(release, verbose, workdir)
         results = []
         for doc in docs:
             try:
@@ -232,7 +264,7 @@ async def run(docs: list[Any], batch: bool, verbose: bool, trace: bool) -> int:
             except ValueError as e:
                 results.append({"body": "", "status": 1, "messages": [f"bad input: {e}"]})
                 continue
-            body, status, messages = await run_one(streaming_query, doc, trace)
+            body, status, messages = await run_one(streaming_query, release, doc, trace)
             results.append({"body": body.decode("ascii"), "status": status, "messages": messages})
     if batch:
         sys.stdout.write(json.dumps(results))
@@ -247,6 +279,7 @@ async def run(docs: list[Any], batch: bool, verbose: bool, trace: bool) -> int:
 def main() -> int:
     """Parse the options, read stdin, run."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("--release", choices=RELEASES, required=True)
     parser.add_argument("--batch", action="store_true", help="stdin is a JSON list of documents")
     parser.add_argument("--trace", action="store_true")
     parser.add_argument("--verbose", action="store_true")
@@ -258,7 +291,8 @@ def main() -> int:
     except ValueError as e:
         print(f"agents_oracle: bad input: {e}", file=sys.stderr)
         return 1
-    return asyncio.run(run(doc if args.batch else [doc], args.batch, args.verbose, args.trace))
+    docs = doc if args.batch else [doc]
+    return asyncio.run(run(args.release, docs, args.batch, args.verbose, args.trace))
 
 
 if __name__ == "__main__":

@@ -75,16 +75,19 @@ def assert_same_body(
 
 
 def run_oracle(
-    python: Path, script: str, cases: dict[str, dict[str, Any]], build: str
+    python: Path, script: list[str], cases: dict[str, dict[str, Any]], build: str
 ) -> dict[str, dict[str, Any]]:
-    """Run every case through an oracle in one process: name -> {body, status, messages}."""
+    """Run every case through an oracle (`script`: its file and options) in one process.
+
+    Returns name -> {body, status, messages}.
+    """
     if not python.exists():
         if os.environ.get("CI"):
             pytest.fail(f"the oracle environment {python.parent.parent} is missing: run {build}")
         pytest.skip(f"no {python.parent.parent.name}: run `make oracle` (make test builds it)")
     names = list(cases)
     completed = subprocess.run(
-        [str(python), str(ORACLE_DIR / script), "--batch"],
+        [str(python), str(ORACLE_DIR / script[0]), *script[1:], "--batch"],
         input=json.dumps([cases[name] for name in names]),
         capture_output=True,
         text=True,

@@ -6,7 +6,7 @@
 #
 #   tests/oracle/make_release_venv.sh RELEASE [VENV_DIR]
 #
-# RELEASE: 0.2.0. VENV_DIR defaults to .venv-oracle-RELEASE at the repository root. Idempotent:
+# RELEASE: 0.2.0 or 0.3.0. VENV_DIR defaults to .venv-oracle-RELEASE at the repository root. Idempotent:
 # a venv whose marker file (.oracle-venv-complete) matches the package spec is left alone;
 # anything else is rebuilt from scratch. Needs only PyPI. Non-interactive.
 set -euo pipefail
@@ -21,6 +21,9 @@ case "$RELEASE" in
   # What 0.2.0's app.endpoints.streaming_query imports, directly or through auth/, metrics/,
   # utils/, app/database.py. llama-stack itself is left out (library-client mode only).
   0.2.0) DEPS="llama-stack-client fastapi starlette pydantic cachetools prometheus-client kubernetes authlib aiohttp sqlalchemy semver email-validator" ;;
+  # 0.3.0 counts the end frame's tokens with llama-stack's Llama 3 tokenizer: llama-stack 0.2.22
+  # itself (with its dependencies) is needed; psycopg2 and jsonpath-ng are imported too.
+  0.3.0) DEPS="llama-stack llama-stack-client fastapi starlette pydantic cachetools prometheus-client kubernetes authlib aiohttp sqlalchemy semver email-validator jsonpath-ng psycopg2-binary openai" ;;
   *) echo "make_release_venv.sh: no oracle for lightspeed-stack $RELEASE" >&2; exit 2 ;;
 esac
 

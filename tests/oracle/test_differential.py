@@ -34,7 +34,7 @@ CASES = cases()
 
 @pytest.fixture(scope="module")
 def oracle() -> dict[str, dict[str, Any]]:
-    return run_oracle(ORACLE_PYTHON, "lightspeed_oracle.py", CASES, "tests/oracle/make_venv.sh")
+    return run_oracle(ORACLE_PYTHON, ["lightspeed_oracle.py"], CASES, "tests/oracle/make_venv.sh")
 
 
 @pytest.mark.parametrize("name", list(CASES))
