@@ -12,7 +12,7 @@ get_agent``, llama-stack-client's ``AsyncAgent``/``AsyncStream``, the conversati
 its SQLite database (a temporary file), Starlette's ``StreamingResponse``. Stood in for: the
 top-level modules the wheel lacks -- ``constants`` (the release's file, verbatim, in
 ``standins/<release>/``), ``version``, ``log``, ``configuration`` (the release's ``AppConfig``
-properties without YAML loading), ``client`` (the holder, service mode only) -- and the llama-stack
+properties without YAML loading), ``client`` (0.1.3's holders, the same in 0.2.0 and 0.3.0) -- and the llama-stack
 server (an ``httpx.MockTransport``). 0.2.0 names the conversation after the *agent* (0.1.3: after
 the session), so the fake server hands out the conversation id as the agent id.
 """
@@ -35,18 +35,7 @@ SESSION_ID = "5e5510a0-0000-4000-8000-000000000002"
 STANDINS = Path(__file__).with_name("standins")
 END_FRAME = b'data: {"event": "end", '
 
-# The release's AppConfig properties and the Configuration field each returns.
-_CONFIG_PROPERTIES = {
-    "service_configuration": "service",
-    "llama_stack_configuration": "llama_stack",
-    "user_data_collection_configuration": "user_data_collection",
-    "mcp_servers": "mcp_servers",
-    "authentication_configuration": "authentication",
-    "customization": "customization",
-    "inference": "inference",
-    "database_configuration": "database",
-}
-# What each release's AppConfig has beyond 0.2.0's, and the configuration it needs for it.
+# What each release's AppConfig has beyond 0.1.3's and `database_configuration` (0.2.0), and the configuration it needs for it.
 _RELEASE_PROPERTIES = {
     "0.3.0": {
         "authorization_configuration": "authorization",
@@ -54,79 +43,6 @@ _RELEASE_PROPERTIES = {
     },
 }
 _RELEASE_CONFIG: dict[str, dict[str, Any]] = {"0.3.0": {"authorization": {}}}
-
-_CONFIGURATION_SRC = '''
-"""Configuration holder (stand-in for lightspeed-stack's src/configuration.py, no YAML loading)."""
-from typing import Any, Optional
-
-from models.config import Configuration
-
-
-class LogicError(Exception):
-    """Error in application logic (0.3.0 and later raise it instead of asserting)."""
-
-
-class AppConfig:
-    """Singleton holding the configuration; each property returns one Configuration field."""
-
-    _instance = None
-    PROPERTIES: dict[str, str] = {}
-
-    def __new__(cls, *args: Any, **kwargs: Any) -> "AppConfig":
-        if not isinstance(cls._instance, cls):
-            cls._instance = super().__new__(cls, *args, **kwargs)
-        return cls._instance
-
-    def __init__(self) -> None:
-        self._configuration: Optional[Configuration] = None
-
-    def init_from_dict(self, config_dict: dict[Any, Any]) -> None:
-        self._configuration = Configuration(**config_dict)
-
-    @property
-    def configuration(self) -> Configuration:
-        assert self._configuration is not None, "logic error: configuration is not loaded"
-        return self._configuration
-
-    @property
-    def conversation_cache(self) -> Any:
-        """The release's conversation cache, made by its own CacheFactory (0.3.0 and later)."""
-        from cache.cache_factory import CacheFactory
-
-        return CacheFactory.conversation_cache(self.configuration.conversation_cache)
-
-    def __getattr__(self, name: str) -> Any:
-        field = type(self).PROPERTIES.get(name)
-        if field is None:
-            raise AttributeError(name)
-        return getattr(self.configuration, field)
-
-
-configuration: AppConfig = AppConfig()
-'''
-
-_CLIENT_SRC = '''
-"""Llama Stack client holder (stand-in for lightspeed-stack's src/client.py, service mode)."""
-from typing import Optional
-
-from llama_stack_client import AsyncLlamaStackClient
-from utils.types import Singleton
-
-
-class AsyncLlamaStackClientHolder(metaclass=Singleton):
-    """Container for an initialised AsyncLlamaStackClient."""
-
-    _lsc: Optional[AsyncLlamaStackClient] = None
-
-    def set_client(self, client: AsyncLlamaStackClient) -> None:
-        self._lsc = client
-
-    def get_client(self) -> AsyncLlamaStackClient:
-        if not self._lsc:
-            raise RuntimeError("AsyncLlamaStackClient has not been initialised.")
-        return self._lsc
-'''
-
 
 class FakeLlamaStack(base.FakeLlamaStack):  # pylint: disable=too-few-public-methods
     """The 0.1.3 oracle's fake server, with the conversation id handed out as the agent id."""
@@ -152,9 +68,13 @@ def install_stub_modules(release: str) -> None:
         stub = types.ModuleType("llama_stack")
         stub.AsyncLlamaStackAsLibraryClient = type("AsyncLlamaStackAsLibraryClient", (), {})  # type: ignore[attr-defined]
         sys.modules["llama_stack"] = stub
-    configuration = base._module("configuration", _CONFIGURATION_SRC)  # pylint: disable=protected-access
-    configuration.AppConfig.PROPERTIES = {**_CONFIG_PROPERTIES, **_RELEASE_PROPERTIES.get(release, {})}
-    base._module("client", _CLIENT_SRC)  # pylint: disable=protected-access
+    configuration = base._module("configuration", base._CONFIGURATION_SRC)  # pylint: disable=protected-access
+    configuration.AppConfig.PROPERTIES = {
+        **base.CONFIG_PROPERTIES,
+        "database_configuration": "database",
+        **_RELEASE_PROPERTIES.get(release, {}),
+    }
+    base._module("client", base._CLIENT_SRC)  # the same holders as 0.1.3's  # pylint: disable=protected-access
 
 
 def load_service(release: str, verbose: bool, workdir: str) -> Any:
