@@ -23,8 +23,12 @@ lint: $(STAMP)
 	$(PY) -m mypy
 	$(PY) -m ruff check service formatters tests
 
+# The differential tests' side venvs: lightspeed-stack 0.1.3, and each later release in
+# ORACLE_RELEASES (tests/oracle/make_release_venv.sh), built once and cached.
+ORACLE_RELEASES := 0.2.0 0.3.0
 oracle:
 	@tests/oracle/make_venv.sh $(ORACLE)
+	@for release in $(ORACLE_RELEASES); do tests/oracle/make_release_venv.sh $$release || exit 1; done
 
 clients:
 	@scripts/npm-ci.sh tests/clients
@@ -65,4 +69,4 @@ fault-matrix: $(STAMP) plugins
 	$(PY) scripts/fault_matrix.py
 
 clean:
-	rm -rf $(VENV) $(ORACLE) $(BENCH_LIGHTSPEED) .venv-llama-stack-* .venv-ogx-*
+	rm -rf $(VENV) $(ORACLE) $(BENCH_LIGHTSPEED) .venv-llama-stack-* .venv-ogx-* .venv-oracle-*

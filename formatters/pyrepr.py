@@ -8,14 +8,19 @@ from formatters.events import ContentItem, ImageContent, TextContent
 
 
 def arguments_repr(arguments: dict[str, Any] | str) -> str:
-    """Render tool arguments as `str()` of llama-stack-client 0.2's ToolCall.arguments.
+    """Render tool arguments as `str()` of llama-stack-client 0.2's ToolCall.arguments."""
+    return str(client_arguments(arguments))
+
+
+def client_arguments(arguments: dict[str, Any] | str) -> dict[str, Any] | str:
+    """Return tool arguments as llama-stack-client 0.2's ToolCall.arguments holds them.
 
     The client's types turn integers into floats at the top level and one level down (inside a
-    dict or list value); a string is shown as it is.
+    dict or list value); a string stays as it is.
     """
     if isinstance(arguments, str):
         return arguments
-    return repr({key: _coerce_nested(value) for key, value in arguments.items()})
+    return {key: _coerce_nested(value) for key, value in arguments.items()}
 
 
 def metadata_repr(metadata: dict[str, Any]) -> str:
@@ -28,6 +33,22 @@ def content_repr(content: str | list[ContentItem]) -> str:
     if isinstance(content, str):
         return content
     return "[" + ", ".join(_item_repr(item) for item in content) + "]"
+
+
+def interleaved_text(content: str | list[ContentItem]) -> str:
+    """Render tool-result content as llama-stack-client's `interleaved_content_as_str` does."""
+    if isinstance(content, str):
+        return content
+    return " ".join(item.text if isinstance(item, TextContent) else "<image>" for item in content)
+
+
+def knowledge_search_summary(content: str | list[ContentItem]) -> str:
+    """Return the first line of a knowledge_search result's first text item ("" if none)."""
+    if isinstance(content, str) or not isinstance(content[0], TextContent):
+        return ""
+    text = content[0].text
+    newline = text.find("\n")
+    return text[:newline] if newline > 0 else text
 
 
 def _coerce(value: Any) -> Any:

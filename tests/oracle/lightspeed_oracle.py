@@ -133,27 +133,36 @@ def get_logger(name: str) -> logging.Logger:
     return logging.getLogger(name)
 '''
 
-# Same class as 0.1.3's src/configuration.py; YAML loading left out.
+# 0.1.3's AppConfig properties and the Configuration field each returns (later releases add
+# their own).
+CONFIG_PROPERTIES = {
+    "service_configuration": "service",
+    "llama_stack_configuration": "llama_stack",
+    "user_data_collection_configuration": "user_data_collection",
+    "mcp_servers": "mcp_servers",
+    "authentication_configuration": "authentication",
+    "customization": "customization",
+    "inference": "inference",
+}
+
+# The AppConfig of lightspeed-stack's src/configuration.py, YAML loading left out: its
+# properties are PROPERTIES (set by the caller), each returning one Configuration field.
 _CONFIGURATION_SRC = '''
-"""Configuration loader (stand-in for lightspeed-stack 0.1.3 src/configuration.py)."""
+"""Configuration holder (stand-in for lightspeed-stack's src/configuration.py, no YAML loading)."""
 from typing import Any, Optional
 
-from models.config import (
-    Configuration,
-    Customization,
-    LlamaStackConfiguration,
-    UserDataCollection,
-    ServiceConfiguration,
-    ModelContextProtocolServer,
-    AuthenticationConfiguration,
-    InferenceConfiguration,
-)
+from models.config import Configuration
+
+
+class LogicError(Exception):
+    """Error in application logic (0.3.0 and later raise it instead of asserting)."""
 
 
 class AppConfig:
-    """Singleton class to load and store the configuration."""
+    """Singleton holding the configuration; each property returns one Configuration field."""
 
     _instance = None
+    PROPERTIES: dict[str, str] = {}
 
     def __new__(cls, *args: Any, **kwargs: Any) -> "AppConfig":
         if not isinstance(cls._instance, cls):
@@ -172,42 +181,17 @@ class AppConfig:
         return self._configuration
 
     @property
-    def service_configuration(self) -> ServiceConfiguration:
-        assert self._configuration is not None, "logic error: configuration is not loaded"
-        return self._configuration.service
+    def conversation_cache(self) -> Any:
+        """The release's conversation cache, made by its own CacheFactory (0.3.0 and later)."""
+        from cache.cache_factory import CacheFactory
 
-    @property
-    def llama_stack_configuration(self) -> LlamaStackConfiguration:
-        assert self._configuration is not None, "logic error: configuration is not loaded"
-        return self._configuration.llama_stack
+        return CacheFactory.conversation_cache(self.configuration.conversation_cache)
 
-    @property
-    def user_data_collection_configuration(self) -> UserDataCollection:
-        assert self._configuration is not None, "logic error: configuration is not loaded"
-        return self._configuration.user_data_collection
-
-    @property
-    def mcp_servers(self) -> list[ModelContextProtocolServer]:
-        assert self._configuration is not None, "logic error: configuration is not loaded"
-        return self._configuration.mcp_servers
-
-    @property
-    def authentication_configuration(self) -> AuthenticationConfiguration:
-        assert self._configuration is not None, "logic error: configuration is not loaded"
-        assert (
-            self._configuration.authentication is not None
-        ), "logic error: authentication configuration is not loaded"
-        return self._configuration.authentication
-
-    @property
-    def customization(self) -> Optional[Customization]:
-        assert self._configuration is not None, "logic error: configuration is not loaded"
-        return self._configuration.customization
-
-    @property
-    def inference(self) -> Optional[InferenceConfiguration]:
-        assert self._configuration is not None, "logic error: configuration is not loaded"
-        return self._configuration.inference
+    def __getattr__(self, name: str) -> Any:
+        field = type(self).PROPERTIES.get(name)
+        if field is None:
+            raise AttributeError(name)
+        return getattr(self.configuration, field)
 
 
 configuration: AppConfig = AppConfig()
@@ -291,7 +275,7 @@ def install_stub_modules() -> None:
         lib.AsyncLlamaStackAsLibraryClient = AsyncLlamaStackAsLibraryClient  # type: ignore[attr-defined]
         lib.LlamaStackAsLibraryClient = LlamaStackAsLibraryClient  # type: ignore[attr-defined]
         sys.modules["llama_stack.distribution.library_client"] = lib
-    _module("configuration", _CONFIGURATION_SRC)
+    _module("configuration", _CONFIGURATION_SRC).AppConfig.PROPERTIES = dict(CONFIG_PROPERTIES)
     _module("client", _CLIENT_SRC)
 
 
@@ -312,6 +296,10 @@ class FakeLlamaStack:  # pylint: disable=too-few-public-methods
 
     def __init__(self, doc: dict[str, Any]) -> None:
         self.conversation_id = doc["conversation_id"]
+        # lightspeed-stack 0.1.3 names the conversation after the session; 0.2 and later after
+        # the agent (subclasses swap these two)
+        self.agent_id = AGENT_ID
+        self.session_id = self.conversation_id
         self.model = doc.get("model", DEFAULT_MODEL)
         self.provider = doc.get("provider", DEFAULT_PROVIDER)
         self.turn_chunks = doc["chunks"]
@@ -348,10 +336,10 @@ class FakeLlamaStack:  # pylint: disable=too-few-public-methods
         if method == "GET" and path in ("/v1/shields", "/v1/vector-dbs"):
             return ok({"data": []})
         if method == "POST" and path == "/v1/agents":
-            return ok({"agent_id": AGENT_ID})
-        if method == "POST" and path == f"/v1/agents/{AGENT_ID}/session":
-            return ok({"session_id": self.conversation_id})
-        turn_prefix = f"/v1/agents/{AGENT_ID}/session/{self.conversation_id}/turn"
+            return ok({"agent_id": self.agent_id})
+        if method == "POST" and path == f"/v1/agents/{self.agent_id}/session":
+            return ok({"session_id": self.session_id})
+        turn_prefix = f"/v1/agents/{self.agent_id}/session/{self.session_id}/turn"
         if method == "POST" and path == turn_prefix:
             return httpx.Response(200, headers=sse_headers, content=sse_body(self.turn_chunks))
         if method == "POST" and path.startswith(turn_prefix + "/") and path.endswith("/resume"):
