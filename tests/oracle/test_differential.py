@@ -32,7 +32,7 @@ ORACLE = Path(__file__).with_name("lightspeed_oracle.py")
 CONVERSATION = "c0ffee00-0000-0000-0000-000000000000"
 END_PREFIX = 'data: {"event": "end", '
 
-# Where we differ on purpose (README, "where it differs from lightspeed-stack"): the exact
+# Where we differ on purpose (docs/formats.md, "where it differs from lightspeed-stack"): the exact
 # edit that turns lightspeed-stack's body into ours.
 DELIBERATE = {
     # a document repeated later without a title keeps its earlier complete entry
