@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed
 ORACLE := .venv-oracle
 BENCH_LIGHTSPEED := .venv-bench-lightspeed
 
-.PHONY: run test lint oracle clients plugins web-deps e2e clean bench bench-quick bench-venv fault-matrix
+.PHONY: run test lint docs oracle clients plugins web-deps e2e clean bench bench-quick bench-venv fault-matrix
 
 $(STAMP): setup.cfg pyproject.toml
 	@test -x $(PY) || { PYBIN=$$(scripts/find-python) && $$PYBIN -m venv $(VENV); }
@@ -22,6 +22,15 @@ test: $(STAMP) oracle clients plugins web-deps
 lint: $(STAMP)
 	$(PY) -m mypy
 	$(PY) -m ruff check service formatters tests
+
+# The documentation site (mkdocs.yml, docs/): built strictly, offline, into site/ (git-ignored).
+DOCS_STAMP := $(VENV)/.docs-installed
+$(DOCS_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[docs]'
+	@touch $@
+
+docs: $(DOCS_STAMP)
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
 
 # The differential tests' side venvs: lightspeed-stack 0.1.3, and each later release in
 # ORACLE_RELEASES (tests/oracle/make_release_venv.sh), built once and cached.
@@ -63,7 +72,7 @@ bench-quick: $(STAMP) oracle bench-venv
 	$(PY) -m bench --quick $(BENCH_ARGS)
 
 # The fault matrix (tests/service/test_fault_matrix.py, part of `make test` too), then its
-# table for the README from artifacts/fault-matrix.json.
+# table for docs/reliability.md from artifacts/fault-matrix.json.
 fault-matrix: $(STAMP) plugins
 	$(PY) -m pytest -q tests/service/test_fault_matrix.py $(PYTEST_ARGS)
 	$(PY) scripts/fault_matrix.py

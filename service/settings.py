@@ -43,56 +43,170 @@ class SettingsFileError(ValueError):
 
 
 class Settings(BaseSettings):
-    """Everything the service can be configured with (see the README's settings table)."""
+    """Everything the service can be configured with; each field describes itself for the docs."""
 
     model_config = SettingsConfigDict(extra="forbid", case_sensitive=False)
 
-    host: str = "0.0.0.0"
-    port: int = Field(default=8080, ge=0, le=65535)
-    llama_stack_base_url: str | None = None
-    llama_stack_api_key: SecretStr | None = None
-    llama_stack_api: Literal["responses", "agents"] = "responses"
-    default_model: str | None = None
-    heartbeat_interval: PositiveFloat = 5.0
-    stream_timeout: PositiveFloat = 600.0
-    write_timeout: PositiveFloat = 30.0
-    drain_timeout: NonNegativeFloat = 20.0
-    max_concurrent_streams: PositiveInt = 1000
-    max_body_bytes: PositiveInt = 1048576
+    host: str = Field(default="0.0.0.0", description="Where to listen: the address.")
+    port: int = Field(default=8080, ge=0, le=65535, description="Where to listen: the port.")
+    llama_stack_base_url: str | None = Field(
+        default=None, description="The upstream llama-stack server; unset: the demo agent."
+    )
+    llama_stack_api_key: SecretStr | None = Field(default=None, description="The upstream's key.")
+    llama_stack_api: Literal["responses", "agents"] = Field(
+        default="responses",
+        description="`responses` (llama-stack 0.4+, the Responses API) or `agents` (up to 0.3,"
+        " the Agents turn stream).",
+    )
+    default_model: str | None = Field(
+        default=None,
+        description="Model when the request names none; unset: the first LLM the upstream lists.",
+    )
+    heartbeat_interval: PositiveFloat = Field(
+        default=5.0, description="Keep-alive after this much silence."
+    )
+    stream_timeout: PositiveFloat = Field(
+        default=600.0,
+        description="Longest a stream may run; then an error frame and the terminal frame.",
+    )
+    write_timeout: PositiveFloat = Field(
+        default=30.0,
+        description="A client that has not taken a frame for this long (stopped reading) has its"
+        " stream ended, with a log line; aiohttp's write buffer bounds the memory until then.",
+    )
+    drain_timeout: NonNegativeFloat = Field(
+        default=20.0,
+        description="On SIGTERM, how long open streams may finish before they get an error frame"
+        " and their terminal frame.",
+    )
+    max_concurrent_streams: PositiveInt = Field(default=1000, description="More get 429.")
+    max_body_bytes: PositiveInt = Field(
+        default=1048576, description="Larger request bodies get 413."
+    )
     body_read_timeout: PositiveFloat = Field(
         default=30.0,
-        description="Seconds a request body may take to arrive complete; slower ones get 408.",
+        description="Seconds a request body may take to arrive complete; slower ones get 408 JSON"
+        " and the connection is closed.",
     )
-    auth_mode: Literal["none", "api-key", "jwt"] = "none"
-    auth_api_keys: SecretStr | None = None
-    auth_api_keys_file: Path | None = None
-    auth_jwks_url: str | None = None
-    auth_jwks_cache_seconds: NonNegativeFloat = 300.0
-    auth_jwt_audience: str | None = None
-    auth_jwt_issuer: str | None = None
+    auth_mode: Literal["none", "api-key", "jwt"] = Field(
+        default="none",
+        description="`none`, `api-key` or `jwt`: bearer tokens on the API routes.",
+    )
+    auth_api_keys: SecretStr | None = Field(
+        default=None, description="api-key: comma-separated keys, each `key` or `name:key`."
+    )
+    auth_api_keys_file: Path | None = Field(
+        default=None,
+        description="api-key: a file of keys, one a line (`key` or `name:key`, `#` comments), read"
+        " again when it changes (a mounted Secret).",
+    )
+    auth_jwks_url: str | None = Field(
+        default=None,
+        description="jwt: where the signing keys are (a JWKS), fetched and cached; required for"
+        " `jwt`.",
+    )
+    auth_jwks_cache_seconds: NonNegativeFloat = Field(
+        default=300.0,
+        description="jwt: how long the fetched keys are used before fetching again.",
+    )
+    auth_jwt_audience: str | None = Field(
+        default=None, description="jwt: the `aud` every token must carry (required for `jwt`)."
+    )
+    auth_jwt_issuer: str | None = Field(
+        default=None, description="jwt: the `iss` every token must carry (checked when set)."
+    )
     auth_jwt_algorithms: CommaList = Field(
-        default_factory=lambda: ["RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA"]
+        default_factory=lambda: ["RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA"],
+        description="jwt: accepted signature algorithms (public-key ones only).",
     )
-    auth_protect_metrics: bool = False
-    log_format: Literal["json", "console"] | None = None
-    log_level: Literal["debug", "info", "warning", "error"] = "info"
-    resume_window: NonNegativeFloat = 0.0
-    redis_url: str | None = None
-    resume_max_stream_bytes: PositiveInt = 1048576
-    cors_allow_origins: CommaList = Field(default_factory=list)
-    upstream_connect_timeout: PositiveFloat = 10.0
-    readiness_cache_seconds: NonNegativeFloat = 2.0
-    agent_instructions: str = "You are a helpful assistant."
-    agent_toolgroups: CommaList = Field(default_factory=list)
-    agent_vector_db_ids: CommaList = Field(default_factory=list)
-    agent_input_shields: CommaList = Field(default_factory=list)
-    agent_output_shields: CommaList = Field(default_factory=list)
-    demo_delay: NonNegativeFloat = 0.05
-    otel_exporter_otlp_endpoint: str | None = None
-    responses_vector_store_ids: CommaList = Field(default_factory=list)
-    responses_mcp_servers: list[McpServer] = Field(default_factory=list)
-    responses_guardrails: CommaList = Field(default_factory=list)
-    responses_moderation: bool = False
+    auth_protect_metrics: bool = Field(
+        default=False, description="With auth on, `/metrics` needs a token too."
+    )
+    log_format: Literal["json", "console"] | None = Field(
+        default=None, description="`json` or `console`; unset: `console` on a TTY, else `json`."
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        default="info", description="`debug`, `info`, `warning`, `error`."
+    )
+    resume_window: NonNegativeFloat = Field(
+        default=0.0,
+        description="Resumable streams: a turn keeps running this long after its last reader"
+        " left, and its frames are kept this long after it ends; `0` = off (a disconnect cancels"
+        " the turn within one heartbeat).",
+    )
+    redis_url: str | None = Field(
+        default=None,
+        description="Resumable streams live in Redis (`redis://…`), so a reconnect may land on"
+        " any replica; unset: in-process.",
+    )
+    resume_max_stream_bytes: PositiveInt = Field(
+        default=1048576,
+        description="Frames one resumable stream may keep; past it the stream ends with an error"
+        " frame and its terminal frame (logged).",
+    )
+    cors_allow_origins: CommaList = Field(
+        default_factory=list,
+        description="Comma-separated origins allowed by CORS (`aiohttp-cors`); none: no CORS"
+        " headers.",
+    )
+    upstream_connect_timeout: PositiveFloat = Field(
+        default=10.0,
+        description="Limit for connecting and for each set-up call to the upstream.",
+    )
+    readiness_cache_seconds: NonNegativeFloat = Field(
+        default=2.0, description="How long `/readiness` reuses the upstream's answer."
+    )
+    agent_instructions: str = Field(
+        default="You are a helpful assistant.",
+        description="Agent instructions (Responses: `instructions`) when the request has no"
+        " `system_prompt`.",
+    )
+    agent_toolgroups: CommaList = Field(
+        default_factory=list,
+        description="Tool groups given to the agent (dropped with `no_tools`).",
+    )
+    agent_vector_db_ids: CommaList = Field(
+        default_factory=list,
+        description="Vector DBs the agent's RAG tool searches: it gets"
+        " `builtin::rag/knowledge_search` with these `vector_db_ids`, as lightspeed-stack passes"
+        " them (`builtin::rag` in `AGENT_TOOLGROUPS` without them is left out with a warning).",
+    )
+    agent_input_shields: CommaList = Field(
+        default_factory=list, description="Input shields given to the agent."
+    )
+    agent_output_shields: CommaList = Field(
+        default_factory=list, description="Output shields given to the agent."
+    )
+    demo_delay: NonNegativeFloat = Field(
+        default=0.05, description="The demo agent's pace: seconds per step unit."
+    )
+    otel_exporter_otlp_endpoint: str | None = Field(
+        default=None,
+        description="Send OpenTelemetry traces there (OTLP over HTTP, `/v1/traces` is appended);"
+        " needs the `otel` extra; unset: no tracing.",
+    )
+    responses_vector_store_ids: CommaList = Field(
+        default_factory=list,
+        description="Responses: vector stores one `file_search` tool searches (dropped with"
+        " `no_tools`).",
+    )
+    responses_mcp_servers: list[McpServer] = Field(
+        default_factory=list,
+        description='Responses: MCP servers offered as tools, a JSON list of `{"server_label",'
+        ' "server_url", "headers"?, "allowed_tools"?}` (YAML: a list of mappings; dropped with'
+        " `no_tools`).",
+    )
+    responses_guardrails: CommaList = Field(
+        default_factory=list,
+        description="Responses on llama-stack 0.x: shields run as `guardrails` on input and"
+        " output.",
+    )
+    responses_moderation: bool = Field(
+        default=False,
+        description="Responses on OGX 1.x: `guardrails: true`, moderation through the"
+        " `moderation_endpoint` of OGX's responses provider (OGX has no shields;"
+        " `RESPONSES_GUARDRAILS` names llama-stack 0.x shields).",
+    )
 
     @field_validator(
         "cors_allow_origins",

@@ -1,4 +1,4 @@
-"""deploy/: every kustomization renders, validates strictly, and holds what the README promises."""
+"""deploy/: every kustomization renders, validates strictly, and holds what docs/operations.md promises."""
 
 from __future__ import annotations
 

@@ -42,7 +42,7 @@ def cases() -> dict[str, dict[str, Any]]:
     return found
 
 
-# Where every lightspeed dialect differs on purpose (README, "where it differs from
+# Where every lightspeed dialect differs on purpose (docs/formats.md, "where it differs from
 # lightspeed-stack"): the exact edit that turns lightspeed-stack's body into ours.
 DOCUMENT_DIFFERENCES = {
     # a document repeated later without a title keeps its earlier complete entry

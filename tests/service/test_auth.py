@@ -392,10 +392,10 @@ async def test_probes_stay_open_with_jwt_auth(jwt_client, issuer):
     assert issuer.fetches == 0, "a request without a token never fetches the key set"
 
 
-def test_the_key_file_path_in_the_readme_matches_the_prod_overlay():
+def test_the_key_file_path_in_the_deployment_docs_matches_the_prod_overlay():
     patch = (REPO / "deploy/overlays/prod/deployment-patch.yaml").read_text()
     path = patch.split("name: AUTH_API_KEYS_FILE")[1].split("value:")[1].split()[0]
-    assert path in (REPO / "README.md").read_text()
+    assert path in (REPO / "docs/operations.md").read_text()
     assert Path(path).name == "api-keys"
 
 

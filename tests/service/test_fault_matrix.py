@@ -4,7 +4,7 @@ Each case runs the service the way `python -m service` does (`serve_like_product
 handler cancellation on disconnect) in front of the fake Agents or Responses upstream, counts
 the tasks and sockets of the process before and after, and checks what the client got and that
 the next request is answered normally. The rows go to `artifacts/fault-matrix.json`;
-`scripts/fault-matrix` (`make fault-matrix`) prints them as the README's table.
+`scripts/fault-matrix` (`make fault-matrix`) prints them as the table in docs/reliability.md.
 """
 
 from __future__ import annotations
