@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed
 ORACLE := .venv-oracle
 BENCH_LIGHTSPEED := .venv-bench-lightspeed
 
-.PHONY: run test lint docs oracle clients plugins web-deps e2e clean bench bench-quick bench-venv fault-matrix
+.PHONY: run test test-fast lint docs oracle clients plugins web-deps e2e clean bench bench-quick bench-venv fault-matrix
 
 $(STAMP): setup.cfg pyproject.toml
 	@test -x $(PY) || { PYBIN=$$(scripts/find-python) && $$PYBIN -m venv $(VENV); }
@@ -18,6 +18,12 @@ run: $(STAMP)
 
 test: $(STAMP) oracle clients plugins web-deps
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The suite with Python alone (no Node, Chromium, oracle venvs or redis-server): every test but
+# those marked node, browser, oracle or redis (setup.cfg's markers), and e2e as always.
+FAST_MARKERS := not e2e and not oracle and not node and not browser and not redis
+test-fast: $(STAMP) plugins
+	$(PY) -m pytest -m "$(FAST_MARKERS)" $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(PY) -m mypy

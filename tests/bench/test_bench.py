@@ -7,6 +7,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 import bench.__main__ as runner
 from bench.report import ratio
 from bench.upstream import answer_frames, token_text
@@ -38,6 +40,7 @@ def test_every_benchmark_the_runner_names_is_a_module_with_run() -> None:
         assert callable(importlib.import_module(f"bench.{name}").run), name
 
 
+@pytest.mark.oracle  # the frames benchmark runs lightspeed-stack in .venv-oracle
 def test_quick_run_prints_the_headline_and_tables(tmp_path) -> None:
     done = subprocess.run(
         [

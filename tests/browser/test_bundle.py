@@ -5,8 +5,12 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from service.web_ui import STATIC_DIR
 from tests.browser.conftest import WEB
+
+pytestmark = pytest.mark.node
 
 
 def tree(root: Path) -> dict[str, bytes]:

@@ -7,9 +7,12 @@ import re
 from typing import Any
 
 import aiohttp
+import pytest
 
 from service.upstream.demo import ANSWER, DOCUMENTS
 from tests.fakes.agents_upstream import Sleep, Status, fixture_steps
+
+pytestmark = [pytest.mark.browser, pytest.mark.node]
 
 QUESTION = "What does this gateway do?"
 DEMO_SOURCES = [{"title": title, "url": url} for url, title in DOCUMENTS]

@@ -19,6 +19,8 @@ import pytest
 from tests.clients.conftest import LiveService
 from tests.clients.scenarios import TOOL_ANSWER, UPSTREAM_ERROR, failing_turn, tool_turn
 
+pytestmark = pytest.mark.node
+
 CLIENTS = Path(__file__).parent
 QUESTION = {"query": "What is the weather in Paris?"}
 

@@ -26,6 +26,8 @@ from tests.clients.test_openai_sdk import Tap
 from tests.fakes.agents_upstream import FakeAgentsUpstream
 from tests.service.sse_reader import SseReader
 
+pytestmark = pytest.mark.node
+
 QUESTION = {"query": "What is the weather in Paris?"}
 
 

@@ -9,7 +9,7 @@ import pytest
 from tests.service.redis_server import redis_url  # noqa: F401  (a fixture, shared from here)
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
 def store(request: pytest.FixtureRequest) -> dict[str, Any]:
     """Settings of the stream store under test: in-process, or a real redis-server."""
     if request.param == "memory":

@@ -14,7 +14,7 @@ from service.conversations.threads import ThreadMap
 ALICE, BOB = owner_digest("alice"), owner_digest("bob")
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
 async def open_store(request: pytest.FixtureRequest) -> AsyncIterator[Callable[[], BindingStore]]:
     """Open binding stores: each call is a new instance (a restart), on the same Redis."""
     opened: list[BindingStore] = []

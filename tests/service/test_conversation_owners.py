@@ -31,6 +31,7 @@ UNKNOWN = {
     "demo": "53f88110-dfb1-4bc7-9821-df7adee0a00b",
 }
 Client = TestClient[Any, Any]
+AGENTS_REDIS = pytest.param("agents+redis", marks=pytest.mark.redis)
 Restart = Callable[..., Awaitable[Client]]
 
 
@@ -50,7 +51,7 @@ async def responses_server(aiohttp_server: Any, fake_responses: FakeResponsesUps
     return await aiohttp_server(fake_responses.app())
 
 
-@pytest.fixture(params=["responses", "agents", "agents+redis", "demo"])
+@pytest.fixture(params=["responses", "agents", AGENTS_REDIS, "demo"])
 def kind(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
@@ -143,7 +144,7 @@ async def test_the_owner_continues_her_own_conversation(service, kind, request):
         assert asked == [conversation_id, conversation_id, bobs, bobs]
 
 
-@pytest.mark.parametrize("kind", ["responses", "agents+redis"])
+@pytest.mark.parametrize("kind", ["responses", AGENTS_REDIS])
 async def test_a_binding_survives_a_restart_and_holds_on_every_replica(service, kind):
     first = await service()
     conversation_id = await started(first, ALICE)
@@ -189,7 +190,7 @@ async def test_the_owner_is_a_digest_in_the_conversation_metadata(service, kind,
     assert "alice" not in digest
 
 
-@pytest.mark.parametrize("kind", ["agents", "agents+redis"])
+@pytest.mark.parametrize("kind", ["agents", AGENTS_REDIS])
 async def test_the_agents_session_name_records_the_owner_digest(service, kind, fake_agents):
     client = await service()
     await started(client, ALICE)

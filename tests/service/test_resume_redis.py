@@ -25,6 +25,8 @@ from tests.service.sse_reader import SseReader
 QUERY = {"query": "Say hello."}
 PRODUCER_LOST = "The service instance running this answer stopped; please ask again."
 
+pytestmark = pytest.mark.redis
+
 
 @dataclass
 class Replica:
