@@ -53,16 +53,17 @@ class Server:
     def stop(self, timeout: float = 10.0) -> None:
         """Stop the process group started for this server: SIGTERM, then SIGKILL."""
         self.stopped = True
-        if self.process.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
+        if self.process.poll() is None:
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout)
+                os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout)
+        if self.process.stdout is not None:
+            self.process.stdout.close()  # the announce pipe; left open it is a ResourceWarning
 
 
 _REPORTED: list[Server] = []

@@ -160,6 +160,7 @@ async def test_a_producer_killed_mid_turn_gives_b_s_follower_error_and_end_withi
         killed = time.monotonic()
         reader.feed((await asyncio.wait_for(follower.read(), 10)).decode())
         elapsed = time.monotonic() - killed
+        first.close()  # its server was killed: nothing more comes, drop the connection
         later = SseReader()
         later.feed((await (await session.get(f"{b.base}/v1/streams/{stream_id}")).read()).decode())
     assert elapsed < 5, f"took {elapsed:.2f} s"
@@ -181,18 +182,19 @@ async def test_an_interrupt_sent_to_b_stops_the_turn_running_on_a_within_a_secon
         await first.content.readuntil(b"\n\n")
         await asyncio.wait_for(fake_agents.turn_started.wait(), 5)
         asked = time.monotonic()
-        answer = await session.post(
+        async with session.post(
             f"{b.base}/v1/streaming_query/interrupt", json={"request_id": stream_id}
-        )
-        assert answer.status == 200
+        ) as answer:
+            assert answer.status == 200
         await asyncio.wait_for(fake_agents.turn_ended.wait(), 5)
         cancelled_after = time.monotonic() - asked
         reader = SseReader(last_event_id=None)
         reader.feed("data: {}\n\n")  # the start frame read above
         reader.feed((await asyncio.wait_for(first.read(), 5)).decode())
-        again = await session.post(
+        async with session.post(
             f"{a.base}/v1/streaming_query/interrupt", json={"request_id": stream_id}
-        )
+        ) as again:
+            await again.read()
     assert fake_agents.end_reason == "cancelled"
     assert cancelled_after < 1.0, f"took {cancelled_after:.2f} s"
     names = [json.loads(e.data).get("event") for e in reader.events[1:]]
