@@ -5,19 +5,31 @@ STAMP := $(VENV)/.installed
 ORACLE := .venv-oracle
 BENCH_LIGHTSPEED := .venv-bench-lightspeed
 
-.PHONY: run test test-fast lint docs oracle clients plugins web-deps e2e clean bench bench-quick bench-venv fault-matrix
+.PHONY: run test test-fast lint lock lock-check docs oracle clients plugins web-deps e2e clean bench bench-quick bench-venv fault-matrix
 
-$(STAMP): setup.cfg pyproject.toml
+# The locked versions (requirements/lock.txt: runtime, otel, test and docs), then the project
+# itself without dependencies; rebuilt when the lock (or the project's metadata) changes.
+LOCK := requirements/lock.txt
+$(STAMP): setup.cfg pyproject.toml $(LOCK)
 	@test -x $(PY) || { PYBIN=$$(scripts/find-python) && $$PYBIN -m venv $(VENV); }
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -r $(LOCK)
+	$(PY) -m pip install --quiet --no-deps -e .
 	@touch $@
 
-run: $(STAMP)
-	$(PY) -m service $(ARGS)
+# `make lock` writes the lock from setup.cfg, keeping the pins it has where they still fit
+# (`make lock LOCK_ARGS=--upgrade` moves them all); `make lock-check` fails when that would
+# change it. Both ask PyPI; tests/deploy/test_lock.py checks offline that every requirement
+# of setup.cfg is pinned in its range.
+LOCK_COMPILE = $(VENV)/bin/uv pip compile setup.cfg --extra otel --extra test --extra docs \
+	--universal --python-version 3.12 --custom-compile-command 'make lock' --quiet
+lock: $(STAMP)
+	$(LOCK_COMPILE) $(LOCK_ARGS) -o $(LOCK)
 
-test: $(STAMP) oracle clients plugins web-deps
-	$(PY) -m pytest $(PYTEST_ARGS)
+lock-check: $(STAMP)
+	@fresh=$$(mktemp) && cp $(LOCK) $$fresh && $(LOCK_COMPILE) -o $$fresh \
+		&& diff -u $(LOCK) $$fresh; status=$$?; rm -f $$fresh; \
+		[ $$status -eq 0 ] || { echo "$(LOCK) is not what setup.cfg resolves to: make lock" >&2; exit 1; }
 
 # The suite with Python alone (no Node, Chromium, oracle venvs or redis-server): every test but
 # those marked node, browser, oracle or redis (setup.cfg's markers), and e2e as always.
@@ -32,12 +44,8 @@ lint: $(STAMP)
 	$(VENV)/bin/lint-imports
 
 # The documentation site (mkdocs.yml, docs/): built strictly, offline, into site/ (git-ignored).
-DOCS_STAMP := $(VENV)/.docs-installed
-$(DOCS_STAMP): $(STAMP)
-	$(PY) -m pip install --quiet -e '.[docs]'
-	@touch $@
-
-docs: $(DOCS_STAMP)
+# mkdocs-material (the docs extra) is in the lock, so in .venv.
+docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
 
 # The differential tests' side venvs: lightspeed-stack 0.1.3, and each later release in

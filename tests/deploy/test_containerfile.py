@@ -64,7 +64,8 @@ def test_dependencies_are_installed_before_the_source_is_copied():
     install = next(n for n, (k, a) in enumerate(keywords) if k == "RUN" and "-r requirements" in a)
     copies_before = [a for k, a in keywords[:install] if k == "COPY"]
     copies_after = [a for k, a in keywords[install:] if k == "COPY"]
-    assert copies_before == ["setup.cfg deploy/image/requirements.py ./"]
+    assert copies_before == ["setup.cfg requirements/lock.txt deploy/image/requirements.py ./"]
+    assert keywords[install][1].endswith("pip install -r requirements.txt -c lock.txt")
     assert any(a.startswith("service/") for a in copies_after)
     assert any(a.startswith("formatters/") for a in copies_after)
     (project_install,) = [a for k, a in keywords[install + 1 :] if k == "RUN"]
