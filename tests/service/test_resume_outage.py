@@ -129,7 +129,7 @@ async def test_while_redis_is_down_requests_get_503_json_and_within_5_s_of_its_r
     frames = split_frames(await again.read())
     # the same answer again, in a conversation of its own (the start frame names it)
     assert [f.split("\nid: ")[0] for f in frames[1:]] == [f.split("\nid: ")[0] for f in whole[1:]]
-    assert frames[0].startswith('data: {"event": "start", "data": {"conversation_id": "session-')
+    assert frames[0].startswith('data: {"event": "start", "data": {"conversation_id": "')
     stream_id = again.headers["X-Stream-ID"]
     follow = await client.get(f"/v1/streams/{stream_id}?after=2")
     assert split_frames(await follow.read()) == frames[3:]
