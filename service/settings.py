@@ -80,6 +80,21 @@ class Settings(BaseSettings):
         " and their terminal frame.",
     )
     max_concurrent_streams: PositiveInt = Field(default=1000, description="More get 429.")
+    max_followers_per_stream: PositiveInt = Field(
+        default=8,
+        description=(
+            "Most followers one resumable stream may have on this instance at once (GET "
+            "/v1/streams/{id} and resuming POSTs; the connection that started it is not one); "
+            "more get 429 with Retry-After."
+        ),
+    )
+    max_concurrent_followers: PositiveInt | None = Field(
+        default=None,
+        description=(
+            "Most followers of all resumable streams this instance serves at once; more get "
+            "429 with Retry-After. Unset: MAX_CONCURRENT_STREAMS."
+        ),
+    )
     max_body_bytes: PositiveInt = Field(
         default=1048576, description="Larger request bodies get 413."
     )
@@ -224,6 +239,13 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
+
+    @property
+    def follower_limit(self) -> int:
+        """Most followers this instance serves at once (MAX_CONCURRENT_FOLLOWERS or streams)."""
+        if self.max_concurrent_followers is None:
+            return self.max_concurrent_streams
+        return self.max_concurrent_followers
 
     @classmethod
     def settings_customise_sources(

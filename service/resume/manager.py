@@ -10,15 +10,22 @@ import structlog
 from aiohttp import web
 
 from formatters.base import Formatter
-from formatters.events import EndEvent
+from formatters.events import EndEvent, ErrorEvent
 from service.errors import Rejected, error_response
 from service.metrics import METRICS
 from service.pipeline import StreamResult, close_events
 from service.registry import FormatterRegistry, UnknownFormat
 from service.resume.follower import follow
 from service.resume.ids import new_stream_id, parse_event_id
+from service.resume.limits import FollowerSlots
 from service.resume.memory import MemoryStore
-from service.resume.producer import Producer, abandoned, interrupted, producer_lost
+from service.resume.producer import (
+    Producer,
+    abandoned,
+    interrupted,
+    producer_lost,
+    store_lost,
+)
 from service.resume.redis_store import RedisStore
 from service.resume.store import RENEW_EVERY, StoreUnavailable, StreamMeta, StreamStore
 from service.settings import Settings
@@ -27,8 +34,8 @@ from service.upstream import Turn
 
 log = structlog.get_logger(__name__)
 
-REDIS_CONNECTIONS_PER_STREAM = 4
-"""Redis connections allowed per MAX_CONCURRENT_STREAMS: followers (one each) and producers."""
+SPARE_CONNECTIONS = 64
+"""Redis connections each pool has beyond its count, for the odd request and a restart."""
 LIFETIME_MARGIN = 60.0
 """Seconds a running stream's keys outlive STREAM_TIMEOUT plus the window, as a safety net."""
 
@@ -52,6 +59,9 @@ class Resumer:
         self.store = store
         self._registry = registry
         self._producers: dict[str, Producer] = {}
+        self.followers = FollowerSlots(
+            per_stream=settings.max_followers_per_stream, total=settings.follower_limit
+        )
         self._tasks: set[asyncio.Task[None]] = set()
         self.checkup_every = max(min(RENEW_EVERY, settings.resume_window / 4), 0.05)
 
@@ -124,13 +134,17 @@ class Resumer:
     async def follow_stream(
         self, request: web.Request, stream_id: str, after: int
     ) -> web.StreamResponse:
-        """Serve the stream's frames after `after` (404 if unknown, expired or not yours)."""
+        """Serve the stream's frames after `after` (404 if unknown, expired or not yours).
+
+        A follower holds one of the stream's follower slots while it is served (429 if none).
+        """
         meta = await self._owned_meta(request, stream_id)
         structlog.contextvars.bind_contextvars(
             format=meta.format, conversation_id=meta.conversation_id, stream_id=stream_id
         )
-        log.info("stream resumed", after=after)
-        return await self._follow(request, meta, after)
+        with self.followers.slot(stream_id):
+            log.info("stream resumed", after=after)
+            return await self._follow(request, meta, after)
 
     async def interrupt(self, request: web.Request, stream_id: str) -> None:
         """Stop the stream's turn on whichever replica runs it (404 if not running or yours)."""
@@ -157,23 +171,27 @@ class Resumer:
     async def _follow(
         self, request: web.Request, meta: StreamMeta, after: int
     ) -> web.StreamResponse:
-        return await follow(
-            request,
-            self.store,
-            meta,
-            after,
-            metrics=request.app[METRICS],
-            write_timeout=self._settings.write_timeout,
-            fallback=lambda: self._fallback_epilogue(meta.format),
-        )
+        try:
+            return await follow(
+                request,
+                self.store,
+                meta,
+                after,
+                metrics=request.app[METRICS],
+                write_timeout=self._settings.write_timeout,
+                fallback=lambda: self._closing_frames(meta.format, producer_lost()),
+                store_failed=lambda: self._closing_frames(meta.format, store_lost()),
+            )
+        except StoreUnavailable as exc:
+            raise Rejected(503, "Unable to reach the stream store", exc.reason) from exc
 
-    def _fallback_epilogue(self, format_name: str) -> list[str]:
-        """Return a fresh formatter's error and end frames, for a producer that left none."""
+    def _closing_frames(self, format_name: str, error: ErrorEvent) -> list[str]:
+        """Return a fresh formatter's frames of `error` and the end (unstamped)."""
         try:
             formatter = self._registry.get(format_name)()
         except UnknownFormat:
             return []
-        return [*formatter.format(producer_lost()), *formatter.format(EndEvent())]
+        return [*formatter.format(error), *formatter.format(EndEvent())]
 
     async def run_checkups(self) -> None:
         """Every little while: renew this replica's turns, stop abandoned or interrupted ones."""
@@ -207,12 +225,14 @@ def make_store(settings: Settings) -> StreamStore:
     """Return the store the settings ask for: Redis with REDIS_URL, else in-process."""
     window = settings.resume_window
     if settings.redis_url:
+        connections = settings.max_concurrent_streams + settings.follower_limit
         return RedisStore.from_url(
             settings.redis_url,
             window=window,
             lifetime=settings.stream_timeout + window + LIFETIME_MARGIN,
             max_frames=settings.resume_max_stream_bytes // 2 + 16,
-            connections=REDIS_CONNECTIONS_PER_STREAM * settings.max_concurrent_streams + 64,
+            writers=settings.max_concurrent_streams + SPARE_CONNECTIONS,
+            readers=2 * connections + SPARE_CONNECTIONS,
         )
     finished = settings.max_concurrent_streams * settings.resume_max_stream_bytes
     return MemoryStore(window=window, finished_bytes=finished)

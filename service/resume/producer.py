@@ -28,6 +28,7 @@ log = structlog.get_logger(__name__)
 
 PRODUCER_LOST = "The service instance running this answer stopped; please ask again."
 INTERRUPTED = "The answer was interrupted."
+STORE_LOST = "The service lost the store that keeps this answer; please ask again."
 
 
 def interrupted() -> Stop:
@@ -52,6 +53,11 @@ def too_large(budget: int) -> Stop:
 def producer_lost() -> ErrorEvent:
     """Return the error a follower gets when the replica running its turn died."""
     return ErrorEvent(message=PRODUCER_LOST, source="gateway", code="producer_lost")
+
+
+def store_lost() -> ErrorEvent:
+    """Return the error a stream's connections get when the stream store stops answering."""
+    return ErrorEvent(message=STORE_LOST, source="gateway", code="store_unavailable")
 
 
 class Producer:

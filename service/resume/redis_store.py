@@ -6,6 +6,10 @@ Per stream (keys share the hash tag `{<stream id>}`): `frames`, a Redis stream w
 follower writes if the producer dies; `alive`, the producer's liveness key (`LIVENESS_TTL`,
 renewed by its replica every `RENEW_EVERY`); `attached`, renewed by followers for the window;
 `interrupt`, an interrupt request. Everything expires `window` seconds after the stream ends.
+
+Two connection pools: `writes` for the producers' appends and the liveness checkup, `reads` for
+followers and requests, so no number of followers makes a producer wait. On each replica one
+reader per followed stream waits in XREAD BLOCK and fans its frames out to the followers there.
 """
 
 from __future__ import annotations
@@ -14,15 +18,19 @@ import asyncio
 import contextlib
 import json
 from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, cast
 
 import redis.asyncio as redis
 import structlog
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialWithJitterBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from service.exc_text import safe_description
+from service.resume.fanout import Feed
 from service.resume.ids import event_id, stamp
 from service.resume.store import (
     LIVENESS_TTL,
@@ -43,6 +51,12 @@ ATTACH_EVERY = 5.0
 """How often (at most) an attached follower renews the stream's `attached` key."""
 TAKE_OVER_TRIES = 3
 """How often followers try to end a dead producer's stream in Redis before ending it locally."""
+REDIS_TIMEOUT = 5.0
+"""Seconds a Redis connect or reply may take (a follower's XREAD BLOCK is shorter)."""
+POOL_WAIT = 5.0
+"""Seconds a call waits for a free pooled connection before the store counts as unavailable."""
+RETRIES = 1
+"""Retries of a call whose connection broke (a pooled connection from before a Redis restart)."""
 
 _TAKE_OVER = """
 if redis.call('HGET', KEYS[2], 'state') ~= 'running' then return 0 end
@@ -125,34 +139,69 @@ class _Keys:
         return (self.frames, self.meta, self.epilogue, self.attached, self.interrupt)
 
 
+@dataclass(slots=True)
+class _Reader:
+    feed: Feed
+    task: asyncio.Task[None] | None = None
+
+
 class RedisStore:
     """Streams in Redis, so a follower on any replica sees every frame (see the module doc)."""
 
     keeps_epilogue = True
 
     def __init__(
-        self, client: redis.Redis, *, window: float, lifetime: float, max_frames: int
+        self,
+        writes: redis.Redis,
+        reads: redis.Redis,
+        *,
+        window: float,
+        lifetime: float,
+        max_frames: int,
     ) -> None:
-        self._redis = client
+        self._writes = writes
+        self._reads = reads
         self._window_ms = max(int(window * 1000), 1)
         self._lifetime_ms = max(int(lifetime * 1000), 1)
         self._max_frames = max_frames
         self._block_ms = max(min(FOLLOW_BLOCK_MS, self._window_ms // 3), 10)
         self._attach_every = max(min(ATTACH_EVERY, window / 3), 0.01)
-        self._take_over = client.register_script(_TAKE_OVER)
-        self._append = client.register_script(_APPEND)
-        self._checkup = client.register_script(_CHECKUP)
+        self._readers: dict[str, _Reader] = {}
+        self._take_over = reads.register_script(_TAKE_OVER)
+        self._append = writes.register_script(_APPEND)
+        self._checkup = writes.register_script(_CHECKUP)
 
     @classmethod
     def from_url(
-        cls, url: str, *, window: float, lifetime: float, max_frames: int, connections: int
+        cls,
+        url: str,
+        *,
+        window: float,
+        lifetime: float,
+        max_frames: int,
+        writers: int,
+        readers: int,
     ) -> RedisStore:
-        """Connect lazily to the Redis at `url`, with at most `connections` connections.
+        """Connect lazily to the Redis at `url`, with two pools of at most so many connections.
 
-        Each attached follower holds one while it waits in XREAD BLOCK.
+        `writers` serve the producers and the checkup; `readers` the followers (one waiting per
+        followed stream, and a short read per follower catching up) and the requests.
         """
-        client = redis.Redis.from_url(url, decode_responses=True, max_connections=connections)
-        return cls(client, window=window, lifetime=lifetime, max_frames=max_frames)
+
+        def client(connections: int) -> redis.Redis:
+            pool = redis.BlockingConnectionPool.from_url(
+                url,
+                max_connections=connections,
+                timeout=POOL_WAIT,
+                decode_responses=True,
+                socket_timeout=REDIS_TIMEOUT,
+                socket_connect_timeout=REDIS_TIMEOUT,
+                retry=Retry(ExponentialWithJitterBackoff(base=0.01, cap=0.1), RETRIES),
+            )
+            return redis.Redis.from_pool(pool)
+
+        writes, reads = client(writers), client(readers)
+        return cls(writes, reads, window=window, lifetime=lifetime, max_frames=max_frames)
 
     async def create(self, meta: StreamMeta) -> None:
         """Register a new running stream, alive and attached."""
@@ -166,7 +215,7 @@ class RedisStore:
             "conversation_id": meta.conversation_id,
             "state": "running",
         }
-        pipe = self._redis.pipeline(transaction=True)
+        pipe = self._writes.pipeline(transaction=True)
         pipe.hset(keys.meta, mapping=mapping)
         pipe.pexpire(keys.meta, self._lifetime_ms)
         pipe.set(keys.alive, "1", px=int(LIVENESS_TTL * 1000))
@@ -212,9 +261,9 @@ class RedisStore:
     async def finish(self, stream_id: str) -> None:
         """Mark the stream ended; keep it for the window from now."""
         keys = _Keys(stream_id)
-        if not await _run(self._redis.exists(keys.meta)):
+        if not await _run(self._writes.exists(keys.meta)):
             return
-        pipe = self._redis.pipeline(transaction=True)
+        pipe = self._writes.pipeline(transaction=True)
         self._queue_finish(pipe, keys)
         await _run(pipe.execute())
 
@@ -226,7 +275,7 @@ class RedisStore:
 
     async def meta(self, stream_id: str) -> StreamMeta | None:
         """Return the stream's metadata, or None if unknown or expired."""
-        fields: dict[str, str] = await _run(self._redis.hgetall(_Keys(stream_id).meta))
+        fields: dict[str, str] = await _run(self._reads.hgetall(_Keys(stream_id).meta))
         if "format" not in fields:
             return None
         return StreamMeta(
@@ -242,27 +291,61 @@ class RedisStore:
     async def follow(
         self, stream_id: str, after: int, fallback: Callable[[], list[str]]
     ) -> AsyncGenerator[Batch, None]:
-        """Yield frames from XREAD BLOCK; on a quiet stream, check that its producer lives."""
+        """Yield the frames after `after` from this replica's one reader of the stream."""
+        reader = self._readers.get(stream_id)
+        if reader is None or reader.feed.ended:
+            reader = _Reader(Feed(after))
+            self._readers[stream_id] = reader
+            reader.task = asyncio.create_task(self._read_feed(stream_id, reader.feed, fallback))
+        keys = _Keys(stream_id)
+        reader.feed.followers += 1
+        try:
+            async for batch in reader.feed.follow(
+                after, lambda cursor: self._read(keys, cursor, block=False)
+            ):
+                yield batch
+        finally:
+            reader.feed.followers -= 1
+            if not reader.feed.followers and not reader.feed.ended:
+                self._stop_reader(stream_id, reader)
+
+    def _stop_reader(self, stream_id: str, reader: _Reader) -> None:
+        """End the feed nobody follows any more, and its reader."""
+        reader.feed.end()
+        if self._readers.get(stream_id) is reader:
+            del self._readers[stream_id]
+        if reader.task is not None:
+            reader.task.cancel()
+
+    async def _read_feed(
+        self, stream_id: str, feed: Feed, fallback: Callable[[], list[str]]
+    ) -> None:
+        """Publish the stream's frames to the feed from XREAD BLOCK and keep the stream attached.
+
+        On a quiet stream, check that its producer lives, and end the stream for it if not.
+        """
         keys = _Keys(stream_id)
         loop = asyncio.get_running_loop()
-        cursor = after
+        cursor = feed.last_seq
         failed_take_overs = 0
-        attached_at = loop.time()
-        await _run(self._redis.set(keys.attached, "1", px=self._window_ms))
         try:
+            await _run(self._reads.set(keys.attached, "1", px=self._window_ms))
+            attached_at = loop.time()
+            block = False  # a stream that has ended answers at once
             while True:
-                batch = await self._read(keys, cursor, block=True)
+                batch = await self._read(keys, cursor, block=block)
+                block = True
                 renew = loop.time() - attached_at >= self._attach_every
                 if batch is not None:
                     if renew:
                         attached_at = loop.time()
-                        await _run(self._redis.set(keys.attached, "1", px=self._window_ms))
+                        await _run(self._reads.set(keys.attached, "1", px=self._window_ms))
                     cursor = batch.last_seq
-                    yield batch
+                    feed.publish(batch)
                     if batch.terminal:
                         return
                     continue
-                pipe = self._redis.pipeline(transaction=False)
+                pipe = self._reads.pipeline(transaction=False)
                 pipe.hget(keys.meta, "state")
                 pipe.exists(keys.alive)
                 if renew:
@@ -272,11 +355,10 @@ class RedisStore:
                 if state is None:
                     return
                 if state != "running":
-                    batch = await self._read(keys, cursor, block=False)
-                    if batch is None:
+                    if (batch := await self._read(keys, cursor, block=False)) is None:
                         return
                     cursor = batch.last_seq
-                    yield batch
+                    feed.publish(batch)
                     if batch.terminal:
                         return
                     continue
@@ -284,6 +366,7 @@ class RedisStore:
                     continue
                 if await self._end_for_dead_producer(keys, stream_id, cursor, fallback):
                     log.warning("producer of the stream is gone; ended it", stream_id=stream_id)
+                    block = False
                     continue
                 failed_take_overs += 1
                 if failed_take_overs >= TAKE_OVER_TRIES:
@@ -291,15 +374,21 @@ class RedisStore:
                     stamped = [
                         stamp(f, event_id(stream_id, cursor + 1 + i)) for i, f in enumerate(frames)
                     ]
-                    yield Batch(stamped, cursor + len(stamped), terminal=True)
+                    feed.publish(Batch(stamped, cursor + len(stamped), terminal=True))
                     return
+        except StoreUnavailable as exc:
+            log.error("the stream store failed while following", reason=exc.reason)
+            feed.end(exc)
         finally:
+            feed.end()
+            if (current := self._readers.get(stream_id)) is not None and current.feed is feed:
+                del self._readers[stream_id]
             with contextlib.suppress(RedisError, OSError):
-                await self._redis.set(keys.attached, "1", px=self._window_ms)
+                await self._reads.set(keys.attached, "1", px=self._window_ms)
 
     async def _read(self, keys: _Keys, cursor: int, *, block: bool) -> Batch | None:
         reply = await _run(
-            self._redis.xread(
+            self._reads.xread(
                 {keys.frames: f"0-{cursor + 1}"},
                 count=READ_COUNT,
                 block=self._block_ms if block else None,
@@ -320,7 +409,7 @@ class RedisStore:
     async def _end_for_dead_producer(
         self, keys: _Keys, stream_id: str, cursor: int, fallback: Callable[[], list[str]]
     ) -> bool:
-        raw = await _run(self._redis.get(keys.epilogue))
+        raw = await _run(self._reads.get(keys.epilogue))
         saved = json.loads(raw) if raw else None
         next_seq = saved["next"] if saved else cursor + 1
         frames = saved["frames"] if saved and saved["frames"] else fallback()
@@ -339,7 +428,7 @@ class RedisStore:
     async def claim_interrupt(self, stream_id: str) -> bool:
         """Record an interrupt request (SET NX); False if one was made already."""
         claimed = await _run(
-            self._redis.set(_Keys(stream_id).interrupt, "1", px=self._lifetime_ms, nx=True)
+            self._reads.set(_Keys(stream_id).interrupt, "1", px=self._lifetime_ms, nx=True)
         )
         return bool(claimed)
 
@@ -358,11 +447,17 @@ class RedisStore:
 
     async def ping(self) -> None:
         """Check that Redis answers."""
-        await _run(self._redis.ping())
+        await _run(self._writes.ping())
 
     async def close(self) -> None:
-        """Close the connections."""
-        await self._redis.aclose()
+        """Stop the readers and close the connections."""
+        tasks = [reader.task for reader in self._readers.values() if reader.task is not None]
+        for stream_id, reader in list(self._readers.items()):
+            self._stop_reader(stream_id, reader)
+        if tasks:
+            await asyncio.wait(tasks)
+        await self._reads.aclose()
+        await self._writes.aclose()
 
 
 def _seq(entry_id: str) -> int:

@@ -2,7 +2,8 @@
 
 @microsoft/fetch-event-source, behind a loopback proxy that cuts its connections, reassembles
 the whole patternfly answer with its own retries; eventsource-parser and the AI SDK read every
-format with `id:` lines; the openai SDK reads through keep-alives once ids are on.
+format with `id:` lines; the openai SDK reads through keep-alives once ids are on; the
+`eventsource` package (the WHATWG EventSource) stops reconnecting at a stream's end.
 """
 
 from __future__ import annotations
@@ -240,3 +241,27 @@ def test_the_openai_sdk_would_fail_on_a_keep_alive_frame_after_an_id() -> None:
     assert [event.data for event in events] == ['{"a": 1}', "", '{"b": 2}']
     with pytest.raises(json.JSONDecodeError):
         events[1].json()
+
+
+async def test_eventsource_stops_reconnecting_once_it_has_the_terminal_frame(node, resumable):
+    # EventSource reconnects whenever a response ends, with the last id it saw; the 204 that
+    # answers the terminal frame's id is the SSE spec's "stop reconnecting".
+    first = await resumable.post("/v1/streaming_query", json=QUESTION)
+    await first.read()
+    stream_id = first.headers["X-Stream-ID"]
+    whole = await whole_stream(resumable, stream_id)
+    base = str(resumable.make_url("")).rstrip("/")
+    result = await run(
+        node,
+        "eventsource_resume.mjs",
+        url=f"{base}/v1/streams/{stream_id}",
+        maxRequests=3,
+        graceMs=500,
+    )
+    assert result["requests"] == [
+        {"lastEventId": None, "status": 200},
+        {"lastEventId": whole.events[-1].id, "status": 204},
+    ]
+    assert result["messages"] == [{"id": e.id, "data": e.data} for e in whole.events]
+    assert result["errors"] == [{"code": None, "readyState": 0}, {"code": 204, "readyState": 2}]
+    assert result["readyState"] == 2

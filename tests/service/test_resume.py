@@ -132,6 +132,33 @@ async def test_get_resumes_after_last_event_id_or_after_and_from_the_start_witho
     assert await (await client.get(url)).read() == body
 
 
+async def test_a_resume_at_or_past_the_terminal_frame_is_204_so_event_source_stops(
+    agents_client, fake_agents, store
+):
+    fake_agents.steps = fixture_steps("text.sse")
+    client = await agents_client(resume_window=30, **store)
+    first = await client.post("/v1/streaming_query", json=QUERY)
+    frames = split_frames(await first.read())
+    stream_id = first.headers["X-Stream-ID"]
+    last = len(frames) - 1
+    url = f"/v1/streams/{stream_id}"
+    for response in [
+        await client.get(f"{url}?after={last}"),
+        await client.get(f"{url}?after={last + 100}"),
+        await client.get(url, headers={"Last-Event-ID": f"{stream_id}:{last}"}),
+        await client.post(
+            "/v1/streaming_query", json=QUERY, headers={"Last-Event-ID": f"{stream_id}:{last}"}
+        ),
+    ]:
+        assert (response.status, await response.read()) == (204, b"")
+        assert response.headers["X-Stream-ID"] == stream_id
+        assert "Content-Type" not in response.headers
+    before_end = await client.get(f"{url}?after={last - 1}")
+    assert before_end.status == 200
+    assert split_frames(await before_end.read()) == frames[-1:]
+    assert len(fake_agents.turns) == 1
+
+
 async def test_a_reconnect_mid_turn_replays_then_follows_live_to_the_end(
     agents_client, fake_agents, store
 ):
