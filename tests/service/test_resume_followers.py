@@ -122,6 +122,7 @@ async def blocked_in_xread(url: str) -> int:
     return sum(1 for c in clients if c["cmd"] == "xread" and "b" in c["flags"])
 
 
+@pytest.mark.redis
 async def test_a_hundred_followers_leave_another_user_s_stream_whole_on_one_redis_reader(
     service, fake_agents: FakeAgentsUpstream, redis_url: str, session: Any
 ):

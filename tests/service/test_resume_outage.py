@@ -17,6 +17,8 @@ from tests.fakes.agents_upstream import FakeAgentsUpstream, Sleep, fixture_steps
 from tests.service.redis_server import RedisProcess, redis_process, require_redis_server
 from tests.service.sse_reader import SseReader
 
+pytestmark = pytest.mark.redis
+
 QUERY = {"query": "Say hello."}
 STORE_LOST = "The service lost the store that keeps this answer; please ask again."
 ERROR_FRAMES = {
