@@ -32,8 +32,7 @@ async def answer_turn(
     try:
         turn = await app[UPSTREAM].start_turn(query, owner=request_owner(request))
     except UpstreamUnavailable as exc:
-        log.warning("upstream unavailable", reason=exc.reason, detail=exc.detail)
-        return error_response(503, "Unable to connect to Llama Stack", exc.reason)
+        return unavailable(exc)
     structlog.contextvars.bind_contextvars(conversation_id=turn.conversation_id)
     result = await complete_turn(
         turn,
@@ -54,6 +53,12 @@ async def answer_turn(
         status = _ERROR_STATUS.get(result.error.code, 502)
         return error_response(status, "The agent turn failed", result.error.message)
     return None
+
+
+def unavailable(exc: UpstreamUnavailable) -> web.Response:
+    """Log why the upstream is unavailable and answer 503 with the reason (never an address)."""
+    log.warning("upstream unavailable", reason=exc.reason, detail=exc.detail)
+    return error_response(503, "Unable to connect to Llama Stack", exc.reason)
 
 
 def _closed(request: web.Request) -> bool:

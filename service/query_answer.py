@@ -6,7 +6,6 @@ import json
 
 from formatters.events import (
     EndEvent,
-    ErrorEvent,
     Event,
     JsonObject,
     ShieldEvent,
@@ -17,24 +16,29 @@ from formatters.events import (
     TurnCompleteEvent,
 )
 from formatters.pyrepr import interleaved_text
+from service.lightspeed_models import (
+    QueryAnswer,
+    ReferencedDocument,
+    ToolCallSummary,
+    ToolResultSummary,
+)
 
 
 class QueryFold:
     """Folds a turn's events into `QueryResponse` fields, as lightspeed-stack 0.7.1 sums a turn.
 
     The answer is the turn's final text (or the text deltas if no final text came); a shield
-    violation's message is the answer when there is no text. Tool rounds count as 0.7.1 does:
-    a tool call after a tool result opens the next round.
+    violation's message is the answer when there is no text. Each call is listed once. Tool
+    rounds count as 0.7.1 does: a tool call after a tool result opens the next round.
     """
 
     def __init__(self) -> None:
         self.conversation_id: str | None = None
-        self.error: ErrorEvent | None = None
         self._deltas: list[str] = []
         self._final: str | None = None
         self._violation: str | None = None
-        self._calls: list[JsonObject] = []
-        self._results: list[JsonObject] = []
+        self._calls: list[ToolCallSummary] = []
+        self._results: list[ToolResultSummary] = []
         self._round = 1
         self._result_seen = False
         self._end = EndEvent()
@@ -52,57 +56,50 @@ class QueryFold:
         elif isinstance(event, ToolResultEvent):
             self._result_seen = True
             self._results.append(
-                {
-                    "id": event.call_id,
-                    "status": "failure" if event.failed else "success",
-                    "content": interleaved_text(event.content),
-                    "type": "tool_result",
-                    "round": self._round,
-                }
+                ToolResultSummary(
+                    id=event.call_id,
+                    status="failure" if event.failed else "success",
+                    content=interleaved_text(event.content),
+                    round=self._round,
+                )
             )
         elif isinstance(event, ShieldEvent) and event.violation is not None:
             self._violation = event.violation.user_message or self._violation
-        elif isinstance(event, ErrorEvent) and self.error is None:
-            self.error = event
         elif isinstance(event, EndEvent):
             self._end = event
 
     def _call(self, event: ToolCallEvent) -> None:
+        if any(call.id == event.call_id for call in self._calls):
+            return  # the Agents API tells a call twice: as the model made it, and as it ran
         if self._result_seen:
             self._round += 1
             self._result_seen = False
         arguments = event.arguments
         if isinstance(arguments, str):
             arguments = _arguments(arguments)
-        self._calls.append(
-            {"id": event.call_id, "name": event.name, "args": arguments, "type": "tool_call"}
-        )
+        self._calls.append(ToolCallSummary(id=event.call_id, name=event.name, args=arguments))
 
-    def response(self) -> JsonObject:
-        """Return the `QueryResponse` object, its keys in lightspeed-stack 0.7.1's order."""
+    def answer(self) -> QueryAnswer:
+        """Return the `QueryResponse` for everything folded in."""
         text = self._final if self._final is not None else "".join(self._deltas)
         end = self._end
-        return {
-            "conversation_id": self.conversation_id,
-            "response": text or self._violation or "",
-            "rag_chunks": [],
-            "referenced_documents": [
-                {
-                    "doc_url": document.url,
-                    "doc_title": document.title,
-                    "source": None,
-                    "document_id": document.document_id,
-                }
+        return QueryAnswer(
+            conversation_id=self.conversation_id,
+            response=text or self._violation or "",
+            referenced_documents=[
+                ReferencedDocument(
+                    doc_url=document.url,
+                    doc_title=document.title,
+                    document_id=document.document_id,
+                )
                 for document in end.referenced_documents
             ],
-            "truncated": bool(end.truncated),
-            "context_status": "full",
-            "input_tokens": end.input_tokens,
-            "output_tokens": end.output_tokens,
-            "available_quotas": {},
-            "tool_calls": self._calls,
-            "tool_results": self._results,
-        }
+            truncated=bool(end.truncated),
+            input_tokens=end.input_tokens,
+            output_tokens=end.output_tokens,
+            tool_calls=self._calls,
+            tool_results=self._results,
+        )
 
 
 def _arguments(raw: str) -> JsonObject:
