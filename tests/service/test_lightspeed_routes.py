@@ -511,3 +511,19 @@ async def test_history_and_delete_answer_503_when_the_upstream_is_down(make_clie
     client = await make_client(**_down())
     for method in (client.get, client.delete):
         await _unavailable(await method(f"/v1/conversations/conv_{'0' * 48}"))
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("POST", "/v1/feedback"),
+        ("POST", "/v1/feedback/"),
+        ("GET", "/v1/conversations"),
+        ("POST", "/v1/query/"),
+    ],
+)
+async def test_the_routes_the_docs_list_as_not_served_are_404_json(make_client, method, path):
+    client = await make_client()
+    response = await client.request(method, path, json={"chatFeedback": {"sentiment": 1}})
+    assert response.status == 404
+    assert await response.json() == {"detail": {"response": "Not Found", "cause": "No such route."}}
