@@ -9,9 +9,10 @@ from typing import Any
 import openai
 import pytest
 
+from service.upstream import LOST_UPSTREAM
 from service.upstream.demo import ANSWER
 from tests.conftest import MakeClient
-from tests.fakes.agents_upstream import FakeAgentsUpstream, Sleep, fixture_steps
+from tests.fakes.agents_upstream import Drop, FakeAgentsUpstream, Sleep, fixture_steps
 from tests.fakes.responses_upstream import FakeResponsesUpstream
 from tests.service import test_conversation_owners as owners
 from tests.service.redis_server import free_port
@@ -303,6 +304,18 @@ async def test_bad_query_bodies_get_422(make_client, body, cause):
 async def test_a_query_answers_503_when_the_upstream_is_down(make_client):
     client = await make_client(**_down())
     await _unavailable(await client.post("/v1/query", json={"query": "hi"}))
+
+
+async def test_a_turn_that_breaks_after_it_started_is_502_in_the_contracts_shape(
+    agents_client, fake_agents
+):
+    fake_agents.steps = [*fixture_steps("text.sse")[:4], b'data: {"event": {"pay', Drop()]
+    client = await agents_client()
+    response = await client.post("/v1/query", json={"query": "hi"})
+    assert response.status == 502
+    assert await response.json() == {
+        "detail": {"response": "The agent turn failed", "cause": LOST_UPSTREAM}
+    }
 
 
 async def test_a_query_counts_against_the_concurrent_stream_limit(agents_client, fake_agents):
