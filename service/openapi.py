@@ -259,12 +259,29 @@ def build_openapi(settings: Settings, registry: FormatterRegistry) -> JsonObject
         }
     )
     any_object = _json({"type": "object"})
+    non_streamed_errors = (
+        (404, 413, 415, 422, 429, 500, 502, 503, 504)
+        if auth_on
+        else (413, 415, 422, 429, 500, 502, 503, 504)
+    )
     conversation_parameter = {
         "name": "conversation_id",
         "in": "path",
         "required": True,
         "schema": {"type": "string"},
     }
+
+    def conversation_operation(summary: str, ok: JsonObject) -> JsonObject:
+        return _operation(
+            summary,
+            {"200": ok},
+            (404, 503),
+            parameters=[conversation_parameter],
+            protected=guarded("/v1/conversations/x"),
+            auth_on=auth_on,
+            notes={404: _NO_CONVERSATION},
+        )
+
     paths: JsonObject = {
         "/v1/streaming_query": {
             "post": _operation(
@@ -371,9 +388,7 @@ def build_openapi(settings: Settings, registry: FormatterRegistry) -> JsonObject
                         },
                     )
                 },
-                (404, 413, 415, 422, 429, 500, 502, 503, 504)
-                if auth_on
-                else (413, 415, 422, 429, 500, 502, 503, 504),
+                non_streamed_errors,
                 body="ChatCompletionRequest",
                 protected=guarded("/v1/chat/completions"),
                 auth_on=auth_on,
@@ -387,9 +402,7 @@ def build_openapi(settings: Settings, registry: FormatterRegistry) -> JsonObject
                         "The turn's answer, tool calls and results.", _ref_json("QueryAnswer")
                     )
                 },
-                (404, 413, 415, 422, 429, 500, 502, 503, 504)
-                if auth_on
-                else (413, 415, 422, 429, 500, 502, 503, 504),
+                non_streamed_errors,
                 body="QueryRequest",
                 protected=guarded("/v1/query"),
                 auth_on=auth_on,
@@ -406,23 +419,13 @@ def build_openapi(settings: Settings, registry: FormatterRegistry) -> JsonObject
             )
         },
         "/v1/conversations/{conversation_id}": {
-            "get": _operation(
+            "get": conversation_operation(
                 "The caller's conversation history (lightspeed-stack 0.7.1's shape).",
-                {"200": _ok("The conversation's turns.", _ref_json("ConversationAnswer"))},
-                (404, 503),
-                parameters=[conversation_parameter],
-                protected=guarded("/v1/conversations/x"),
-                auth_on=auth_on,
-                notes={404: _NO_CONVERSATION},
+                _ok("The conversation's turns.", _ref_json("ConversationAnswer")),
             ),
-            "delete": _operation(
+            "delete": conversation_operation(
                 "Delete the caller's conversation upstream and drop its owner binding.",
-                {"200": _ok("It was deleted.", _ref_json("ConversationDeleted"))},
-                (404, 503),
-                parameters=[conversation_parameter],
-                protected=guarded("/v1/conversations/x"),
-                auth_on=auth_on,
-                notes={404: _NO_CONVERSATION},
+                _ok("It was deleted.", _ref_json("ConversationDeleted")),
             ),
         },
         "/v1/events/schema": {

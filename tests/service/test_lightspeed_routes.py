@@ -362,18 +362,22 @@ async def test_the_demo_agent_answers_its_conversation_history(make_client):
     assert body == {
         "conversation_id": conversation_id,
         "chat_history": [
-            {
-                "messages": [
-                    {"content": question, "type": "user", "referenced_documents": None},
-                    {"content": ANSWER, "type": "assistant", "referenced_documents": None},
-                ],
-                "tool_calls": [],
-                "tool_results": [],
-                "provider": "demo",
-                "model": "demo-agent",
-            }
+            history_turn(question, ANSWER, provider="demo", model="demo-agent")
             for question in ("One?", "Two?")
         ],
+    }
+
+
+def history_turn(question: str, answer: str, **more: str) -> dict[str, Any]:
+    """One `chat_history` entry: the question, the answer, no tools, then `more` fields."""
+    return {
+        "messages": [
+            {"content": question, "type": "user", "referenced_documents": None},
+            {"content": answer, "type": "assistant", "referenced_documents": None},
+        ],
+        "tool_calls": [],
+        "tool_results": [],
+        **more,
     }
 
 
@@ -403,25 +407,13 @@ async def test_a_responses_conversation_history_comes_from_its_items(
         _message("m4", "assistant", "Hello again!"),
     ]
     body = await (await client.get(f"/v1/conversations/{conversation_id}")).json()
-    stamp = "2026-01-01T00:00:00Z"
-
-    def turn(question: str, answer: str) -> dict[str, Any]:
-        return {
-            "messages": [
-                {"content": question, "type": "user", "referenced_documents": None},
-                {"content": answer, "type": "assistant", "referenced_documents": None},
-            ],
-            "tool_calls": [],
-            "tool_results": [],
-            "provider": "",
-            "model": "",
-            "started_at": stamp,
-            "completed_at": stamp,
-        }
-
+    times = {"started_at": "2026-01-01T00:00:00Z", "completed_at": "2026-01-01T00:00:00Z"}
     assert body == {
         "conversation_id": conversation_id,
-        "chat_history": [turn("Say hello.", "Hello!"), turn("Again.", "Hello again!")],
+        "chat_history": [
+            history_turn("Say hello.", "Hello!", provider="", model="", **times),
+            history_turn("Again.", "Hello again!", provider="", model="", **times),
+        ],
     }
 
 
@@ -442,18 +434,14 @@ async def test_an_agents_conversation_history_comes_from_its_session(agents_clie
     assert body == {
         "conversation_id": conversation_id,
         "chat_history": [
-            {
-                "messages": [
-                    {"content": "Say hello.", "type": "user", "referenced_documents": None},
-                    {"content": "Hello!", "type": "assistant", "referenced_documents": None},
-                ],
-                "tool_calls": [],
-                "tool_results": [],
-                "provider": "",
-                "model": "",
-                "started_at": "2025-01-01T00:00:01Z",
-                "completed_at": "2025-01-01T00:00:02Z",
-            }
+            history_turn(
+                "Say hello.",
+                "Hello!",
+                provider="",
+                model="",
+                started_at="2025-01-01T00:00:01Z",
+                completed_at="2025-01-01T00:00:02Z",
+            )
         ],
     }
 
