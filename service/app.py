@@ -15,6 +15,7 @@ from service.conversations.directory import ConversationDirectory, SharedRecords
 from service.cors import configure_cors
 from service.drain import drain_streams
 from service.errors import json_errors
+from service.lightspeed_routes import lightspeed_routes
 from service.metrics import METRICS, Metrics, count_rejections, metrics_routes
 from service.middleware import echo_request_id, request_context
 from service.openapi import openapi_routes
@@ -66,6 +67,7 @@ def create_app(
     app.add_routes(routes)
     app.add_routes(metrics_routes)
     app.add_routes(chat_routes)
+    app.add_routes(lightspeed_routes)
     app.add_routes(web_ui_routes)
     app.add_routes(openapi_routes)
     app.add_routes(resume_routes)

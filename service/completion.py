@@ -1,4 +1,4 @@
-"""A non-streamed answer: one turn's events folded into a `chat.completion`, its client watched."""
+"""A non-streamed answer: one turn's events folded into one object, its client watched."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from formatters.events import ErrorEvent, Event, StartEvent
 from formatters.openai import ChunkBuilder, CompletionBuilder, new_completion_id
@@ -23,14 +24,22 @@ from service.upstream import Turn
 
 @dataclass(slots=True)
 class Completed:
-    """How a non-streamed turn ended, and the `chat.completion` its events made."""
+    """How a non-streamed turn ended, its error if it failed, and when its first event came."""
 
     outcome: Outcome
-    completion: CompletionBuilder
     first_event_seconds: float | None
+    error: ErrorEvent | None = None
 
 
-class _Fold:
+class Fold(Protocol):
+    """Takes in a turn's events one by one: start, the upstream's, any error, then end."""
+
+    def take(self, event: Event) -> None:
+        """Fold one event in."""
+        ...
+
+
+class ChatFold:
     """Folds a turn's events into one `chat.completion`, as the OpenAI SDKs fold its chunks."""
 
     def __init__(self, model: str) -> None:
@@ -41,15 +50,29 @@ class _Fold:
             include_usage=True,
         )
         self.completion = CompletionBuilder()
-        self.end = EndBuilder()
-        self.failed = False
-        self.first_event_at: float | None = None
 
     def take(self, event: Event) -> None:
         """Fold one event in."""
-        self.end.observe(event)
         for payload in self._chunks.payloads(event):
             self.completion.add(payload)
+
+
+class _Reader:
+    """Passes a turn's events to a fold, noting the end's facts, the first event, any error."""
+
+    def __init__(self, fold: Fold) -> None:
+        self.end = EndBuilder()
+        self.failed = False
+        self.error: ErrorEvent | None = None
+        self.first_event_at: float | None = None
+        self._fold = fold
+
+    def take(self, event: Event) -> None:
+        """Pass one event on."""
+        self.end.observe(event)
+        if isinstance(event, ErrorEvent):
+            self.error = event
+        self._fold.take(event)
 
     async def read(self, events: AsyncIterator[Event]) -> None:
         """Fold in every event of the turn, noting when the first came and whether one failed."""
@@ -64,23 +87,23 @@ class _Fold:
 
 async def complete_turn(
     turn: Turn,
-    model: str,
+    fold: Fold,
     *,
     client_gone: Callable[[], bool],
     check_every: float,
     stream_timeout: float,
     stop: asyncio.Future[None],
 ) -> Completed:
-    """Read the whole turn within `stream_timeout` and fold it into one `chat.completion`.
+    """Read the whole turn within `stream_timeout` into `fold` (ChatFold: one `chat.completion`).
 
     `client_gone` is asked every `check_every` seconds: a client that left, or `stop` resolving
     (the service is draining), cancels the turn at once, as a failed write ends a stream.
     """
     loop = asyncio.get_running_loop()
     started = loop.time()
-    fold = _Fold(model)
-    fold.take(StartEvent(conversation_id=turn.conversation_id))
-    reading = asyncio.ensure_future(fold.read(turn.events))
+    reader = _Reader(fold)
+    reader.take(StartEvent(conversation_id=turn.conversation_id))
+    reading = asyncio.ensure_future(reader.read(turn.events))
     watching = asyncio.ensure_future(_until(client_gone, check_every))
     try:
         await asyncio.wait(
@@ -94,7 +117,7 @@ async def complete_turn(
             elif failure is not None:
                 raise failure
         elif watching.done():
-            return Completed(Outcome.CLIENT_GONE, fold.completion, None)
+            return Completed(Outcome.CLIENT_GONE, None)
         elif stop.done():
             reason = drained()
         else:
@@ -104,13 +127,13 @@ async def complete_turn(
         watching.cancel()
         await asyncio.wait({reading, watching})
         await close_events(turn.events)
-    outcome = Outcome.UPSTREAM_ERROR if fold.failed else Outcome.COMPLETED
+    outcome = Outcome.UPSTREAM_ERROR if reader.failed else Outcome.COMPLETED
     if reason is not None:
         outcome = reason.outcome
-        fold.take(reason.error)
-    fold.take(fold.end.build())
-    first = None if fold.first_event_at is None else fold.first_event_at - started
-    return Completed(outcome, fold.completion, first)
+        reader.take(reason.error)
+    reader.take(reader.end.build())
+    first = None if reader.first_event_at is None else reader.first_event_at - started
+    return Completed(outcome, first, reader.error)
 
 
 async def _until(condition: Callable[[], bool], every: float) -> None:

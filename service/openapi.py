@@ -11,6 +11,7 @@ from pydantic.json_schema import models_json_schema
 
 from service.auth import is_open
 from service.chat_request import ChatCompletionRequest
+from service.lightspeed_models import ANSWER_MODELS
 from service.registry import DEFAULT_FORMAT, FormatterRegistry
 from service.request_models import QueryRequest
 from service.resume.routes import InterruptRequest
@@ -68,6 +69,11 @@ _ERRORS = {
     504: "The agent turn ran out of time (non-streamed answers only).",
 }
 
+_NO_CONVERSATION = (
+    "No conversation of the caller's has this id (unknown, deleted, or someone else's): one "
+    "answer for all three."
+)
+
 _REQUEST_ID = {
     "description": "The request's id: the caller's `X-Request-ID` if it is a safe token, else new.",
     "schema": {"type": "string"},
@@ -82,9 +88,9 @@ def _headers(**extra: JsonObject) -> JsonObject:
     return {"X-Request-ID": _REQUEST_ID, **extra}
 
 
-def _error(status: int) -> JsonObject:
+def _error(status: int, description: str | None = None) -> JsonObject:
     answer: JsonObject = {
-        "description": _ERRORS[status],
+        "description": description or _ERRORS[status],
         "headers": _headers(),
         "content": _json({"$ref": REF.format(model="ErrorBody")}),
     }
@@ -176,6 +182,10 @@ def _ref(model: str) -> JsonObject:
     return {"$ref": REF.format(model=model)}
 
 
+def _ref_json(model: str) -> JsonObject:
+    return _json(_ref(model))
+
+
 def _operation(
     summary: str,
     responses: JsonObject,
@@ -185,6 +195,7 @@ def _operation(
     parameters: list[JsonObject] | None = None,
     protected: bool = False,
     auth_on: bool = False,
+    notes: dict[int, str] | None = None,
 ) -> JsonObject:
     operation: JsonObject = {"summary": summary, "responses": dict(responses)}
     if parameters:
@@ -196,7 +207,7 @@ def _operation(
         }
     statuses = (*errors, 401) if protected and auth_on else errors
     for status in sorted(statuses):
-        operation["responses"][str(status)] = _error(status)
+        operation["responses"][str(status)] = _error(status, (notes or {}).get(status))
     if protected and auth_on:
         operation["security"] = [{"bearer": []}]
     return operation
@@ -214,7 +225,8 @@ def build_openapi(settings: Settings, registry: FormatterRegistry) -> JsonObject
                 ErrorBody,
                 FormatDescription,
             )
-        ],
+        ]
+        + [(model, "serialization") for model in ANSWER_MODELS],
         ref_template=REF,
     )
     auth_on = settings.auth_mode != "none"
@@ -247,6 +259,29 @@ def build_openapi(settings: Settings, registry: FormatterRegistry) -> JsonObject
         }
     )
     any_object = _json({"type": "object"})
+    non_streamed_errors = (
+        (404, 413, 415, 422, 429, 500, 502, 503, 504)
+        if auth_on
+        else (413, 415, 422, 429, 500, 502, 503, 504)
+    )
+    conversation_parameter = {
+        "name": "conversation_id",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string"},
+    }
+
+    def conversation_operation(summary: str, ok: JsonObject) -> JsonObject:
+        return _operation(
+            summary,
+            {"200": ok},
+            (404, 503),
+            parameters=[conversation_parameter],
+            protected=guarded("/v1/conversations/x"),
+            auth_on=auth_on,
+            notes={404: _NO_CONVERSATION},
+        )
+
     paths: JsonObject = {
         "/v1/streaming_query": {
             "post": _operation(
@@ -353,13 +388,45 @@ def build_openapi(settings: Settings, registry: FormatterRegistry) -> JsonObject
                         },
                     )
                 },
-                (404, 413, 415, 422, 429, 500, 502, 503, 504)
-                if auth_on
-                else (413, 415, 422, 429, 500, 502, 503, 504),
+                non_streamed_errors,
                 body="ChatCompletionRequest",
                 protected=guarded("/v1/chat/completions"),
                 auth_on=auth_on,
             )
+        },
+        "/v1/query": {
+            "post": _operation(
+                "Run one agent turn and answer it whole (lightspeed-stack 0.7.1's QueryResponse).",
+                {
+                    "200": _ok(
+                        "The turn's answer, tool calls and results.", _ref_json("QueryAnswer")
+                    )
+                },
+                non_streamed_errors,
+                body="QueryRequest",
+                protected=guarded("/v1/query"),
+                auth_on=auth_on,
+                notes={404: _NO_CONVERSATION},
+            )
+        },
+        "/v1/models": {
+            "get": _operation(
+                "The upstream's models: OpenAI's list (`data`) and lightspeed-stack's (`models`).",
+                {"200": _ok("Every model the upstream lists.", _ref_json("ModelList"))},
+                (503,),
+                protected=guarded("/v1/models"),
+                auth_on=auth_on,
+            )
+        },
+        "/v1/conversations/{conversation_id}": {
+            "get": conversation_operation(
+                "The caller's conversation history (lightspeed-stack 0.7.1's shape).",
+                _ok("The conversation's turns.", _ref_json("ConversationAnswer")),
+            ),
+            "delete": conversation_operation(
+                "Delete the caller's conversation upstream and drop its owner binding.",
+                _ok("It was deleted.", _ref_json("ConversationDeleted")),
+            ),
         },
         "/v1/events/schema": {
             "get": _operation(

@@ -11,8 +11,9 @@ from aiohttp import web
 from formatters.base import Formatter
 from formatters.events import event_json_schema
 from service.conversations.owners import request_owner
-from service.errors import Rejected, error_response
+from service.errors import Rejected
 from service.metrics import CANCELLED, METRICS, Metrics
+from service.non_streamed import unavailable
 from service.pipeline import StreamResult, close_events, run_stream
 from service.registry import DEFAULT_FORMAT, UnknownFormat
 from service.request_body import read_json
@@ -60,8 +61,7 @@ async def stream_turn(
         with span(request, "upstream start_turn", client=True, upstream=app[UPSTREAM].name):
             turn = await app[UPSTREAM].start_turn(query, owner=request_owner(request))
     except UpstreamUnavailable as exc:
-        log.warning("upstream unavailable", reason=exc.reason, detail=exc.detail)
-        return error_response(503, "Unable to connect to Llama Stack", exc.reason)
+        return unavailable(exc)
     structlog.contextvars.bind_contextvars(conversation_id=turn.conversation_id)
     resumer = app.get(RESUMER)
     if resumer is not None:

@@ -46,6 +46,10 @@ class BindingStore(Protocol):
         """Keep `value` unless `key` has one already; return the value kept."""
         ...
 
+    async def delete(self, key: str) -> None:
+        """Forget `key`'s value (a later `add` writes anew)."""
+        ...
+
     async def close(self) -> None:
         """Release the store's connections."""
         ...
@@ -68,6 +72,10 @@ class MemoryBindings:
             self._values.put(key, value)
             return value
         return kept
+
+    async def delete(self, key: str) -> None:
+        """Forget `key`'s value (a later `add` writes anew)."""
+        self._values.pop(key)
 
     async def close(self) -> None:
         """Nothing to release."""
@@ -98,6 +106,10 @@ class RedisBindings:
         pipe.get(KEY_PREFIX + key)
         _, kept = await _run(pipe.execute())
         return str(kept)
+
+    async def delete(self, key: str) -> None:
+        """Forget `key`'s value (a later `add` writes anew)."""
+        await _run(self._redis.delete(KEY_PREFIX + key))
 
     async def close(self) -> None:
         """Close the connections."""

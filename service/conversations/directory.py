@@ -32,6 +32,10 @@ class OwnerRecords(Protocol):
         """Record a new conversation's binding."""
         ...
 
+    async def forget(self, conversation_id: str) -> None:
+        """Drop the binding of a conversation that was deleted."""
+        ...
+
 
 class SharedRecords:
     """Bindings recorded in a binding store (Redis with REDIS_URL) as JSON."""
@@ -51,6 +55,10 @@ class SharedRecords:
         """Record a new conversation's binding (the first one written stays)."""
         value = json.dumps({"owner": binding.owner, "detail": binding.detail})
         await self._store.add(_key(conversation_id), value)
+
+    async def forget(self, conversation_id: str) -> None:
+        """Drop the binding of a conversation that was deleted."""
+        await self._store.delete(_key(conversation_id))
 
 
 def _key(conversation_id: str) -> str:
@@ -84,3 +92,9 @@ class ConversationDirectory:
         if binding.owner is not None and self._records is not None:
             await self._records.record(conversation_id, binding)
         self._cache.put((binding.owner, conversation_id), binding)
+
+    async def forget(self, conversation_id: str, owner: str | None) -> None:
+        """Drop `owner`'s binding of a deleted conversation, here and in the records."""
+        self._cache.pop((owner, conversation_id))
+        if owner is not None and self._records is not None:
+            await self._records.forget(conversation_id)

@@ -28,3 +28,7 @@ class Lru[K, V]:
         self._entries.move_to_end(key)
         while len(self._entries) > self._size:
             self._entries.popitem(last=False)
+
+    def pop(self, key: K) -> V | None:
+        """Remove the entry and return it, or None."""
+        return self._entries.pop(key, None)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
 
 import structlog
 
@@ -22,6 +22,34 @@ class Turn:
 
     conversation_id: str
     events: AsyncIterator[Event]
+
+
+@dataclass(frozen=True, slots=True)
+class ModelInfo:
+    """A model the upstream serves, with what both OpenAI's list and lightspeed-stack's show."""
+
+    id: str
+    model_type: str
+    provider_id: str = ""
+    provider_resource_id: str = ""
+    created: int = 0
+    owned_by: str = "llama_stack"
+    metadata: dict[str, object] = field(default_factory=dict)
+
+
+Speaker = Literal["user", "assistant"]
+"""Who wrote a message of a conversation's history."""
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryTurn:
+    """One turn of a conversation's history: its messages as (speaker, text), and when it ran."""
+
+    messages: tuple[tuple[Speaker, str], ...]
+    started_at: str = ""
+    completed_at: str = ""
+    model: str = ""
+    provider: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,4 +134,16 @@ class Upstream(Protocol):
 
     async def readiness(self) -> Readiness:
         """Ask the backend whether it can serve turns."""
+        ...
+
+    async def models(self) -> list[ModelInfo]:
+        """List the backend's models; raise UpstreamUnavailable if it does not answer."""
+        ...
+
+    async def history(self, conversation_id: str, owner: str | None) -> list[HistoryTurn]:
+        """Return the conversation's turns; ConversationNotFound unless `owner` may read it."""
+        ...
+
+    async def delete(self, conversation_id: str, owner: str | None) -> None:
+        """Delete the conversation upstream, forget its binding; ConversationNotFound as above."""
         ...

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Iterator
 from typing import Any
 
 import aiohttp
@@ -21,6 +22,8 @@ from service.upstream import (
     TOO_LARGE,
     TRUNCATED,
     TURN_ENDS,
+    HistoryTurn,
+    ModelInfo,
     Readiness,
     ReadinessCache,
     Turn,
@@ -30,6 +33,7 @@ from service.upstream import (
 )
 from service.upstream.agents_normalizer import normalize_chunk
 from service.upstream.batches import EventBatches
+from service.upstream.history import session_turn
 from service.upstream.json_chunks import parse_chunk
 from service.upstream.sse import EventTooLarge, SSEDecoder
 
@@ -80,17 +84,56 @@ class AgentsUpstream:
         A session's binding (owner and agent) lives in the records given (the shared store
         with REDIS_URL), else only in this process; the session name names the owner too.
         """
-        try:
+        with _unavailable_on_failure():
             model = await self._model(query)
             agent_id, session_id = await self._session_for(model, query, owner)
             response = await self._open_turn(agent_id, session_id, query)
-        except UpstreamHTTPError as exc:
-            raise UpstreamUnavailable(_http_reason(exc)) from exc
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            raise UpstreamUnavailable(_unreachable(exc), str(exc)) from exc
-        except (KeyError, TypeError) as exc:
-            raise UpstreamUnavailable(f"llama-stack gave an unexpected answer: {exc!r}") from exc
         return Turn(conversation_id=session_id, events=EventBatches(self._batches(response)))
+
+    async def models(self) -> list[ModelInfo]:
+        """List llama-stack's models (`GET /v1/models`, the Agents-era shape)."""
+        with _unavailable_on_failure():
+            listed = await self._request("GET", "/v1/models")
+            return [
+                ModelInfo(
+                    id=str(model["identifier"]),
+                    model_type=str(model.get("model_type") or "unknown"),
+                    provider_id=str(model.get("provider_id") or ""),
+                    provider_resource_id=str(model.get("provider_resource_id") or ""),
+                    metadata=dict(model.get("metadata") or {}),
+                )
+                for model in listed.get("data", [])
+            ]
+
+    async def history(self, conversation_id: str, owner: str | None) -> list[HistoryTurn]:
+        """Return the session's turns: each turn's input messages and its output message."""
+        agent_id = await self._bound_agent(conversation_id, owner)
+        with _unavailable_on_failure():
+            session = await self._session_request("GET", agent_id, conversation_id)
+            return [session_turn(turn) for turn in session.get("turns") or []]
+
+    async def delete(self, conversation_id: str, owner: str | None) -> None:
+        """Delete the session in llama-stack and forget its binding."""
+        agent_id = await self._bound_agent(conversation_id, owner)
+        with _unavailable_on_failure():
+            await self._session_request("DELETE", agent_id, conversation_id)
+        await self._directory.forget(conversation_id, owner)
+
+    async def _bound_agent(self, session_id: str, owner: str | None) -> str:
+        """Return the agent of a session made for `owner`, else raise ConversationNotFound."""
+        binding = await self._directory.find(session_id, owner)
+        if binding is None:
+            raise ConversationNotFound()
+        return binding.detail
+
+    async def _session_request(self, method: str, agent_id: str, session_id: str) -> dict[str, Any]:
+        """Ask for (or delete) one session; a 404 (deleted meanwhile) is ConversationNotFound."""
+        try:
+            return await self._request(method, f"/v1/agents/{agent_id}/session/{session_id}")
+        except UpstreamHTTPError as exc:
+            if exc.status == 404:
+                raise ConversationNotFound() from exc
+            raise
 
     async def readiness(self) -> Readiness:
         """Ask llama-stack's health endpoint, caching the answer briefly."""
@@ -251,6 +294,19 @@ def _toolgroups(settings: Settings) -> list[str | dict[str, Any]]:
     elif len(groups) != len(settings.agent_toolgroups):
         log.warning("builtin::rag needs AGENT_VECTOR_DB_IDS to search anything; left out")
     return groups
+
+
+@contextlib.contextmanager
+def _unavailable_on_failure() -> Iterator[None]:
+    """Turn a failed or unexpected llama-stack answer into UpstreamUnavailable."""
+    try:
+        yield
+    except UpstreamHTTPError as exc:
+        raise UpstreamUnavailable(_http_reason(exc)) from exc
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        raise UpstreamUnavailable(_unreachable(exc), str(exc)) from exc
+    except (KeyError, TypeError) as exc:
+        raise UpstreamUnavailable(f"llama-stack gave an unexpected answer: {exc!r}") from exc
 
 
 def _http_reason(exc: UpstreamHTTPError) -> str:

@@ -9,10 +9,12 @@ from typing import Any
 
 from formatters.events import Event
 from service.conversations.directory import Binding, ConversationDirectory
+from service.conversations.lru import Lru
 from service.conversations.owners import ConversationNotFound
 from service.request_models import QueryRequest
-from service.upstream import Readiness, Turn
+from service.upstream import HistoryTurn, ModelInfo, Readiness, Speaker, Turn
 from service.upstream.agents_normalizer import normalize_chunk
+from service.upstream.history import iso_utc
 
 DOCUMENTS = (
     ("https://docs.example.com/agent-stream-gateway/overview", "What agent-stream-gateway does"),
@@ -25,6 +27,16 @@ ANSWER = (
     "It turns the agent's stream into the SSE dialect your frontend speaks, and sends "
     "heartbeats while the agent is busy, so no proxy mistakes a thinking agent for a dead one."
 )
+MODEL = ModelInfo(
+    id="demo/demo-agent",
+    model_type="llm",
+    provider_id="demo",
+    provider_resource_id="demo-agent",
+    owned_by="agent-stream-gateway",
+)
+"""The one model the demo agent lists."""
+HISTORIES = 10_000
+"""Conversations whose turns the demo agent remembers (the least recently used go first)."""
 
 
 class DemoUpstream:
@@ -35,6 +47,7 @@ class DemoUpstream:
     def __init__(self, delay: float = 0.05, directory: ConversationDirectory | None = None) -> None:
         self._delay = delay
         self._directory = directory if directory is not None else ConversationDirectory()
+        self._histories: Lru[str, list[HistoryTurn]] = Lru(HISTORIES)
 
     async def start_turn(self, query: QueryRequest, *, owner: str | None = None) -> Turn:
         """Start the scripted turn, echoing the question into its knowledge search."""
@@ -46,18 +59,48 @@ class DemoUpstream:
             await self._directory.add(conversation_id, Binding(owner))
         elif await self._directory.find(conversation_id, owner) is None:
             raise ConversationNotFound()
-        return Turn(conversation_id=conversation_id, events=self._events(query.query))
+        if self._histories.get(conversation_id) is None:
+            self._histories.put(conversation_id, [])
+        return Turn(conversation_id, events=self._events(conversation_id, query.query))
 
     async def readiness(self) -> Readiness:
         """Report ready: the demo agent needs nothing."""
         return Readiness(True)
 
-    async def _events(self, question: str) -> AsyncIterator[Event]:
+    async def models(self) -> list[ModelInfo]:
+        """List the demo agent's one model."""
+        return [MODEL]
+
+    async def history(self, conversation_id: str, owner: str | None) -> list[HistoryTurn]:
+        """Return the turns the demo agent ran in the conversation (finished ones)."""
+        return list(await self._turns(conversation_id, owner))
+
+    async def delete(self, conversation_id: str, owner: str | None) -> None:
+        """Forget the conversation, its turns and its binding."""
+        await self._turns(conversation_id, owner)
+        self._histories.pop(conversation_id)
+        await self._directory.forget(conversation_id, owner)
+
+    async def _turns(self, conversation_id: str, owner: str | None) -> list[HistoryTurn]:
+        turns = self._histories.get(conversation_id)
+        if turns is None:
+            raise ConversationNotFound()
+        if owner is not None and await self._directory.find(conversation_id, owner) is None:
+            raise ConversationNotFound()
+        return turns
+
+    async def _events(self, conversation_id: str, question: str) -> AsyncIterator[Event]:
+        started = iso_utc()
         for index, (pause, chunk) in enumerate(demo_chunks(question)):
             if pause and self._delay:
                 await asyncio.sleep(pause * self._delay)
             for event in normalize_chunk(index, chunk):
                 yield event
+        turns = self._histories.get(conversation_id)
+        if turns is not None:
+            messages: tuple[tuple[Speaker, str], ...] = (("user", question), ("assistant", ANSWER))
+            model, provider = MODEL.provider_resource_id, MODEL.provider_id
+            turns.append(HistoryTurn(messages, started, iso_utc(), model, provider))
 
 
 def demo_chunks(question: str) -> list[tuple[float, dict[str, Any]]]:

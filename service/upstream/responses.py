@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from types import TracebackType
 from typing import Any, Self
 
@@ -44,6 +45,8 @@ from service.upstream import (
     TOO_LARGE,
     TRUNCATED,
     TURN_ENDS,
+    HistoryTurn,
+    ModelInfo,
     Readiness,
     ReadinessCache,
     Turn,
@@ -51,6 +54,7 @@ from service.upstream import (
     UpstreamUnavailable,
     requested_model,
 )
+from service.upstream.history import history_turns
 from service.upstream.responses_normalizer import ResponsesNormalizer
 from service.upstream.responses_sse import CappedClient
 from service.upstream.server_profile import ServerProfile, missing_moderation_endpoint, profile_of
@@ -126,7 +130,7 @@ class ResponsesUpstream:
 
     async def start_turn(self, query: QueryRequest, *, owner: str | None = None) -> Turn:
         """Pick the model and conversation, open the stream and read its first event."""
-        try:
+        with self._unavailable_on_failure():
             await self._usable_server()
             model = await self._model(query)
             conversation = await self._conversation(query, owner)
@@ -140,6 +144,13 @@ class ResponsesUpstream:
                 log.warning("unknown conversation_id, starting a new conversation")
                 conversation = await self._new_conversation(None)
                 stream, first = await self._open(query, model, conversation)
+        return Turn(conversation_id=conversation, events=self._events(stream, first))
+
+    @contextlib.contextmanager
+    def _unavailable_on_failure(self) -> Iterator[None]:
+        """Turn the client's failures (status, connection, time-out) into UpstreamUnavailable."""
+        try:
+            yield
         except APIStatusError as exc:
             raise UpstreamUnavailable(_status_reason(exc)) from exc
         except (APIConnectionError, httpx.TransportError) as exc:
@@ -152,7 +163,54 @@ class ResponsesUpstream:
             raise UpstreamUnavailable(
                 f"llama-stack did not answer within {self._setup_timeout:g} s"
             ) from exc
-        return Turn(conversation_id=conversation, events=self._events(stream, first))
+
+    async def models(self) -> list[ModelInfo]:
+        """List the server's models (`GET /v1/models`), with their llama-stack metadata."""
+        with self._unavailable_on_failure():
+            async with asyncio.timeout(self._setup_timeout):
+                listed = await self._client.models.list()
+        return [
+            ModelInfo(
+                id=model.id,
+                model_type=model.model_type or "unknown",
+                provider_id=model.provider_id or "",
+                provider_resource_id=model.provider_resource_id or "",
+                created=model.created,
+                owned_by=model.owned_by,
+                metadata=dict(model.metadata or {}),
+            )
+            for model in listed
+        ]
+
+    async def history(self, conversation_id: str, owner: str | None) -> list[HistoryTurn]:
+        """Return the conversation's messages, from llama-stack's conversation items."""
+        with self._unavailable_on_failure():
+            created_at = await self._readable(conversation_id, owner)
+            async with asyncio.timeout(self._setup_timeout):
+                pages = self._client.conversations.items.list(conversation_id, order="asc")
+                items = [item.to_dict() async for item in pages]
+        return history_turns(items, created_at)
+
+    async def delete(self, conversation_id: str, owner: str | None) -> None:
+        """Delete the conversation in llama-stack (its owner goes with its metadata)."""
+        with self._unavailable_on_failure():
+            await self._readable(conversation_id, owner)
+            async with asyncio.timeout(self._setup_timeout):
+                await self._client.conversations.delete(conversation_id)
+        await self._directory.forget(conversation_id, owner)
+
+    async def _readable(self, conversation_id: str, owner: str | None) -> int:
+        """Return the conversation's creation time; ConversationNotFound unless `owner` may read."""
+        if not CONVERSATION_ID.fullmatch(conversation_id):
+            raise ConversationNotFound()  # the server would refuse it with HTTP 400
+        if owner is not None and await self._directory.find(conversation_id, owner) is None:
+            raise ConversationNotFound()
+        try:
+            async with asyncio.timeout(self._setup_timeout):
+                conversation = await self._client.conversations.retrieve(conversation_id)
+        except NotFoundError:
+            raise ConversationNotFound() from None
+        return conversation.created_at
 
     async def readiness(self) -> Readiness:
         """Ask the server's version, check the settings fit it, list its models; cached briefly."""
@@ -326,6 +384,9 @@ class ConversationMetadata:
 
     async def record(self, conversation_id: str, binding: Binding) -> None:
         """Nothing to do: the owner went into the metadata when the conversation was created."""
+
+    async def forget(self, conversation_id: str) -> None:
+        """Nothing to do: the metadata went with the deleted conversation."""
 
 
 def _input(query: QueryRequest) -> str | list[MessageInput]:

@@ -104,6 +104,9 @@ class FakeAgentsUpstream(ScriptedTurns):
     agents: list[dict[str, Any]] = field(default_factory=list)
     sessions: list[str] = field(default_factory=list)
     session_names: list[str] = field(default_factory=list)
+    session_turns: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    """Turns `GET /v1/agents/{agent_id}/session/{session_id}` lists, by session."""
+    deleted: list[str] = field(default_factory=list)
     health_status: int = 200
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -114,6 +117,8 @@ class FakeAgentsUpstream(ScriptedTurns):
         app.router.add_post("/v1/agents", self._create_agent)
         app.router.add_post("/v1/agents/{agent_id}/session", self._create_session)
         app.router.add_post("/v1/agents/{agent_id}/session/{session_id}/turn", self._turn)
+        app.router.add_get("/v1/agents/{agent_id}/session/{session_id}", self._get_session)
+        app.router.add_delete("/v1/agents/{agent_id}/session/{session_id}", self._delete_session)
         return app
 
     async def _health(self, request: web.Request) -> web.Response:
@@ -140,6 +145,24 @@ class FakeAgentsUpstream(ScriptedTurns):
         self.sessions.append(session_id)
         self.session_names.append((await request.json())["session_name"])
         return web.json_response({"session_id": session_id})
+
+    async def _get_session(self, request: web.Request) -> web.Response:
+        session_id = request.match_info["session_id"]
+        if session_id not in self.sessions:
+            return web.json_response({"detail": f"Session {session_id} not found"}, status=404)
+        name = self.session_names[self.sessions.index(session_id)]
+        turns = self.session_turns.get(session_id, [])
+        session = {"session_id": session_id, "session_name": name, "turns": turns}
+        return web.json_response({**session, "started_at": "2025-01-01T00:00:00Z"})
+
+    async def _delete_session(self, request: web.Request) -> web.Response:
+        session_id = request.match_info["session_id"]
+        if session_id not in self.sessions:
+            return web.json_response({"detail": f"Session {session_id} not found"}, status=404)
+        self.session_names.pop(self.sessions.index(session_id))
+        self.sessions.remove(session_id)
+        self.deleted.append(session_id)
+        return web.Response(status=200, text="null", content_type="application/json")
 
     async def _turn(self, request: web.Request) -> web.StreamResponse:
         self.turns.append({**request.match_info, "body": await request.json()})

@@ -63,6 +63,11 @@ class FakeResponsesUpstream(ScriptedTurns):
     metadata: dict[str, dict[str, str] | None] = field(default_factory=dict)
     """Each conversation's metadata, as given at creation (llama-stack keeps and returns it)."""
     retrievals: list[str] = field(default_factory=list)
+    created_at: int = field(default_factory=lambda: int(time.time()))
+    """When every conversation was created (one time, so answers can be pinned)."""
+    items: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    """Each conversation's items, oldest first, as `GET /v1/conversations/{id}/items` lists them."""
+    deleted: list[str] = field(default_factory=list)
     model_lists: int = 0
     client_versions: set[str] = field(default_factory=set)
     turn_client_versions: list[dict[str, str]] = field(default_factory=list)
@@ -81,6 +86,8 @@ class FakeResponsesUpstream(ScriptedTurns):
         app.router.add_get("/v1/models", self._models)
         app.router.add_post("/v1/conversations", self._create_conversation)
         app.router.add_get("/v1/conversations/{conversation_id}", self._get_conversation)
+        app.router.add_delete("/v1/conversations/{conversation_id}", self._delete_conversation)
+        app.router.add_get("/v1/conversations/{conversation_id}/items", self._list_items)
         app.router.add_post("/v1/responses", self._responses)
         return app
 
@@ -158,11 +165,32 @@ class FakeResponsesUpstream(ScriptedTurns):
             )
         return web.json_response(self._conversation(conversation_id))
 
+    async def _delete_conversation(self, request: web.Request) -> web.Response:
+        conversation_id = request.match_info["conversation_id"]
+        if conversation_id not in self.conversations:
+            return web.json_response(
+                _error(f"Conversation '{conversation_id}' not found."), status=404
+            )
+        self.conversations.remove(conversation_id)
+        self.deleted.append(conversation_id)
+        return web.json_response(
+            {"id": conversation_id, "object": "conversation.deleted", "deleted": True}
+        )
+
+    async def _list_items(self, request: web.Request) -> web.Response:
+        """List a conversation's items in one page, in the order asked (llama-stack: desc)."""
+        items = list(self.items.get(request.match_info["conversation_id"], []))
+        if request.query.get("order", "desc") == "desc":
+            items.reverse()
+        first, last = (items[0]["id"], items[-1]["id"]) if items else (None, None)
+        page = {"object": "list", "data": items, "first_id": first, "last_id": last}
+        return web.json_response({**page, "has_more": False})
+
     def _conversation(self, conversation_id: str) -> dict[str, Any]:
         return {
             "id": conversation_id,
             "object": "conversation",
-            "created_at": int(time.time()),
+            "created_at": self.created_at,
             "metadata": self.metadata.get(conversation_id),
         }
 
