@@ -41,6 +41,7 @@ test-fast: $(STAMP) plugins
 lint: $(STAMP)
 	$(PY) -m mypy
 	$(PY) -m ruff check service formatters tests
+	$(PY) -m ruff format --check service formatters tests bench scripts
 	$(VENV)/bin/lint-imports
 
 # The documentation site (mkdocs.yml, docs/): built strictly, offline, into site/ (git-ignored).

@@ -19,18 +19,21 @@ def render(events: list[Event]) -> str:
 
 
 def test_tool_call_case() -> None:
-    assert render(CASES["tool_call"]) == (
-        START
-        + START  # the turn's start: 0.3.0 sends `start` again, and counts it
-        + 'data: {"event": "token", "data": {"id": 1, "token": ""}}\n\n'
-        'data: {"event": "tool_call", "data": {"id": 2, "token": ""}}\n\n'
-        'data: {"event": "tool_call", "data": {"id": 3, "token": "[get_weather(city="}}\n\n'
-        'data: {"event": "tool_call", "data": {"id": 4, "token": "get_weather"}}\n\n'
-        'data: {"event": "tool_call", "data": {"id": 5, "token": ""}}\n\n'
-        'data: {"event": "tool_call", "data": {"id": 6, "token": {"tool_name": "get_weather", "arguments": {"city": "Paris", "days": 2.0}}}}\n\n'
-        'data: {"event": "tool_result", "data": {"id": 6, "token": {"tool_name": "get_weather", "response": "sunny, 21 \\u00b0C"}}}\n\n'
-        'data: {"event": "token", "data": {"id": 8, "token": "It is sunny."}}\n\n'
-        'data: {"event": "turn_complete", "data": {"token": "It is sunny."}}\n\n' + END
+    assert (
+        render(CASES["tool_call"])
+        == (
+            START
+            + START  # the turn's start: 0.3.0 sends `start` again, and counts it
+            + 'data: {"event": "token", "data": {"id": 1, "token": ""}}\n\n'
+            'data: {"event": "tool_call", "data": {"id": 2, "token": ""}}\n\n'
+            'data: {"event": "tool_call", "data": {"id": 3, "token": "[get_weather(city="}}\n\n'
+            'data: {"event": "tool_call", "data": {"id": 4, "token": "get_weather"}}\n\n'
+            'data: {"event": "tool_call", "data": {"id": 5, "token": ""}}\n\n'
+            'data: {"event": "tool_call", "data": {"id": 6, "token": {"tool_name": "get_weather", "arguments": {"city": "Paris", "days": 2.0}}}}\n\n'
+            'data: {"event": "tool_result", "data": {"id": 6, "token": {"tool_name": "get_weather", "response": "sunny, 21 \\u00b0C"}}}\n\n'
+            'data: {"event": "token", "data": {"id": 8, "token": "It is sunny."}}\n\n'
+            'data: {"event": "turn_complete", "data": {"token": "It is sunny."}}\n\n' + END
+        )
     )
 
 

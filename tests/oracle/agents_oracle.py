@@ -44,6 +44,7 @@ _RELEASE_PROPERTIES = {
 }
 _RELEASE_CONFIG: dict[str, dict[str, Any]] = {"0.3.0": {"authorization": {}}}
 
+
 class FakeLlamaStack(base.FakeLlamaStack):  # pylint: disable=too-few-public-methods
     """The 0.1.3 oracle's fake server, with the conversation id handed out as the agent id."""
 
@@ -151,7 +152,11 @@ async def run_one(
             elif message["type"] == "http.response.body":
                 body.extend(bytes(message.get("body", b"")))
 
-        scope = {"type": "http", "asgi": {"version": "3.0", "spec_version": "2.4"}, "method": "POST"}
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0", "spec_version": "2.4"},
+            "method": "POST",
+        }
         try:
             await response(scope, receive, send)
         except Exception as e:  # any exception aborts the real response

@@ -32,7 +32,10 @@ CASES = cases()
 @pytest.fixture(scope="module")
 def oracle() -> dict[str, dict[str, Any]]:
     return run_oracle(
-        ORACLE_PYTHON, ["agents_oracle.py", "--release", "0.2.0"], CASES, "tests/oracle/make_release_venv.sh 0.2.0"
+        ORACLE_PYTHON,
+        ["agents_oracle.py", "--release", "0.2.0"],
+        CASES,
+        "tests/oracle/make_release_venv.sh 0.2.0",
     )
 
 

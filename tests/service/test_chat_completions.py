@@ -341,7 +341,10 @@ async def test_an_upstream_error_streamed_is_the_openai_error_then_done(agents_c
 @pytest.mark.parametrize(
     ("steps", "cause"),
     [
-        (fixture_steps("fail-mid.sse"), "500: Internal server error: An unexpected error occurred."),
+        (
+            fixture_steps("fail-mid.sse"),
+            "500: Internal server error: An unexpected error occurred.",
+        ),
         # every chunk but `turn_complete`: the upstream cut the answer short
         (
             fixture_steps("text.sse")[:-1],
@@ -357,7 +360,9 @@ async def test_an_upstream_error_not_streamed_is_502_with_its_message(
     client = await agents_client()
     response = await client.post(URL, json=CHAT)
     assert response.status == 502
-    assert await response.json() == {"detail": {"response": "The agent turn failed", "cause": cause}}
+    assert await response.json() == {
+        "detail": {"response": "The agent turn failed", "cause": cause}
+    }
 
 
 async def test_a_non_streamed_turn_over_the_time_limit_is_504(agents_client, fake_agents):
@@ -390,7 +395,8 @@ async def test_a_client_leaving_a_non_streamed_completion_cancels_the_turn_withi
     body = json.dumps(CHAT).encode()
     writer.write(
         f"POST {URL} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\n"
-        f"Content-Length: {len(body)}\r\n\r\n".encode() + body
+        f"Content-Length: {len(body)}\r\n\r\n".encode()
+        + body
     )
     await writer.drain()
     await asyncio.wait_for(fake_agents.turn_started.wait(), 5)
