@@ -17,6 +17,12 @@ $(STAMP): setup.cfg pyproject.toml $(LOCK)
 	$(PY) -m pip install --quiet --no-deps -e .
 	@touch $@
 
+run: $(STAMP)
+	$(PY) -m service $(ARGS)
+
+test: $(STAMP) oracle clients plugins web-deps
+	$(PY) -m pytest $(PYTEST_ARGS)
+
 # `make lock` writes the lock from setup.cfg, keeping the pins it has where they still fit
 # (`make lock LOCK_ARGS=--upgrade` moves them all); `make lock-check` fails when that would
 # change it. Both ask PyPI; tests/deploy/test_lock.py checks offline that every requirement
