@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 
 import pytest
@@ -10,10 +11,12 @@ from tests.paths import REPO
 
 
 def dry_run(target: str) -> list[str]:
-    """Return the commands `make -n TARGET` would run, as lines."""
+    """Return the commands `make -n TARGET` would run, as lines (outside any running make)."""
+    env = {k: v for k, v in os.environ.items() if k not in {"MAKEFLAGS", "MAKELEVEL", "MFLAGS"}}
     done = subprocess.run(
-        ["make", "-n", target, "PYTEST_ARGS=-q"],
+        ["make", "--no-print-directory", "-n", target, "PYTEST_ARGS=-q"],
         cwd=REPO,
+        env=env,
         capture_output=True,
         text=True,
         timeout=60,
