@@ -195,7 +195,10 @@ async def test_an_interrupt_ends_the_stream_with_its_error_and_outcome_then_end(
     )
     assert result.outcome is Outcome.INTERRUPTED
     assert [kind for kind, _ in frames] == ["start", "text_delta", "error", "end"]
-    assert frames[2][1] == 'data: {"event": "error", "data": {"id": 1, "token": "stopped"}}\n\n'
+    assert frames[2][1] == (
+        'data: {"event": "error", "data": {"id": 1, "token": "stopped", '
+        '"response": "The answer was interrupted", "cause": "stopped"}}\n\n'
+    )
     assert closed == [True]
 
 
