@@ -114,6 +114,11 @@ AROUND: dict[str, tuple[str, str]] = {
 }
 
 
+EVERY_DIALECT_AND_ERROR = pytest.mark.parametrize(
+    ("dialect", "kind"), [(dialect, kind) for dialect in DIALECTS for kind in GATEWAY_ERRORS]
+)
+
+
 def stream(dialect: str, error: ErrorEvent) -> str:
     """The body a dialect sends for: start, one answer token, `error`, end."""
     formatter = DIALECTS[dialect]()
@@ -126,8 +131,7 @@ def stream(dialect: str, error: ErrorEvent) -> str:
     return "".join(frame for event in events for frame in formatter.format(event))
 
 
-@pytest.mark.parametrize("kind", GATEWAY_ERRORS)
-@pytest.mark.parametrize("dialect", DIALECTS)
+@EVERY_DIALECT_AND_ERROR
 def test_a_gateway_error_frame_carries_response_and_cause_after_id_and_token(
     dialect: str, kind: str
 ) -> None:
@@ -168,8 +172,7 @@ def ansible_chatbot_alerts(body: str) -> list[tuple[object, object]]:
     return alerts
 
 
-@pytest.mark.parametrize("kind", GATEWAY_ERRORS)
-@pytest.mark.parametrize("dialect", DIALECTS)
+@EVERY_DIALECT_AND_ERROR
 def test_the_ansible_chatbot_shows_a_gateway_error_as_a_titled_alert_with_its_text(
     dialect: str, kind: str
 ) -> None:
