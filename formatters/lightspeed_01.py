@@ -24,6 +24,7 @@ from formatters.events import (
     TurnCompleteEvent,
     TurnStartEvent,
 )
+from formatters.gateway_errors import is_gateway_error, title
 from formatters.pyrepr import (
     arguments_repr,
     content_repr,
@@ -95,6 +96,8 @@ class Lightspeed01Formatter(Formatter):
                 return [self._token("token", token, "shield_call")]
             case TurnCompleteEvent(text=text):
                 return [self._token("turn_complete", text)]
+            case ErrorEvent() if is_gateway_error(event):
+                return [self._gateway_error(event)]
             case ErrorEvent(message=message):
                 return [self._token("error", message)]
             case HeartbeatEvent():
@@ -103,6 +106,17 @@ class Lightspeed01Formatter(Formatter):
                 return [end_frame(event)]
             case _:
                 return []
+
+    def _gateway_error(self, event: ErrorEvent) -> str:
+        """Return the `error` frame of the gateway's own error: `{id, token, response, cause}`.
+
+        `id` and `token` as every lightspeed `error` frame has them (older readers show
+        `token`); `response` (a short title) and `cause` (the message) as lightspeed-stack's
+        later error frames and the Ansible Lightspeed chatbot's alert read them.
+        """
+        message = event.message
+        data = {"id": self._id, "token": message, "response": title(event), "cause": message}
+        return frame("error", data)
 
     def _token(self, name: str, token: str, role: str | None = None) -> str:
         """`frame(name, {"id": ..., "role": ..., "token": ...})`, written out.

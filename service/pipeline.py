@@ -91,7 +91,9 @@ def read_failed(exc: Exception) -> Stop:
     """Return the stop of a turn whose events raised `exc` (logged), with its message or ours."""
     if isinstance(exc, UpstreamStreamError):
         log.warning("upstream stream failed", error=str(exc.__cause__ or exc))
-        return Stop(Outcome.UPSTREAM_ERROR, ErrorEvent(message=exc.message, code=exc.code))
+        return Stop(
+            Outcome.UPSTREAM_ERROR, ErrorEvent(chunk=exc.chunk, message=exc.message, code=exc.code)
+        )
     log.error("stream failed", exc_info=exc)
     error = ErrorEvent(message=INTERNAL_ERROR, source="gateway", code="internal")
     return Stop(Outcome.UPSTREAM_ERROR, error)

@@ -100,12 +100,19 @@ class UpstreamUnavailable(Exception):
 
 
 class UpstreamStreamError(Exception):
-    """The upstream stream broke mid-turn; `message` is safe to show to a client."""
+    """The upstream stream broke mid-turn; `message` is safe to show to a client.
 
-    def __init__(self, message: str, code: str = "upstream_disconnected") -> None:
+    `chunk` is the position of the upstream chunk that was an error (an SSE `error` line the
+    client library raises as an exception); None when the gateway found the failure itself.
+    """
+
+    def __init__(
+        self, message: str, code: str = "upstream_disconnected", chunk: int | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.code = code
+        self.chunk = chunk
 
 
 LOST_UPSTREAM = "The connection to the agent was lost before the answer was complete."

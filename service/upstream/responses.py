@@ -341,6 +341,7 @@ class ResponsesUpstream:
         """Yield the turn's events; a stream that ends before the turn did is cut short."""
         normalizer = ResponsesNormalizer()
         ended = False
+        index = 0
         try:
             for event in normalizer.normalize(0, first):
                 ended = ended or type(event) in TURN_ENDS
@@ -354,7 +355,9 @@ class ResponsesUpstream:
         except (APIConnectionError, httpx.TransportError, TimeoutError) as exc:
             raise UpstreamStreamError(LOST_UPSTREAM) from exc
         except APIError as exc:
-            raise UpstreamStreamError(exc.message or UPSTREAM_FAILED, "upstream_error") from exc
+            # the client raises an upstream `error` line as APIError: that chunk is the error
+            message = exc.message or UPSTREAM_FAILED
+            raise UpstreamStreamError(message, "upstream_error", chunk=index) from exc
         except EventTooLarge as exc:
             raise UpstreamStreamError(TOO_LARGE, "upstream_error") from exc
         finally:

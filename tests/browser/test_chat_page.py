@@ -172,6 +172,21 @@ async def test_an_error_frame_shows_as_an_error_after_the_partial_answer(
     assert answer["failures"] == []
 
 
+async def test_a_gateway_error_shows_its_title_and_message_after_the_partial_answer(
+    agents_client, fake_agents, run_page
+):
+    fake_agents.steps = fixture_steps("text.sse")[:-1]  # every chunk but `turn_complete`
+    client = await agents_client()
+    report = await run_page(str(client.make_url("/")), [{"ask": "Cut it short"}])
+    answer = only_answer(report)
+    assert answer["state"] == "done"
+    assert answer["errors"] == [
+        "Danger alert:\nThe answer was cut short\n"
+        "The agent's stream ended before the answer was complete."
+    ]
+    assert answer["failures"] == []
+
+
 async def test_an_upstream_that_cannot_start_the_turn_shows_the_503(
     agents_client, fake_agents, run_page
 ):

@@ -85,6 +85,17 @@ async def test_an_exception_mid_stream_becomes_error_then_end(failure, message) 
     assert closed == [True]
 
 
+async def test_an_upstream_error_line_raised_mid_stream_keeps_the_releases_error_frame() -> None:
+    # the client library raises an upstream SSE `error` line: it came from chunk 1, so it is an
+    # upstream error chunk (the releases' `error{id, token}`), not one of the gateway's own
+    sink = Sink()
+    failure = UpstreamStreamError("quota exceeded", "upstream_error", chunk=1)
+    await pump(turn(TextDeltaEvent(chunk=0, step="inference", text="a"), failure), sink)
+    assert sink.writes[2].decode() == (
+        'data: {"event": "error", "data": {"id": 1, "token": "quota exceeded"}}\n\n'
+    )
+
+
 async def test_heartbeats_fill_silence() -> None:
     sink = Sink()
     result = await pump(turn(0.35, TextDeltaEvent(chunk=0, step="inference", text="a")), sink, 0.1)
@@ -184,7 +195,10 @@ async def test_an_interrupt_ends_the_stream_with_its_error_and_outcome_then_end(
     )
     assert result.outcome is Outcome.INTERRUPTED
     assert [kind for kind, _ in frames] == ["start", "text_delta", "error", "end"]
-    assert frames[2][1] == 'data: {"event": "error", "data": {"id": 1, "token": "stopped"}}\n\n'
+    assert frames[2][1] == (
+        'data: {"event": "error", "data": {"id": 1, "token": "stopped", '
+        '"response": "The answer was interrupted", "cause": "stopped"}}\n\n'
+    )
     assert closed == [True]
 
 

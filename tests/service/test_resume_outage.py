@@ -23,7 +23,15 @@ QUERY = {"query": "Say hello."}
 STORE_LOST = "The service lost the store that keeps this answer; please ask again."
 ERROR_FRAMES = {
     "patternfly": [
-        {"event": "error", "data": {"id": 0, "token": STORE_LOST}},
+        {
+            "event": "error",
+            "data": {
+                "id": 0,
+                "token": STORE_LOST,
+                "response": "The answer was lost",
+                "cause": STORE_LOST,
+            },
+        },
         {
             "event": "end",
             "data": {

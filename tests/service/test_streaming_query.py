@@ -127,7 +127,9 @@ async def test_a_body_ending_before_turn_complete_is_an_upstream_error(agents_cl
     assert events_of(frames) == ["start", *["token"] * 11, "error", "end"]
     assert frames[-2] == (
         'data: {"event": "error", "data": {"id": 11, "token": '
-        '"The agent\'s stream ended before the answer was complete."}}\n\n'
+        '"The agent\'s stream ended before the answer was complete.", '
+        '"response": "The answer was cut short", '
+        '"cause": "The agent\'s stream ended before the answer was complete."}}\n\n'
     )
     assert frames[-1] == END_EMPTY
     assert [e["outcome"] for e in logs if e["event"] == "stream end"] == ["upstream_error"]

@@ -266,7 +266,10 @@ async def test_connection_dropped_mid_stream_gives_error_frame_then_end(response
     client = await responses_client()
     frames = await frames_of(client)
     assert events_of(frames) == ["start", "token", "token", "token", "error", "end"]
-    assert frames[-2] == f'data: {{"event": "error", "data": {{"id": 3, "token": "{LOST}"}}}}\n\n'
+    assert frames[-2] == (
+        f'data: {{"event": "error", "data": {{"id": 3, "token": "{LOST}", '
+        f'"response": "The answer was cut short", "cause": "{LOST}"}}}}\n\n'
+    )
     assert frames[-1] == END_EMPTY
 
 
@@ -280,7 +283,9 @@ async def test_a_stream_ending_before_response_completed_is_an_upstream_error(
     assert events_of(frames) == ["start", *["token"] * 11, "error", "end"]
     assert frames[-2] == (
         'data: {"event": "error", "data": {"id": 11, "token": '
-        '"The agent\'s stream ended before the answer was complete."}}\n\n'
+        '"The agent\'s stream ended before the answer was complete.", '
+        '"response": "The answer was cut short", '
+        '"cause": "The agent\'s stream ended before the answer was complete."}}\n\n'
     )
     assert frames[-1] == END_EMPTY
     assert [e["outcome"] for e in logs if e["event"] == "stream end"] == ["upstream_error"]
@@ -296,7 +301,9 @@ async def test_one_event_over_16_mib_gives_error_then_end_without_waiting(respon
     assert events_of(frames) == ["start", "token", "token", "error", "end"]
     assert frames[-2] == (
         'data: {"event": "error", "data": {"id": 2, "token": '
-        '"The agent sent an event larger than the 16 MiB this service accepts."}}\n\n'
+        '"The agent sent an event larger than the 16 MiB this service accepts.", '
+        '"response": "The agent failed", '
+        '"cause": "The agent sent an event larger than the 16 MiB this service accepts."}}\n\n'
     )
     assert frames[-1] == END_EMPTY
     await asyncio.wait_for(fake.turn_ended.wait(), 5)

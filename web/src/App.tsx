@@ -295,8 +295,8 @@ function EntryView({ entry }: { entry: Entry }) {
         afterMainContent: (
           <>
             {turn.errors.map((error, index) => (
-              <Alert key={index} variant="danger" isInline title="The agent reported an error" data-testid="stream-error">
-                {error}
+              <Alert key={index} variant="danger" isInline title={error.title} data-testid="stream-error">
+                {error.text}
               </Alert>
             ))}
             {entry.failure && <FailureAlert failure={entry.failure} />}

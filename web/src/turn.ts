@@ -25,6 +25,12 @@ export interface Source {
   url: string;
 }
 
+/** An `error` frame as the page shows it: an alert's title and its text. */
+export interface StreamError {
+  title: string;
+  text: string;
+}
+
 export interface TurnView {
   /** Text of the `token` frames of role `inference` (or none), in order. */
   streamed: string;
@@ -32,7 +38,7 @@ export interface TurnView {
   final?: string;
   toolCalls: ToolCallView[];
   violations: string[];
-  errors: string[];
+  errors: StreamError[];
   sources: Source[];
   heartbeats: number;
   frames: number;
@@ -101,7 +107,7 @@ export function applyFrame(turn: TurnView, frame: Frame): TurnView {
       }
       break;
     case 'error':
-      next.errors = [...next.errors, errorText(data)];
+      next.errors = [...next.errors, streamError(data)];
       break;
     case 'end':
       next.ended = true;
@@ -210,12 +216,13 @@ function toolLine(token: unknown): ToolLine | null {
   return ['', 'response', token];
 }
 
-function errorText(data: Record<string, unknown>): string {
+/** The gateway's own errors carry a title (`response`) and the message (`cause`, also `token`). */
+function streamError(data: Record<string, unknown>): StreamError {
+  const title = typeof data.response === 'string' && data.response ? data.response : 'The agent reported an error';
   if (typeof data.token === 'string') {
-    return data.token;
+    return { title, text: data.token };
   }
-  const parts = [data.response, data.cause].filter((part) => typeof part === 'string');
-  return parts.length ? parts.join(': ') : JSON.stringify(data);
+  return { title, text: typeof data.cause === 'string' ? data.cause : JSON.stringify(data) };
 }
 
 function documents(value: unknown): Source[] {
