@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
 
 import structlog
 from aiohttp import web
@@ -12,6 +14,29 @@ log = structlog.get_logger(__name__)
 
 CONTRACT_ERROR = web.ResponseKey("contract_error", bool)
 """Set on every error response built here, so metrics can count refusals (not probe answers)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorParts:
+    """What an error answer says, before it is put in a protocol's shape."""
+
+    status: int
+    response: str
+    cause: str
+
+
+ErrorShape = Callable[[ErrorParts], tuple[int, dict[str, Any]]]
+"""Puts an error in a protocol's own shape: its status and JSON body."""
+
+ERROR_PARTS = web.ResponseKey("error_parts", ErrorParts)
+"""Set on every error response built here: what it says, for a route that speaks another shape."""
+ERROR_SHAPES: web.AppKey[dict[str, ErrorShape]] = web.AppKey("error_shapes")
+"""Error shapes by route path, for routes that speak another protocol than the contract's."""
+
+
+def speak_errors(app: web.Application, path: str, shape: ErrorShape) -> None:
+    """Make every error answer of the route at `path` (raised or returned) take `shape`."""
+    app.setdefault(ERROR_SHAPES, {})[path] = shape
 
 
 class Rejected(Exception):
@@ -51,6 +76,7 @@ def error_response(
         {"detail": {"response": response, "cause": cause}}, status=status, headers=headers
     )
     answer[CONTRACT_ERROR] = True
+    answer[ERROR_PARTS] = ErrorParts(status, response, cause)
     return answer
 
 
@@ -58,9 +84,11 @@ def error_response(
 async def json_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Turn aiohttp's HTTP exceptions and unexpected failures into JSON error responses."""
     try:
-        return await handler(request)
+        return _in_route_shape(request, await handler(request))
     except Rejected as exc:
-        answer = error_response(exc.status, exc.response, exc.cause, exc.headers)
+        answer = _in_route_shape(
+            request, error_response(exc.status, exc.response, exc.cause, exc.headers)
+        )
         return await _answer_and_close(request, answer) if exc.close else answer
     except RequestAbandoned:
         log.info("client closed the connection before its request was complete")
@@ -69,13 +97,38 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         if exc.status < 400:
             raise
         headers = {k: v for k, v in exc.headers.items() if k.lower() in {"allow", "retry-after"}}
-        return error_response(exc.status, exc.reason, _cause(exc), headers)
+        return _in_route_shape(
+            request, error_response(exc.status, exc.reason, _cause(exc), headers)
+        )
     except Exception:
         log.exception("unhandled error")
-        return error_response(500, "Internal server error", "An unexpected error occurred.")
+        answer = error_response(500, "Internal server error", "An unexpected error occurred.")
+        return _in_route_shape(request, answer)
 
 
-async def _answer_and_close(request: web.Request, answer: web.Response) -> web.Response:
+def _in_route_shape(request: web.Request, answer: web.StreamResponse) -> web.StreamResponse:
+    """Rebuild an error answer in its route's own shape, if the route has one."""
+    parts = answer.get(ERROR_PARTS) if isinstance(answer, web.Response) else None
+    shape = request.app.get(ERROR_SHAPES, {}).get(_route_path(request))
+    if parts is None or shape is None or answer.prepared:
+        return answer
+    status, body = shape(parts)
+    kept = {k: v for k, v in answer.headers.items() if k.lower() not in _BODY_HEADERS}
+    shaped = web.json_response(body, status=status, headers=kept)
+    shaped[CONTRACT_ERROR] = True
+    shaped[ERROR_PARTS] = parts
+    return shaped
+
+
+_BODY_HEADERS = frozenset({"content-type", "content-length"})
+
+
+def _route_path(request: web.Request) -> str:
+    resource = request.match_info.route.resource
+    return "" if resource is None else resource.canonical
+
+
+async def _answer_and_close(request: web.Request, answer: web.StreamResponse) -> web.StreamResponse:
     """Send the answer now and close the connection (no waiting for the rest of a body)."""
     answer.force_close()
     await answer.prepare(request)
