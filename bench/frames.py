@@ -21,6 +21,7 @@ from bench.paths import AGENTS_FIXTURES, ORACLE_VENV, REPO
 from bench.report import Context, Headline, Result, Table, num, ratio
 from formatters.base import Formatter
 from formatters.events import StartEvent
+from formatters.frames import encode
 from service.pipeline import EndBuilder
 from service.registry import load_registry
 from service.upstream.agents_normalizer import normalize_chunk
@@ -44,7 +45,7 @@ def build_body(pieces: list[bytes], formatter_class: type[Formatter]) -> bytes:
     formatter = formatter_class()
     end = EndBuilder()
     decoder = SSEDecoder()
-    body = ["".join(formatter.format(StartEvent(conversation_id=CONVERSATION_ID))).encode()]
+    body = [encode(formatter.format(StartEvent(conversation_id=CONVERSATION_ID))).encode()]
     index = 0
     for piece in pieces:
         for sse in decoder.feed(piece):
@@ -52,9 +53,9 @@ def build_body(pieces: list[bytes], formatter_class: type[Formatter]) -> bytes:
                 end.observe(event)
                 frames = formatter.format(event)
                 if frames:
-                    body.append("".join(frames).encode())
+                    body.append(encode(frames).encode())
             index += 1
-    body.append("".join(formatter.format(end.build())).encode())
+    body.append(encode(formatter.format(end.build())).encode())
     return b"".join(body)
 
 

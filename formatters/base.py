@@ -1,24 +1,37 @@
-"""The formatter API: what a formatter plugin implements, and SSE frame helpers."""
+"""The formatter API (v2): what a formatter plugin implements, and the frame values it returns."""
 
 from __future__ import annotations
 
-import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import ClassVar
+from typing import ClassVar, Self
 
-from formatters.events import Event
+from formatters.events import EndEvent, ErrorEvent, Event
+from formatters.frames import Comment, Frame, FrameValue, encode_frame
 
-ENTRY_POINT_GROUP = "agent_stream_gateway.formatters.v1"
-"""Entry-point group under which formatter classes are registered."""
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "ENTRY_POINT_GROUP_V1",
+    "EVENT_STREAM",
+    "Comment",
+    "Formatter",
+    "Frame",
+    "FrameValue",
+    "sse_comment",
+    "sse_frame",
+]
+
+ENTRY_POINT_GROUP = "agent_stream_gateway.formatters.v2"
+"""Entry-point group under which formatter classes (this API: frame values) are registered."""
+ENTRY_POINT_GROUP_V1 = "agent_stream_gateway.formatters.v1"
+"""The deprecated group of formatters whose `format` returns SSE text (see formatters.v1)."""
 
 EVENT_STREAM = "text/event-stream"
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 class Formatter(ABC):
-    """Turns normalized events into SSE frames for one stream; one instance per stream."""
+    """Turns normalized events into SSE frame values for one stream; one instance per stream."""
 
     name: ClassVar[str]
     aliases: ClassVar[tuple[str, ...]] = ()
@@ -28,28 +41,29 @@ class Formatter(ABC):
     """Extra response headers this format needs."""
 
     @abstractmethod
-    def format(self, event: Event) -> list[str]:
-        """Return the complete SSE frames for one event, in order (possibly none)."""
+    def format(self, event: Event) -> list[FrameValue]:
+        """Return the frames for one event, in order (possibly none)."""
+
+    def closer(self) -> Self:
+        """Return a fresh formatter to close this stream with: an error, then the end.
+
+        It must not change this one. A format whose closing frames depend on what it has sent
+        (a frame counter, an open block) overrides this to hand that state to the new instance
+        explicitly; by default the closing frames are a new instance's.
+        """
+        return type(self)()
+
+    def epilogue(self, error: ErrorEvent, end: EndEvent) -> list[FrameValue]:
+        """Return the frames that would close this stream now with `error` (this one unchanged)."""
+        closer = self.closer()
+        return [*closer.format(error), *closer.format(end)]
 
 
 def sse_frame(data: str, *, event: str | None = None, id: str | None = None) -> str:
-    """Build one SSE frame; `data` may hold newlines (each line gets its own `data:` field)."""
-    lines = []
-    if event is not None:
-        lines.append(f"event: {_field_value(event)}\n")
-    if id is not None:
-        lines.append(f"id: {_field_value(id)}\n")
-    lines.extend(f"data: {line}\n" for line in _LINE_BREAK.split(data))
-    lines.append("\n")
-    return "".join(lines)
+    """Return the SSE text of one frame (for v1 formatters; v2 ones return `Frame` itself)."""
+    return encode_frame(Frame(data, event, id))
 
 
 def sse_comment(text: str = "") -> str:
-    """Build one SSE comment frame, which clients ignore (a keep-alive)."""
-    return "".join(f": {line}\n" if line else ":\n" for line in _LINE_BREAK.split(text)) + "\n"
-
-
-def _field_value(value: str) -> str:
-    if "\n" in value or "\r" in value or "\0" in value:
-        raise ValueError(f"SSE field value may not contain line breaks or NUL: {value!r}")
-    return value
+    """Return the SSE text of one comment (for v1 formatters; v2 ones return `Comment`)."""
+    return encode_frame(Comment(text))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
@@ -219,3 +220,23 @@ EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
 def event_json_schema() -> JsonObject:
     """Return the JSON Schema of the normalized event model."""
     return EVENT_ADAPTER.json_schema()
+
+
+IMAGE_PLACEHOLDER = "<image>"
+"""What an image stands for where content is rendered as text."""
+
+
+def content_text(content: str | Iterable[object], separator: str = " ") -> str:
+    """Render content as text: each text item's text, `<image>` for any other, joined.
+
+    Items are ours (TextContent, ImageContent) or an upstream's: anything with a `text`
+    string is text.
+    """
+    if isinstance(content, str):
+        return content
+    return separator.join(_item_text(item) for item in content)
+
+
+def _item_text(item: object) -> str:
+    text = getattr(item, "text", None)
+    return text if isinstance(text, str) else IMAGE_PLACEHOLDER

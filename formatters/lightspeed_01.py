@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 from json.encoder import encode_basestring_ascii
-from typing import Any
+from typing import Any, Self
 
-from formatters.base import Formatter
+from formatters.base import Formatter, Frame, FrameValue
 from formatters.events import (
     ContentItem,
     EndEvent,
@@ -47,7 +47,7 @@ class Lightspeed01Formatter(Formatter):
         self._id = 0
         self._chunk: int | None = None
 
-    def format(self, event: Event) -> list[str]:
+    def format(self, event: Event) -> list[FrameValue]:
         """Return the lightspeed frames for one event.
 
         `id` counts the frames written before the upstream chunk that produced the event, so
@@ -62,7 +62,17 @@ class Lightspeed01Formatter(Formatter):
             self._written += len(frames)
         return frames
 
-    def _frames(self, event: Event) -> list[str]:
+    def closer(self) -> Self:
+        """Return a fresh formatter that counts on from this one's frames.
+
+        The count is the only state closing frames depend on: the `id` of the gateway's error
+        frame is the number of frames written before it.
+        """
+        fresh = type(self)()
+        fresh._written = self._written
+        return fresh
+
+    def _frames(self, event: Event) -> list[FrameValue]:
         if type(event) is TextDeltaEvent:  # most events of a turn: skip the match below
             return [self._token("token", event.text, event.step or "inference")]
         match event:
@@ -107,7 +117,7 @@ class Lightspeed01Formatter(Formatter):
             case _:
                 return []
 
-    def _gateway_error(self, event: ErrorEvent) -> str:
+    def _gateway_error(self, event: ErrorEvent) -> Frame:
         """Return the `error` frame of the gateway's own error: `{id, token, response, cause}`.
 
         `id` and `token` as every lightspeed `error` frame has them (older readers show
@@ -118,7 +128,7 @@ class Lightspeed01Formatter(Formatter):
         data = {"id": self._id, "token": message, "response": title(event), "cause": message}
         return frame("error", data)
 
-    def _token(self, name: str, token: str, role: str | None = None) -> str:
+    def _token(self, name: str, token: str, role: str | None = None) -> Frame:
         """`frame(name, {"id": ..., "role": ..., "token": ...})`, written out.
 
         The same bytes `json.dumps` makes of that dict (default separators, ensure_ascii: its
@@ -126,18 +136,18 @@ class Lightspeed01Formatter(Formatter):
         walking a dict: tests/formatters/test_patternfly_token_frames.py holds them equal.
         """
         role_field = "" if role is None else f'"role": {encode_basestring_ascii(role)}, '
-        return (
-            f'data: {{"event": {encode_basestring_ascii(name)}, "data": {{"id": {self._id!r}, '
-            f'{role_field}"token": {encode_basestring_ascii(token)}}}}}\n\n'
+        return Frame(
+            f'{{"event": {encode_basestring_ascii(name)}, "data": {{"id": {self._id!r}, '
+            f'{role_field}"token": {encode_basestring_ascii(token)}}}}}'
         )
 
 
-def frame(name: str, data: dict[str, Any]) -> str:
+def frame(name: str, data: dict[str, Any]) -> Frame:
     """One lightspeed frame: `data: {"event": name, "data": data}` as `json.dumps` writes it."""
-    return f"data: {json.dumps({'event': name, 'data': data})}\n\n"
+    return Frame(json.dumps({"event": name, "data": data}))
 
 
-def end_frame(event: EndEvent, first: dict[str, Any] | None = None) -> str:
+def end_frame(event: EndEvent, first: dict[str, Any] | None = None) -> Frame:
     """Return the `end` frame; `first`: fields a later release puts before its documents."""
     payload = {
         "event": "end",
@@ -152,7 +162,7 @@ def end_frame(event: EndEvent, first: dict[str, Any] | None = None) -> str:
         },
         "available_quotas": {},
     }
-    return f"data: {json.dumps(payload)}\n\n"
+    return Frame(json.dumps(payload))
 
 
 def _tool_result_token(name: str, content: str | list[ContentItem]) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from formatters.base import Frame, FrameValue
 from formatters.events import ContentItem, Event, JsonObject, ToolCallEvent, ToolResultEvent
 from formatters.lightspeed_01 import Lightspeed01Formatter
 from formatters.pyrepr import client_arguments, interleaved_text, knowledge_search_summary
@@ -22,7 +23,7 @@ class Lightspeed02Formatter(Lightspeed01Formatter):
     result_event = "tool_call"
     """The event name of a tool result's frame."""
 
-    def _frames(self, event: Event) -> list[str]:
+    def _frames(self, event: Event) -> list[FrameValue]:
         match event:
             case ToolCallEvent(step="tool_execution", name=name, arguments=arguments):
                 token = {"tool_name": name, "arguments": client_arguments(arguments)}
@@ -33,11 +34,11 @@ class Lightspeed02Formatter(Lightspeed01Formatter):
             case _:
                 return super()._frames(event)
 
-    def _object_token(self, name: str, token: JsonObject, role: str | None) -> str:
+    def _object_token(self, name: str, token: JsonObject, role: str | None) -> Frame:
         data: JsonObject = {"id": self._id, "role": role, "token": token}
         if role is None:
             del data["role"]
-        return f"data: {json.dumps({'event': name, 'data': data})}\n\n"
+        return Frame(json.dumps({"event": name, "data": data}))
 
 
 def _tool_result(name: str, content: str | list[ContentItem]) -> JsonObject:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from formatters.base import sse_comment
+from formatters.base import Comment, Frame, FrameValue
 from formatters.events import (
     EndEvent,
     Event,
@@ -33,7 +33,7 @@ class Lightspeed03Formatter(Lightspeed02Formatter):
         super().__init__()
         self._conversation_id = ""
 
-    def format(self, event: Event) -> list[str]:
+    def format(self, event: Event) -> list[FrameValue]:
         """Return the frames for one event; the gateway's own heartbeats are SSE comments.
 
         0.3.0 sends `heartbeat` as a *token* (for a chunk it does not handle), which frontends
@@ -41,10 +41,10 @@ class Lightspeed03Formatter(Lightspeed02Formatter):
         connection alive with comments, which every SSE reader ignores.
         """
         if type(event) is HeartbeatEvent and event.chunk is None:
-            return [sse_comment("heartbeat")]
+            return [Comment("heartbeat")]
         return super().format(event)
 
-    def _frames(self, event: Event) -> list[str]:
+    def _frames(self, event: Event) -> list[FrameValue]:
         match event:
             case StartEvent(conversation_id=conversation_id):
                 self._conversation_id = conversation_id
@@ -60,8 +60,8 @@ class Lightspeed03Formatter(Lightspeed02Formatter):
             case _:
                 return super()._frames(event)
 
-    def _token(self, name: str, token: str, role: str | None = None) -> str:
+    def _token(self, name: str, token: str, role: str | None = None) -> Frame:
         return super()._token(name, token)
 
-    def _object_token(self, name: str, token: JsonObject, role: str | None) -> str:
+    def _object_token(self, name: str, token: JsonObject, role: str | None) -> Frame:
         return super()._object_token(name, token, None)

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import time
 import uuid
-from typing import Any
+from typing import Any, Self
 
-from formatters.base import Formatter, sse_comment, sse_frame
+from formatters.base import Formatter, Frame, FrameValue
 from formatters.event_json import compact_json, event_object
 from formatters.events import (
     DocumentsEvent,
@@ -27,9 +27,10 @@ from formatters.events import (
     ToolCallDeltaEvent,
     ToolCallEvent,
     ToolResultEvent,
-    TurnAwaitingInputEvent,
     TurnCompleteEvent,
 )
+from formatters.finish import FinishReason
+from formatters.frames import DONE, KEEP_ALIVE
 
 GATEWAY_EVENT = "gateway_event"
 """Top-level chunk key that carries a normalized event OpenAI has no field for."""
@@ -37,8 +38,6 @@ GATEWAY_EVENTS = "gateway_events"
 """Top-level key of a non-streamed `chat.completion`: every `gateway_event`, in order."""
 DEFAULT_MODEL = "llama-stack-agent"
 """The `model` of chunks when the request named none (`/v1/streaming_query`)."""
-KEEP_ALIVE = sse_comment("keep-alive")
-DONE = sse_frame("[DONE]")
 
 
 def new_completion_id() -> str:
@@ -61,12 +60,11 @@ class ChunkBuilder:
         self._include_usage = include_usage
         self._tool_calls: dict[str, int] = {}
         self._text_sent = False
-        self._violation = False
-        self._awaiting_input = False
-        self._failed = False
+        self._finish_reason = FinishReason()
 
     def payloads(self, event: Event) -> list[JsonObject]:
         """Return the JSON payloads for one event (`data:` of one frame each)."""
+        self._finish_reason.observe(event)
         match event:
             case StartEvent():
                 return [self._chunk({"role": "assistant", "content": ""}, extension=event)]
@@ -78,20 +76,14 @@ class ChunkBuilder:
             case ToolCallEvent(call_id=call_id) if call_id not in self._tool_calls:
                 arguments = _arguments_text(event.arguments)
                 return [self._announce(call_id, event.name, arguments)]
-            case ShieldEvent(violation=violation):
-                self._violation = self._violation or violation is not None
+            case ShieldEvent() | ToolResultEvent() | DocumentsEvent():
                 return [self._chunk({}, extension=event)]
-            case ToolResultEvent() | DocumentsEvent():
-                return [self._chunk({}, extension=event)]
-            case TurnAwaitingInputEvent():
-                self._awaiting_input = True
             case TurnCompleteEvent(text=text) if text and not self._text_sent:
                 self._text_sent = True
                 return [self._chunk({"content": text})]
             case ErrorEvent():
-                self._failed = True
                 return [error_payload(event)]
-            case EndEvent() if not self._failed:
+            case EndEvent() if not self._finish_reason.failed:
                 return self._finish(event)
         return []
 
@@ -116,19 +108,10 @@ class ChunkBuilder:
         return self._chunk({"tool_calls": [call]})
 
     def _finish(self, end: EndEvent) -> list[JsonObject]:
-        chunks = [self._chunk({}, finish_reason=self._finish_reason(end), extension=end)]
+        chunks = [self._chunk({}, finish_reason=self._finish_reason.of(end), extension=end)]
         if self._include_usage:
             chunks.append({**self._head, "choices": [], "usage": usage(end)})
         return chunks
-
-    def _finish_reason(self, end: EndEvent) -> str:
-        if self._awaiting_input:
-            return "tool_calls"
-        if self._violation:
-            return "content_filter"
-        if end.truncated:
-            return "length"
-        return "stop"
 
     def _chunk(
         self, delta: JsonObject, *, finish_reason: str | None = None, extension: Event | None = None
@@ -157,21 +140,39 @@ class OpenAIFormatter(Formatter):
         completion_id: str | None = None,
         created: int | None = None,
     ) -> None:
+        self._model = model
+        self._include_usage = include_usage
+        self._completion_id = completion_id or new_completion_id()
+        self._created = int(time.time()) if created is None else created
         self._chunks = ChunkBuilder(
-            completion_id=completion_id or new_completion_id(),
-            created=int(time.time()) if created is None else created,
+            completion_id=self._completion_id,
+            created=self._created,
             model=model,
             include_usage=include_usage,
         )
 
-    def format(self, event: Event) -> list[str]:
+    def format(self, event: Event) -> list[FrameValue]:
         """Return the chunk frames for one event; a comment for heartbeats; `[DONE]` last."""
         if isinstance(event, HeartbeatEvent):
             return [KEEP_ALIVE]
-        frames = [sse_frame(compact_json(payload)) for payload in self._chunks.payloads(event)]
+        frames: list[FrameValue] = [
+            Frame(compact_json(payload)) for payload in self._chunks.payloads(event)
+        ]
         if isinstance(event, EndEvent):
             frames.append(DONE)
         return frames
+
+    def closer(self) -> Self:
+        """Return a fresh formatter of the same completion (id, created, model, usage).
+
+        Its closing frames depend on nothing sent before: an error payload, then `[DONE]`.
+        """
+        return type(self)(
+            model=self._model,
+            include_usage=self._include_usage,
+            completion_id=self._completion_id,
+            created=self._created,
+        )
 
 
 class CompletionBuilder:

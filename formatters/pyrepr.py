@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from formatters.events import ContentItem, ImageContent, TextContent
+from formatters.events import ContentItem, ImageContent, TextContent, content_text
 
 
 def arguments_repr(arguments: dict[str, Any] | str) -> str:
@@ -37,9 +37,7 @@ def content_repr(content: str | list[ContentItem]) -> str:
 
 def interleaved_text(content: str | list[ContentItem]) -> str:
     """Render tool-result content as llama-stack-client's `interleaved_content_as_str` does."""
-    if isinstance(content, str):
-        return content
-    return " ".join(item.text if isinstance(item, TextContent) else "<image>" for item in content)
+    return content_text(content)
 
 
 def knowledge_search_summary(content: str | list[ContentItem]) -> str:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from formatters.base import Formatter, sse_frame
+from typing import Self
+
+from formatters.base import Formatter, Frame, FrameValue
 from formatters.event_json import compact_json, event_object
 from formatters.events import Event
 
@@ -26,13 +28,17 @@ class RawFormatter(Formatter):
         "data: <JSON>"
     )
 
-    def __init__(self) -> None:
-        self._sequence = 0
+    def __init__(self, *, sequence: int = 0) -> None:
+        self._sequence = sequence
 
-    def format(self, event: Event) -> list[str]:
+    def format(self, event: Event) -> list[FrameValue]:
         """Return one frame per event, heartbeats and the final `end` included."""
-        frame = sse_frame(
+        frame = Frame(
             compact_json(event_object(event)), event=event_name(event.type), id=str(self._sequence)
         )
         self._sequence += 1
         return [frame]
+
+    def closer(self) -> Self:
+        """Return a fresh formatter that numbers on from this one's next `id`."""
+        return type(self)(sequence=self._sequence)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Self
 
-from formatters.base import Formatter, sse_comment, sse_frame
+from formatters.base import Formatter, Frame, FrameValue
 from formatters.event_json import compact_json
 from formatters.events import (
     ContentItem,
@@ -22,18 +22,16 @@ from formatters.events import (
     StartEvent,
     StepEndEvent,
     StepStartEvent,
-    TextContent,
     TextDeltaEvent,
     ToolCallDeltaEvent,
     ToolCallEvent,
     ToolResultEvent,
-    TurnAwaitingInputEvent,
     TurnCompleteEvent,
+    content_text,
 )
+from formatters.finish import FinishReason
+from formatters.frames import DONE, KEEP_ALIVE
 
-KEEP_ALIVE = sse_comment("keep-alive")
-"""The AI SDK's own keep-alive (`createUIMessageStreamResponse({keepAliveMs})`)."""
-DONE = sse_frame("[DONE]")
 SHIELD_PART = "data-shield"
 _AGENT_TOOL = MappingProxyType({"providerExecuted": True, "dynamic": True})
 """The agent runs its tools itself (clients must not), and clients have no types for them."""
@@ -56,20 +54,34 @@ class VercelFormatter(Formatter):
         self._tool_inputs: dict[str, bool] = {}
         """Announced tool calls, and whether their input is complete."""
         self._sources: set[str] = set()
-        self._violation = False
-        self._awaiting_input = False
-        self._failed = False
+        self._finish_reason = FinishReason()
 
-    def format(self, event: Event) -> list[str]:
-        """Return the UI message stream frames for one event; `finish` and `[DONE]` come last."""
+    def format(self, event: Event) -> list[FrameValue]:
+        """Return the UI message stream frames for one event; `finish` and `[DONE]` come last.
+
+        Heartbeats are the AI SDK's own keep-alive (`createUIMessageStreamResponse`).
+        """
         if isinstance(event, HeartbeatEvent):
             return [KEEP_ALIVE]
-        frames = [sse_frame(compact_json(part)) for part in self._parts(event)]
+        frames: list[FrameValue] = [Frame(compact_json(part)) for part in self._parts(event)]
         if isinstance(event, EndEvent):
             frames.append(DONE)
         return frames
 
+    def closer(self) -> Self:
+        """Return a fresh formatter that can close what this one opened.
+
+        It carries the open step, the open text or reasoning block and the sources sent: an
+        error closes the block, the end sends only new sources and closes the step.
+        """
+        fresh = type(self)()
+        fresh._step_open = self._step_open
+        fresh._block = self._block
+        fresh._sources = set(self._sources)
+        return fresh
+
     def _parts(self, event: Event) -> list[JsonObject]:
+        self._finish_reason.observe(event)
         match event:
             case StartEvent(conversation_id=conversation_id):
                 return [{"type": "start", "messageMetadata": {"conversation_id": conversation_id}}]
@@ -91,23 +103,22 @@ class VercelFormatter(Formatter):
             case DocumentsEvent(documents=documents):
                 return self._source_urls(documents)
             case ShieldEvent(violation=violation, step=step):
-                self._violation = self._violation or violation is not None
                 data = None if violation is None else violation.model_dump(mode="json")
                 return [{"type": SHIELD_PART, "data": {"step": step, "violation": data}}]
-            case TurnAwaitingInputEvent():
-                self._awaiting_input = True
             case TurnCompleteEvent(text=text) if text and not self._text_sent:
                 self._text_sent = True
                 return [*self._delta("text", text), *self._close_block()]
             case ErrorEvent(message=message):
-                self._failed = True
                 return [*self._close_block(), {"type": "error", "errorText": message}]
             case EndEvent():
                 return [
                     *self._close_block(),
                     *self._source_urls(event.referenced_documents),
                     *self._close_step(),
-                    {"type": "finish", "finishReason": self._finish_reason(event)},
+                    {
+                        "type": "finish",
+                        "finishReason": self._finish_reason.of(event).replace("_", "-"),
+                    },
                 ]
         return []
 
@@ -173,7 +184,7 @@ class VercelFormatter(Formatter):
         if not self._tool_inputs[call_id]:
             parts.append(self._input_available(call_id, event.name, None))
         if event.failed:
-            error = _content_text(event.content)
+            error = content_text(event.content, "\n")
             part = {"type": "tool-output-error", "toolCallId": call_id, "errorText": error}
         else:
             output = _content_json(event.content)
@@ -191,17 +202,6 @@ class VercelFormatter(Formatter):
             parts.append({**part, "title": document.title})
         return parts
 
-    def _finish_reason(self, end: EndEvent) -> str:
-        if self._failed:
-            return "error"
-        if self._awaiting_input:
-            return "tool-calls"
-        if self._violation:
-            return "content-filter"
-        if end.truncated:
-            return "length"
-        return "stop"
-
 
 def _input_delta(call_id: str, text: str) -> JsonObject:
     return {"type": "tool-input-delta", "toolCallId": call_id, "inputTextDelta": text}
@@ -212,8 +212,3 @@ def _content_json(content: str | list[ContentItem]) -> Any:
         return content
     return [item.model_dump(mode="json", exclude_none=True) for item in content]
 
-
-def _content_text(content: str | list[ContentItem]) -> str:
-    if isinstance(content, str):
-        return content
-    return "\n".join(item.text if isinstance(item, TextContent) else "<image>" for item in content)

@@ -12,7 +12,7 @@ from typing import Any, Protocol
 import aiohttp
 import structlog
 
-from formatters.base import Formatter
+from formatters.base import Formatter, FrameValue
 from formatters.events import (
     Document,
     DocumentsEvent,
@@ -24,6 +24,7 @@ from formatters.events import (
     TextDeltaEvent,
     UsageEvent,
 )
+from formatters.frames import encode
 from service.upstream import Turn, UpstreamStreamError
 from service.upstream.batches import MAX_BATCH, batch_reader
 from service.wakeup import Wakeup
@@ -36,7 +37,7 @@ Write = Callable[[bytes], Coroutine[Any, Any, None]]
 class FrameBuffer(Protocol):
     """Where a stream's frames go: taken event by event, handed on together by `flush`."""
 
-    def add(self, frames: list[str], event: Event) -> bool:
+    def add(self, frames: list[FrameValue], event: Event) -> bool:
         """Take one event's frames (never empty); True asks for a flush before the next event.
 
         Raising TooLarge refuses this event (nothing of it is kept); what was added before it
@@ -165,17 +166,17 @@ class WriteBuffer:
     def __init__(self, write: Write, timeout: float | None) -> None:
         self._write = write
         self._timeout = timeout
-        self._frames: list[str] = []
+        self._frames: list[FrameValue] = []
         self._loop = asyncio.get_running_loop()
 
-    def add(self, frames: list[str], event: Event) -> bool:
+    def add(self, frames: list[FrameValue], event: Event) -> bool:
         """Keep the frames for the next write."""
         self._frames += frames
         return False
 
     async def flush(self) -> None:
-        """Write what was added in one write."""
-        data = "".join(self._frames).encode()
+        """Write what was added in one write: the one place a live stream's frames are encoded."""
+        data = encode(self._frames).encode()
         self._frames.clear()
         try:
             if self._timeout is None:
@@ -262,6 +263,7 @@ async def pump_batches(
     stream_timeout: float,
     stop: asyncio.Future[None] | None = None,
     interrupt: asyncio.Future[Stop] | None = None,
+    end: EndBuilder | None = None,
 ) -> StreamResult:
     """Pump one turn into `buffer`, one flush per batch of events; always ends with `end`.
 
@@ -270,14 +272,15 @@ async def pump_batches(
     After MAX_BATCH events taken without waiting, it lets the event loop run once.
     `stop` resolving (the service is draining) ends the stream with an error frame and `end`;
     so does `interrupt`, with the error and outcome it resolves to. A buffer raising ClientGone
-    ends the stream at once; one raising TooLarge gets its error frame and `end`.
+    ends the stream at once; one raising TooLarge gets its error frame and `end`. `end` (one
+    of the caller's, who may read it as the turn goes) collects what the final `end` reports.
     """
     loop = asyncio.get_running_loop()
     started = loop.time()
     deadline = started + stream_timeout
     result = StreamResult()
     writer = _Writer(formatter, buffer, result)
-    end = EndBuilder()
+    end = EndBuilder() if end is None else end
     events = turn.events
     read = batch_reader(events)
     pending: asyncio.Task[list[Event]] | None = None

@@ -8,7 +8,8 @@ from importlib.metadata import EntryPoint, entry_points
 
 import structlog
 
-from formatters.base import ENTRY_POINT_GROUP, Formatter
+from formatters.base import ENTRY_POINT_GROUP, ENTRY_POINT_GROUP_V1, Formatter
+from formatters.v1 import adapt
 
 log = structlog.get_logger(__name__)
 
@@ -75,14 +76,22 @@ class FormatterRegistry:
         ]
 
 
-def load_registry(group: str = ENTRY_POINT_GROUP) -> FormatterRegistry:
-    """Load every formatter registered under `group`; broken plugins are logged and skipped."""
-    found = sorted(entry_points(group=group), key=lambda ep: not _is_builtin(ep))
+def load_registry(
+    group: str = ENTRY_POINT_GROUP, v1_group: str = ENTRY_POINT_GROUP_V1
+) -> FormatterRegistry:
+    """Load every formatter registered under `group`, then `v1_group`'s through the v1 adapter.
+
+    Broken plugins are logged and skipped; each v1 plugin warns (DeprecationWarning) by name.
+    """
+    found = [(ep, False) for ep in entry_points(group=group)]
+    found += [(ep, True) for ep in entry_points(group=v1_group)]
+    found.sort(key=lambda point: not _is_builtin(point[0]))
     registry = FormatterRegistry()
-    for entry_point in found:
+    for entry_point, v1 in found:
         formatter = _load(entry_point)
         if formatter is not None:
-            registry.add(formatter, origin=_origin(entry_point))
+            origin = _origin(entry_point)
+            registry.add(adapt(formatter, origin) if v1 else formatter, origin=origin)
     return registry
 
 

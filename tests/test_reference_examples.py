@@ -9,6 +9,7 @@ import pytest
 
 from formatters.patternfly import PatternflyFormatter
 from service.upstream.agents_normalizer import normalize_chunk
+from tests.formatters.cases import texts
 from tests.paths import REFERENCE
 
 _EXAMPLE = re.compile(
@@ -42,6 +43,6 @@ def test_example_frames_match_the_reference(name: str, chunks: list[object], exp
         frame
         for index, chunk in enumerate(chunks)
         for event in normalize_chunk(index, chunk)
-        for frame in formatter.format(event)
+        for frame in texts(formatter.format(event))
     ]
     assert "".join(frames) == expected

@@ -11,8 +11,8 @@ import structlog
 from aiohttp import web
 
 from service.metrics import Metrics
-from service.resume.ids import event_id, stamp
-from service.resume.store import Batch, StoreUnavailable, StreamMeta, StreamStore
+from service.resume.ids import event_id
+from service.resume.store import Batch, Fallback, StoreUnavailable, StreamMeta, StreamStore
 
 log = structlog.get_logger(__name__)
 
@@ -38,15 +38,15 @@ async def follow(
     *,
     metrics: Metrics,
     write_timeout: float,
-    fallback: Callable[[], list[str]],
-    store_failed: Callable[[], list[str]],
+    fallback: Fallback,
+    store_failed: Callable[[str], list[str]],
 ) -> web.StreamResponse:
     """Write the stream's frames after `after` to this client, up to the terminal frame.
 
     A stream that has ended with nothing after `after` answers 204, the SSE spec's "stop
     reconnecting" (StoreUnavailable if the store cannot say). A client that leaves or stops
     reading only ends this connection; the turn goes on. If the store fails mid-stream, the
-    client gets `store_failed`'s error and terminal frames.
+    client gets `store_failed`'s error and terminal frames, all stamped with the id it gives.
     """
     batches = store.follow(meta.stream_id, after, fallback)
     try:
@@ -79,7 +79,7 @@ async def _write_all(
     batches: AsyncGenerator[Batch, None],
     first: Batch | None,
     write_timeout: float,
-    store_failed: Callable[[], list[str]],
+    store_failed: Callable[[str], list[str]],
     *,
     stream_id: str,
     after: int,
@@ -102,7 +102,7 @@ async def _write_all(
     except StoreUnavailable as exc:
         log.warning("the stream store failed; ending this connection", reason=exc.reason)
         last_id = event_id(stream_id, cursor) if cursor >= 0 else ""
-        return await _write(response, [stamp(f, last_id) for f in store_failed()], write_timeout)
+        return await _write(response, store_failed(last_id), write_timeout)
     return True
 
 

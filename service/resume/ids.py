@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import secrets
+from collections.abc import Iterable, Iterator
+
+from formatters.frames import Frame, FrameValue, encode_frame
 
 _STREAM_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
 _EVENT_ID = re.compile(r"([A-Za-z0-9_-]{16,64}):(0|[1-9][0-9]{0,17})")
@@ -32,23 +36,23 @@ def parse_event_id(text: str) -> tuple[str, int] | None:
     return match[1], int(match[2])
 
 
-def stamp(frame: str, value: str) -> str:
-    """Give one SSE frame the `id:` line `value`, as its last line; its data lines are unchanged.
+def stamp(frame: FrameValue, value: str) -> FrameValue:
+    """Give one frame the id `value` (replacing the format's own); a comment gets none.
 
-    The id goes last so that a client that records ids as it reads lines (fetch-event-source)
-    records it only once the frame's data is in. An `id:` line of the format's own is replaced.
-    A frame of comments only (a keep-alive) is returned as its bare comment lines, with no `id:`
-    and no blank line: after a stream has sent an `id:`, the OpenAI Python SDK turns any blank
-    line into an event and fails on its empty data.
+    Stamped frames are encoded `resumable` (formatters.frames.encode_frame): the id last, a
+    keep-alive as bare comment lines with no blank line.
     """
-    lines = frame.splitlines()
-    while lines and not lines[-1]:
-        lines.pop()
-    if all(line.startswith(":") for line in lines):
-        return "".join(f"{line}\n" for line in lines)
-    kept = [line for line in lines if not _is_id_line(line)]
-    return "".join(f"{line}\n" for line in kept) + f"id: {value}\n\n"
+    return Frame(frame.data, frame.event, value) if isinstance(frame, Frame) else frame
 
 
-def _is_id_line(line: str) -> bool:
-    return line == "id" or line.startswith("id:")
+def stamped(frames: Iterable[FrameValue], ids: Iterable[str]) -> list[str]:
+    """Return the SSE text of frames stamped with `ids`, one each, as resumable streams send it."""
+    return [
+        encode_frame(stamp(frame, value), resumable=True)
+        for frame, value in zip(frames, ids, strict=False)
+    ]
+
+
+def numbered(stream_id: str, first_seq: int) -> Iterator[str]:
+    """Yield the event ids of a stream's frames from `first_seq` on."""
+    return (event_id(stream_id, seq) for seq in itertools.count(first_seq))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+import itertools
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 
 import structlog
 from aiohttp import web
@@ -16,7 +17,7 @@ from service.metrics import METRICS
 from service.pipeline import StreamResult, close_events
 from service.registry import FormatterRegistry, UnknownFormat
 from service.resume.follower import follow
-from service.resume.ids import new_stream_id, parse_event_id
+from service.resume.ids import new_stream_id, numbered, parse_event_id, stamped
 from service.resume.limits import FollowerSlots
 from service.resume.memory import MemoryStore
 from service.resume.producer import (
@@ -179,19 +180,25 @@ class Resumer:
                 after,
                 metrics=request.app[METRICS],
                 write_timeout=self._settings.write_timeout,
-                fallback=lambda: self._closing_frames(meta.format, producer_lost()),
-                store_failed=lambda: self._closing_frames(meta.format, store_lost()),
+                fallback=lambda seq: self._closing_frames(
+                    meta.format, producer_lost(), numbered(meta.stream_id, seq)
+                ),
+                store_failed=lambda last_id: self._closing_frames(
+                    meta.format, store_lost(), itertools.repeat(last_id)
+                ),
             )
         except StoreUnavailable as exc:
             raise Rejected(503, "Unable to reach the stream store", exc.reason) from exc
 
-    def _closing_frames(self, format_name: str, error: ErrorEvent) -> list[str]:
-        """Return a fresh formatter's frames of `error` and the end (unstamped)."""
+    def _closing_frames(
+        self, format_name: str, error: ErrorEvent, ids: Iterable[str]
+    ) -> list[str]:
+        """Return a fresh formatter's frames of `error` and the end, stamped with `ids`."""
         try:
             formatter = self._registry.get(format_name)()
         except UnknownFormat:
             return []
-        return [*formatter.format(error), *formatter.format(EndEvent())]
+        return stamped(formatter.epilogue(error, EndEvent()), ids)
 
     async def run_checkups(self) -> None:
         """Every little while: renew this replica's turns, stop abandoned or interrupted ones."""

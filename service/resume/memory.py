@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
-from collections.abc import AsyncGenerator, Callable, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass, field, replace
 
-from service.resume.store import Batch, Checkup, Epilogue, StreamMeta
+from service.resume.store import Batch, Checkup, Epilogue, Fallback, StreamMeta
 
 
 @dataclass(slots=True)
@@ -89,7 +89,7 @@ class MemoryStore:
         return None if stream is None else stream.meta
 
     async def follow(
-        self, stream_id: str, after: int, fallback: Callable[[], list[str]]
+        self, stream_id: str, after: int, fallback: Fallback
     ) -> AsyncGenerator[Batch, None]:
         """Yield the frames after `after`, then live ones, up to the terminal frame."""
         stream = self._streams.get(stream_id)

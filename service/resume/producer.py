@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import copy
 from collections.abc import Callable
 
 import structlog
 
-from formatters.base import Formatter
+from formatters.base import Formatter, FrameValue
 from formatters.events import EndEvent, ErrorEvent, Event
 from service.pipeline import (
     ClientGone,
@@ -19,7 +18,7 @@ from service.pipeline import (
     TooLarge,
     pump_batches,
 )
-from service.resume.ids import event_id, stamp
+from service.resume.ids import numbered, stamped
 from service.resume.store import Epilogue, StoreUnavailable, StreamStore
 from service.state import ActiveStreams
 from service.upstream import Turn
@@ -119,6 +118,7 @@ class Producer:
                 stream_timeout=stream_timeout,
                 stop=stop,
                 interrupt=self._interrupt,
+                end=self._end,
             )
             if self._store_failed:
                 result.outcome = Outcome.STORE_FAILED
@@ -132,18 +132,16 @@ class Producer:
                 self._slot.closed()
             on_end(result)
 
-    def add(self, frames: list[str], event: Event) -> bool:
+    def add(self, frames: list[FrameValue], event: Event) -> bool:
         """Stamp one event's frames for the next append; TooLarge if they would pass the budget."""
-        seq = self._seq + len(self._stamped)
-        stamped = [stamp(f, event_id(self.stream_id, seq + i)) for i, f in enumerate(frames)]
-        size = sum(len(frame) for frame in stamped)
+        texts = stamped(frames, numbered(self.stream_id, self._seq + len(self._stamped)))
+        size = sum(len(text) for text in texts)
         kept = self._size + self._stamped_size
         if not self._over_budget and kept + size > self._budget:
             self._over_budget = True
             log.warning("stream over its frame budget", budget=self._budget, size=kept)
             raise TooLarge(too_large(self._budget))
-        self._end.observe(event)
-        self._stamped += stamped
+        self._stamped += texts
         self._stamped_size += size
         self._terminal = isinstance(event, EndEvent)
         return False
@@ -167,11 +165,15 @@ class Producer:
         self._size += size
 
     def _epilogue(self, next_seq: int) -> Epilogue:
-        """Return the error and end frames this stream would end with if its producer died now."""
+        """Return the error and end frames this stream would end with if its producer died now.
+
+        They come from the formatter's `closer` (a fresh one carrying the state they need),
+        stamped with the ids that follow `next_seq`'s predecessor.
+        """
         try:
-            formatter = copy.deepcopy(self._formatter)
-            frames = [*formatter.format(producer_lost()), *formatter.format(self._end.build())]
+            frames = self._formatter.epilogue(producer_lost(), self._end.build())
         except Exception:
-            log.debug("formatter cannot be copied; followers will use a fresh one")
+            log.exception("formatter has no epilogue; followers will use a fresh one's")
             frames = []
-        return Epilogue(next_seq=next_seq, frames=frames)
+        texts = stamped(frames, numbered(self.stream_id, next_seq))
+        return Epilogue(next_seq=next_seq, frames=texts)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -31,12 +31,12 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from service.exc_text import safe_description
 from service.resume.fanout import Feed
-from service.resume.ids import event_id, stamp
 from service.resume.store import (
     LIVENESS_TTL,
     Batch,
     Checkup,
     Epilogue,
+    Fallback,
     StoreUnavailable,
     StreamMeta,
 )
@@ -235,7 +235,8 @@ class RedisStore:
         keys = _Keys(stream_id)
         saved = ""
         if epilogue is not None:
-            saved = json.dumps({"next": epilogue.next_seq, "frames": epilogue.frames})
+            # "stamped": an epilogue of an older release ("frames", unstamped) is not read
+            saved = json.dumps({"next": epilogue.next_seq, "stamped": epilogue.frames})
         await _run(
             self._append(
                 keys=[
@@ -289,7 +290,7 @@ class RedisStore:
         )
 
     async def follow(
-        self, stream_id: str, after: int, fallback: Callable[[], list[str]]
+        self, stream_id: str, after: int, fallback: Fallback
     ) -> AsyncGenerator[Batch, None]:
         """Yield the frames after `after` from this replica's one reader of the stream."""
         reader = self._readers.get(stream_id)
@@ -318,7 +319,7 @@ class RedisStore:
             reader.task.cancel()
 
     async def _read_feed(
-        self, stream_id: str, feed: Feed, fallback: Callable[[], list[str]]
+        self, stream_id: str, feed: Feed, fallback: Fallback
     ) -> None:
         """Publish the stream's frames to the feed from XREAD BLOCK and keep the stream attached.
 
@@ -370,10 +371,7 @@ class RedisStore:
                     continue
                 failed_take_overs += 1
                 if failed_take_overs >= TAKE_OVER_TRIES:
-                    frames = fallback()
-                    stamped = [
-                        stamp(f, event_id(stream_id, cursor + 1 + i)) for i, f in enumerate(frames)
-                    ]
+                    stamped = fallback(cursor + 1)
                     feed.publish(Batch(stamped, cursor + len(stamped), terminal=True))
                     return
         except StoreUnavailable as exc:
@@ -407,15 +405,14 @@ class RedisStore:
         )
 
     async def _end_for_dead_producer(
-        self, keys: _Keys, stream_id: str, cursor: int, fallback: Callable[[], list[str]]
+        self, keys: _Keys, stream_id: str, cursor: int, fallback: Fallback
     ) -> bool:
         raw = await _run(self._reads.get(keys.epilogue))
         saved = json.loads(raw) if raw else None
         next_seq = saved["next"] if saved else cursor + 1
-        frames = saved["frames"] if saved and saved["frames"] else fallback()
-        stamped = [
-            stamp(frame, event_id(stream_id, next_seq + i)) for i, frame in enumerate(frames)
-        ]
+        stamped = saved.get("stamped") if saved else None
+        if not stamped:
+            stamped = fallback(next_seq)
         expected = f"0-{next_seq}" if next_seq > 0 else ""
         done = await _run(
             self._take_over(

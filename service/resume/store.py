@@ -34,11 +34,15 @@ class Batch:
     terminal: bool = False
 
 
+Fallback = Callable[[int], list[str]]
+"""The closing frames of a stream whose producer left no Epilogue, stamped from a sequence on."""
+
+
 @dataclass(frozen=True, slots=True)
 class Epilogue:
     """The frames that end a stream whose producer died: its error frame and terminal frame.
 
-    Unstamped; they take sequences from `next_seq` on.
+    Stamped with the ids of the sequences from `next_seq` on.
     """
 
     next_seq: int
@@ -92,7 +96,7 @@ class StreamStore(Protocol):
         ...
 
     def follow(
-        self, stream_id: str, after: int, fallback: Callable[[], list[str]]
+        self, stream_id: str, after: int, fallback: Fallback
     ) -> AsyncGenerator[Batch, None]:
         """Yield the frames after `after`, then live ones, up to the terminal frame.
 

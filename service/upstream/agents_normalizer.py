@@ -27,6 +27,7 @@ from formatters.events import (
     TurnAwaitingInputEvent,
     TurnCompleteEvent,
     TurnStartEvent,
+    content_text,
 )
 from service.upstream.agents_wire import (
     WireContent,
@@ -200,5 +201,4 @@ def _content(content: WireContent) -> str | list[ContentItem]:
 def _flatten(content: WireContent) -> str:
     if isinstance(content, str):
         return content
-    items = content if isinstance(content, list) else [content]
-    return " ".join(item.text if isinstance(item, WireText) else "<image>" for item in items)
+    return content_text(content if isinstance(content, list) else [content])

@@ -22,6 +22,7 @@ from formatters.events import (
     TurnCompleteEvent,
     TurnStartEvent,
 )
+from formatters.frames import FrameValue, encode_frame
 
 DOCS = [
     Document(url="https://docs.example.com/a", title="About OpenShift", document_id="a"),
@@ -113,3 +114,8 @@ CASES: dict[str, list[Event]] = {
         EndEvent(),
     ],
 }
+
+
+def texts(frames: list[FrameValue]) -> list[str]:
+    """Return the SSE text of each frame value, as a live stream writes it."""
+    return [encode_frame(frame) for frame in frames]

@@ -9,7 +9,7 @@ import pytest
 from formatters.base import Formatter
 from formatters.events import EndEvent, HeartbeatEvent
 from service.registry import load_registry
-from tests.formatters.cases import CASES
+from tests.formatters.cases import CASES, texts
 
 REGISTRY = load_registry()
 FORMATTERS = [REGISTRY.get(name) for name in REGISTRY.names()]
@@ -36,7 +36,7 @@ def test_every_frame_is_valid_sse_and_the_terminal_frame_comes_last(
     formatter_class: type[Formatter], case: str
 ) -> None:
     formatter = formatter_class()
-    per_event = [formatter.format(event) for event in CASES[case]]
+    per_event = [texts(formatter.format(event)) for event in CASES[case]]
     frames = [frame for event_frames in per_event for frame in event_frames]
     for frame in frames:
         assert_valid_sse_frame(frame)
@@ -47,7 +47,7 @@ def test_every_frame_is_valid_sse_and_the_terminal_frame_comes_last(
 
 @pytest.mark.parametrize("formatter_class", FORMATTERS, ids=lambda f: f.name)
 def test_heartbeats_always_produce_a_frame(formatter_class: type[Formatter]) -> None:
-    assert formatter_class().format(HeartbeatEvent())
+    assert texts(formatter_class().format(HeartbeatEvent()))
 
 
 @pytest.mark.parametrize("formatter_class", FORMATTERS, ids=lambda f: f.name)

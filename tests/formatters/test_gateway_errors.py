@@ -15,6 +15,7 @@ from formatters.patternfly import PatternflyFormatter
 from service.pipeline import drained, read_failed, timed_out
 from service.resume.producer import abandoned, interrupted, producer_lost, store_lost, too_large
 from service.upstream import LOST_UPSTREAM, TOO_LARGE, TRUNCATED, UpstreamStreamError
+from tests.formatters.cases import texts
 
 DIALECTS: dict[str, type[Formatter]] = {
     "patternfly": PatternflyFormatter,
@@ -128,7 +129,7 @@ def stream(dialect: str, error: ErrorEvent) -> str:
         error,
         EndEvent(),
     ]
-    return "".join(frame for event in events for frame in formatter.format(event))
+    return "".join(frame for event in events for frame in texts(formatter.format(event)))
 
 
 @EVERY_DIALECT_AND_ERROR

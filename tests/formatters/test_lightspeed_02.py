@@ -11,12 +11,12 @@ from formatters.events import (
 )
 from formatters.lightspeed_01 import Lightspeed01Formatter
 from formatters.lightspeed_02 import Lightspeed02Formatter
-from tests.formatters.cases import CASES
+from tests.formatters.cases import CASES, texts
 
 
 def render(events: list[Event]) -> str:
     formatter = Lightspeed02Formatter()
-    return "".join(frame for event in events for frame in formatter.format(event))
+    return "".join(frame for event in events for frame in texts(formatter.format(event)))
 
 
 def test_tool_call_case() -> None:
@@ -46,7 +46,7 @@ def test_knowledge_search_result_is_its_summary() -> None:
 
 def tool_frames(*events: Event) -> list[str]:
     formatter = Lightspeed02Formatter()
-    return [frame for event in events for frame in formatter.format(event)]
+    return [frame for event in events for frame in texts(formatter.format(event))]
 
 
 def test_results_are_their_text_with_images_as_placeholders() -> None:
@@ -82,7 +82,7 @@ def test_every_other_frame_is_0_1_s() -> None:
     for name, events in CASES.items():
         old, new = Lightspeed01Formatter(), Lightspeed02Formatter()
         for event in events:
-            mine, theirs = new.format(event), old.format(event)
+            mine, theirs = texts(new.format(event)), texts(old.format(event))
             tool_run = isinstance(event, ToolResultEvent) or (
                 isinstance(event, ToolCallEvent) and event.step == "tool_execution"
             )

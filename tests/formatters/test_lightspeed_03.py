@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from formatters.events import Event, HeartbeatEvent
 from formatters.lightspeed_03 import Lightspeed03Formatter
-from tests.formatters.cases import CASES
+from tests.formatters.cases import CASES, texts
 
 START = 'data: {"event": "start", "data": {"conversation_id": "c0ffee00-0000-0000-0000-000000000000"}}\n\n'
 END = (
@@ -15,7 +15,7 @@ END = (
 
 def render(events: list[Event]) -> str:
     formatter = Lightspeed03Formatter()
-    return "".join(frame for event in events for frame in formatter.format(event))
+    return "".join(frame for event in events for frame in texts(formatter.format(event)))
 
 
 def test_tool_call_case() -> None:
@@ -56,10 +56,10 @@ def test_an_error_has_0_3_s_chunk_error_shape_then_end() -> None:
 
 def test_an_unhandled_chunk_is_a_heartbeat_token_but_our_keep_alive_a_comment() -> None:
     formatter = Lightspeed03Formatter()
-    assert formatter.format(HeartbeatEvent(chunk=3)) == [
+    assert texts(formatter.format(HeartbeatEvent(chunk=3))) == [
         'data: {"event": "token", "data": {"id": 0, "token": "heartbeat"}}\n\n'
     ]
-    assert formatter.format(HeartbeatEvent()) == [": heartbeat\n\n"]
-    assert formatter.format(HeartbeatEvent(chunk=4)) == [
+    assert texts(formatter.format(HeartbeatEvent())) == [": heartbeat\n\n"]
+    assert texts(formatter.format(HeartbeatEvent(chunk=4))) == [
         'data: {"event": "token", "data": {"id": 1, "token": "heartbeat"}}\n\n'
     ]

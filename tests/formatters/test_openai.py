@@ -22,7 +22,7 @@ from formatters.openai import (
     CompletionBuilder,
     OpenAIFormatter,
 )
-from tests.formatters.cases import CASES, START
+from tests.formatters.cases import CASES, START, texts
 
 HEAD = '{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1700000000,"model":"m",'
 CHOICE = HEAD + '"choices":[{"index":0,"delta":'
@@ -41,7 +41,7 @@ def render(events: list[Event], **options: object) -> str:
     formatter = OpenAIFormatter(
         completion_id="chatcmpl-1", created=1700000000, model="m", **options
     )
-    return "".join(frame for event in events for frame in formatter.format(event))
+    return "".join(frame for event in events for frame in texts(formatter.format(event)))
 
 
 def test_text_only_case() -> None:
@@ -111,7 +111,7 @@ def test_an_error_is_the_error_object_the_sdks_raise_then_done_without_a_finish_
 
 
 def test_heartbeats_are_sse_comments() -> None:
-    assert OpenAIFormatter().format(HeartbeatEvent()) == [": keep-alive\n\n"]
+    assert texts(OpenAIFormatter().format(HeartbeatEvent())) == [": keep-alive\n\n"]
 
 
 def test_include_usage_adds_null_usage_to_every_chunk_and_a_usage_chunk_before_done() -> None:
@@ -165,12 +165,12 @@ def test_streamed_tool_arguments_keep_their_index_and_the_final_call_is_not_repe
 
 
 def test_defaults_give_a_fresh_id_the_current_time_and_the_default_model() -> None:
-    (frame,) = OpenAIFormatter().format(START)
+    (frame,) = texts(OpenAIFormatter().format(START))
     chunk = json.loads(frame.removeprefix("data: "))
     assert re.fullmatch(r"chatcmpl-[0-9a-f]{32}", chunk["id"])
     assert chunk["model"] == DEFAULT_MODEL
     assert isinstance(chunk["created"], int) and chunk["created"] > 1_700_000_000
-    (other,) = OpenAIFormatter().format(START)
+    (other,) = texts(OpenAIFormatter().format(START))
     assert json.loads(other.removeprefix("data: "))["id"] != chunk["id"]
 
 
@@ -248,4 +248,4 @@ def test_usage_events_alone_change_nothing_until_the_end_event() -> None:
 
 
 def test_reasoning_is_left_out_as_openai_chat_completions_do() -> None:
-    assert OpenAIFormatter().format(ReasoningDeltaEvent(chunk=0, text="Hmm.")) == []
+    assert texts(OpenAIFormatter().format(ReasoningDeltaEvent(chunk=0, text="Hmm."))) == []

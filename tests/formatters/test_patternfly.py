@@ -14,12 +14,12 @@ from formatters.events import (
     ToolResultEvent,
 )
 from formatters.patternfly import PatternflyFormatter
-from tests.formatters.cases import CASES
+from tests.formatters.cases import CASES, texts
 
 
 def render(events: list[Event]) -> str:
     formatter = PatternflyFormatter()
-    return "".join(frame for event in events for frame in formatter.format(event))
+    return "".join(frame for event in events for frame in texts(formatter.format(event)))
 
 
 def test_tool_call_case() -> None:

@@ -13,12 +13,12 @@ from formatters.events import (
     ToolResultEvent,
 )
 from formatters.raw import RawFormatter, event_name
-from tests.formatters.cases import CASES
+from tests.formatters.cases import CASES, texts
 
 
 def render(events: list[Event]) -> str:
     formatter = RawFormatter()
-    return "".join(frame for event in events for frame in formatter.format(event))
+    return "".join(frame for event in events for frame in texts(formatter.format(event)))
 
 
 def test_text_only_case() -> None:
@@ -42,7 +42,7 @@ def test_text_only_case() -> None:
 
 
 def test_an_error_is_the_event_turn_error_which_eventsource_keeps_apart_from_its_own() -> None:
-    assert RawFormatter().format(ErrorEvent(message="boom", code="upstream_error")) == [
+    assert texts(RawFormatter().format(ErrorEvent(message="boom", code="upstream_error"))) == [
         "event: turn_error\nid: 0\n"
         'data: {"type":"error","chunk":null,"message":"boom","source":"upstream",'
         '"code":"upstream_error"}\n\n'
@@ -53,8 +53,8 @@ def test_an_error_is_the_event_turn_error_which_eventsource_keeps_apart_from_its
 
 def test_heartbeats_are_events_with_their_own_id() -> None:
     formatter = RawFormatter()
-    formatter.format(CASES["long_silence"][0])
-    assert formatter.format(HeartbeatEvent()) == [
+    texts(formatter.format(CASES["long_silence"][0]))
+    assert texts(formatter.format(HeartbeatEvent())) == [
         'event: heartbeat\nid: 1\ndata: {"type":"heartbeat","chunk":null}\n\n'
     ]
 
@@ -63,7 +63,7 @@ def test_tool_results_keep_every_content_item() -> None:
     event = ToolResultEvent(
         chunk=3, call_id="c9", name="camera", content=[ImageContent(url="https://x/y.png")]
     )
-    assert RawFormatter().format(event) == [
+    assert texts(RawFormatter().format(event)) == [
         "event: tool_result\nid: 0\n"
         'data: {"type":"tool_result","chunk":3,"step":null,"call_id":"c9","name":"camera",'
         '"content":[{"type":"image","url":"https://x/y.png","data":null}],"failed":false}\n\n'
@@ -74,7 +74,7 @@ def test_tool_results_keep_every_content_item() -> None:
 def test_every_frame_parses_back_to_the_event_it_came_from(case: str) -> None:
     formatter = RawFormatter()
     for sequence, event in enumerate(CASES[case]):
-        (frame,) = formatter.format(event)
+        (frame,) = texts(formatter.format(event))
         name, number, data = frame.removesuffix("\n\n").split("\n")
         assert name == f"event: {event_name(event.type)}"
         assert number == f"id: {sequence}"

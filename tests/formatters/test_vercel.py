@@ -18,7 +18,7 @@ from formatters.events import (
     TurnAwaitingInputEvent,
 )
 from formatters.vercel import VercelFormatter
-from tests.formatters.cases import CASES, START
+from tests.formatters.cases import CASES, START, texts
 
 START_PART = (
     'data: {"type":"start","messageMetadata":'
@@ -29,7 +29,7 @@ AGENT_TOOL = '"providerExecuted":true,"dynamic":true}\n\n'
 
 def render(events: list[Event]) -> str:
     formatter = VercelFormatter()
-    return "".join(frame for event in events for frame in formatter.format(event))
+    return "".join(frame for event in events for frame in texts(formatter.format(event)))
 
 
 def test_the_stream_declares_the_protocol_version_in_a_header() -> None:
@@ -122,7 +122,7 @@ def test_an_error_closes_the_open_text_then_finish_says_error() -> None:
 
 
 def test_heartbeats_are_the_ai_sdks_own_keep_alive_comment() -> None:
-    assert VercelFormatter().format(HeartbeatEvent()) == [": keep-alive\n\n"]
+    assert texts(VercelFormatter().format(HeartbeatEvent())) == [": keep-alive\n\n"]
 
 
 def test_each_inference_step_is_a_step_and_each_text_block_gets_a_new_id() -> None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from formatters.base import Formatter
+from formatters.base import Formatter, FrameValue
 from formatters.events import Event
+from formatters.frames import encode_frame
 from service.pipeline import StreamResult, pump_batches
 from service.upstream import Turn
 
@@ -21,9 +22,9 @@ class EachEvent:
         self._sink = sink
         self._added: list[tuple[list[str], Event]] = []
 
-    def add(self, frames: list[str], event: Event) -> bool:
-        """Keep the event for the flush that must follow."""
-        self._added.append((frames, event))
+    def add(self, frames: list[FrameValue], event: Event) -> bool:
+        """Keep the event (its frames as the stream writes them) for the flush that must follow."""
+        self._added.append(([encode_frame(frame) for frame in frames], event))
         return True
 
     async def flush(self) -> None:

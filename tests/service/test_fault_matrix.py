@@ -36,6 +36,7 @@ from service.upstream import LOST_UPSTREAM
 from tests.fakes import agents_upstream, responses_upstream
 from tests.fakes.agents_upstream import Drop, FakeAgentsUpstream, Sleep, Status, Step
 from tests.fakes.responses_upstream import FakeResponsesUpstream, sse
+from tests.formatters.cases import texts
 from tests.paths import REPO
 
 FORMATS = load_registry().names()
@@ -99,15 +100,15 @@ class Kinds:
     def of(cls, format_name: str) -> Kinds:
         formatter = load_registry().get(format_name)
         return cls(
-            heartbeat=frame_kind(formatter().format(HeartbeatEvent())[-1]),
-            error=frame_kind(formatter().format(ErrorEvent(message="m"))[-1]),
-            terminal=frame_kind(formatter().format(EndEvent())[-1]),
+            heartbeat=frame_kind(texts(formatter().format(HeartbeatEvent()))[-1]),
+            error=frame_kind(texts(formatter().format(ErrorEvent(message="m")))[-1]),
+            terminal=frame_kind(texts(formatter().format(EndEvent()))[-1]),
         )
 
 
 def terminal_label(format_name: str) -> str:
     """The first line of a format's terminal frame, cut to 24 characters."""
-    line = load_registry().get(format_name)().format(EndEvent())[-1].splitlines()[0]
+    line = texts(load_registry().get(format_name)().format(EndEvent()))[-1].splitlines()[0]
     return line if len(line) <= 24 else line[:24] + "…"
 
 

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncGenerator, AsyncIterator
 
 from formatters.events import ErrorEvent, Event, TextDeltaEvent
+from formatters.frames import FrameValue, encode_frame
 from formatters.patternfly import PatternflyFormatter
 from service.pipeline import Outcome, Stop, TooLarge, pump_batches, run_stream
 from service.upstream import Turn
@@ -132,11 +133,11 @@ class Budget:
         self.flushes: list[list[str]] = []
         self.refused = False
 
-    def add(self, frames: list[str], event: Event) -> bool:
+    def add(self, frames: list[FrameValue] | list[str], event: Event) -> bool:
         if not self.refused and len(self.kept) + len(self.pending) + len(frames) > self.limit:
             self.refused = True
             raise TooLarge(TOO_BIG)
-        self.pending += frames
+        self.pending += [f if isinstance(f, str) else encode_frame(f) for f in frames]
         return False
 
     async def flush(self) -> None:

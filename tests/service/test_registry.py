@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 from structlog.testing import capture_logs
 
-from formatters.base import Formatter
+from formatters.base import ENTRY_POINT_GROUP, Formatter, Frame, FrameValue
 from formatters.events import Event
 from formatters.patternfly import PatternflyFormatter
 from service import registry as registry_module
@@ -30,8 +30,8 @@ class Shouty(Formatter):
     aliases = ("loud",)
     description = "upper-case text"
 
-    def format(self, event: Event) -> list[str]:
-        return [f"data: {event.type.upper()}\n\n"]
+    def format(self, event: Event) -> list[FrameValue]:
+        return [Frame(event.type.upper())]
 
 
 class Impostor(Shouty):
@@ -40,7 +40,11 @@ class Impostor(Shouty):
 
 
 def with_entry_points(monkeypatch: pytest.MonkeyPatch, *points: FakeEntryPoint) -> None:
-    monkeypatch.setattr(registry_module, "entry_points", lambda group: list(points))
+    monkeypatch.setattr(
+        registry_module,
+        "entry_points",
+        lambda group: list(points) if group == ENTRY_POINT_GROUP else [],
+    )
 
 
 def test_lookup_by_name_and_alias() -> None:

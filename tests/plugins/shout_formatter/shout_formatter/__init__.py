@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from formatters.base import Formatter, sse_comment, sse_frame
+from formatters.base import Comment, Formatter, Frame, FrameValue
 from formatters.events import EndEvent, ErrorEvent, Event, HeartbeatEvent, TextDeltaEvent
 
 
@@ -13,15 +13,15 @@ class ShoutFormatter(Formatter):
     aliases = ("caps",)
     description = "The answer in capitals (a third-party plugin package)"
 
-    def format(self, event: Event) -> list[str]:
+    def format(self, event: Event) -> list[FrameValue]:
         """Return a `shout` frame per piece of text, `error`, and `end` last."""
         match event:
             case TextDeltaEvent(text=text) if text:
-                return [sse_frame(text.upper(), event="shout")]
+                return [Frame(text.upper(), event="shout")]
             case ErrorEvent(message=message):
-                return [sse_frame(message.upper(), event="error")]
+                return [Frame(message.upper(), event="error")]
             case HeartbeatEvent():
-                return [sse_comment("still shouting")]
+                return [Comment("still shouting")]
             case EndEvent():
-                return [sse_frame("THE END", event="end")]
+                return [Frame("THE END", event="end")]
         return []
