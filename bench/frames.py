@@ -1,9 +1,9 @@
 """Benchmark 1, frame building: recorded Agents-API wire bytes -> SSE frame bytes, per core.
 
 Ours: the service's own code, in this process: `SSEDecoder.feed` on each upstream write,
-`parse_chunk` (orjson, or `json.loads` where the two would differ), `normalize_chunk`, the
-pipeline's `EndBuilder`, `Formatter.format` and the UTF-8 encoding of the frames (what
-`service/upstream/agents.py` and `service/pipeline.py` do per chunk, without the event loop),
+the Agents adapter's `add_chunk` (`parse_chunk`, `normalize_chunk`), the pump's `Framer`
+(`EndBuilder`, `Formatter.format`) and the one encoder, `encode`, with UTF-8 (the functions
+`service/upstream/agents.py` and `service/pipeline.py` run per chunk, without the event loop),
 for every built-in formatter. lightspeed-stack 0.1.3: its own code in its own venv
 (bench/lightspeed_frames.py), same pieces. Figures are upstream chunks
 (SSE events) per CPU second; both sides take the best of several rounds.
@@ -20,12 +20,11 @@ from typing import Any
 from bench.paths import AGENTS_FIXTURES, ORACLE_VENV, REPO
 from bench.report import Context, Headline, Result, Table, num, ratio
 from formatters.base import Formatter
-from formatters.events import StartEvent
+from formatters.events import Event, StartEvent
 from formatters.frames import encode
-from service.pipeline import EndBuilder
+from service.pipeline import EndBuilder, Framer
 from service.registry import load_registry
-from service.upstream.agents_normalizer import normalize_chunk
-from service.upstream.json_chunks import parse_chunk
+from service.upstream.agents import add_chunk
 from service.upstream.sse import SSEDecoder
 
 FIXTURES = ("long", "mcp", "shield-safe", "text", "tool")
@@ -41,21 +40,26 @@ def fixture_pieces(name: str) -> list[bytes]:
 
 
 def build_body(pieces: list[bytes], formatter_class: type[Formatter]) -> bytes:
-    """Run the service's per-chunk path over `pieces`; return the response body it writes."""
-    formatter = formatter_class()
+    """Run the service's per-chunk path over `pieces`; return the response body it writes.
+
+    The production functions, each piece one upstream read: `SSEDecoder.feed`, the Agents
+    adapter's `add_chunk` (parse and normalize one chunk into the read's batch), the pump's
+    `Framer.frames` (the end's facts, `Formatter.format`) and one `encode` per batch.
+    """
     end = EndBuilder()
+    framer = Framer(formatter_class(), end)
     decoder = SSEDecoder()
-    body = [encode(formatter.format(StartEvent(conversation_id=CONVERSATION_ID))).encode()]
+    body = [encode(framer.frames(StartEvent(conversation_id=CONVERSATION_ID))).encode()]
     index = 0
     for piece in pieces:
+        batch: list[Event] = []
         for sse in decoder.feed(piece):
-            for event in normalize_chunk(index, parse_chunk(sse.data)):
-                end.observe(event)
-                frames = formatter.format(event)
-                if frames:
-                    body.append(encode(frames).encode())
+            add_chunk(batch, index, sse.data)
             index += 1
-    body.append(encode(formatter.format(end.build())).encode())
+        frames = [frame for event in batch for frame in framer.frames(event)]
+        if frames:
+            body.append(encode(frames).encode())
+    body.append(encode(framer.frames(end.build())).encode())
     return b"".join(body)
 
 

@@ -4,29 +4,36 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 LINE_BREAK = re.compile(r"\r\n|\r|\n")
 """What ends a line in an SSE stream (and so splits a data value into `data:` lines)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Frame:
-    """One SSE event: its data (newlines allowed), event name and id (neither may break a line)."""
-
+class _FrameFields(NamedTuple):
     data: str
-    event: str | None = None
-    id: str | None = None
-
-    def __post_init__(self) -> None:
-        if self.event is not None:
-            field_value(self.event)
-        if self.id is not None:
-            field_value(self.id)
+    event: str | None
+    id: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class Comment:
+class Frame(_FrameFields):
+    """One SSE event: its data (newlines allowed), event name and id (neither may break a line).
+
+    Immutable (a named tuple: one is built per token, and a tuple is the cheapest to build).
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, data: str, event: str | None = None, id: str | None = None) -> Frame:
+        """Check `event` and `id` (ValueError if either holds CR, LF or NUL)."""
+        if event is not None:
+            field_value(event)
+        if id is not None:
+            field_value(id)
+        return tuple.__new__(cls, (data, event, id))
+
+
+class Comment(NamedTuple):
     """One SSE comment, which clients ignore: a keep-alive (newlines allowed)."""
 
     text: str = ""
@@ -41,7 +48,7 @@ DONE = Frame("[DONE]")
 """The terminal frame of the OpenAI-style formats (openai, vercel)."""
 
 
-def encode_frame(frame: FrameValue, *, resumable: bool = False) -> str:
+def encode_frame(frame: FrameValue, resumable: bool = False) -> str:
     """Return the SSE text of one frame value.
 
     `resumable` is the encoding of a resumable stream, whose frames carry the ids resume
@@ -52,17 +59,17 @@ def encode_frame(frame: FrameValue, *, resumable: bool = False) -> str:
     own `id:` goes before the data, and a comment ends with a blank line.
     """
     if type(frame) is Frame:
-        data = frame.data
+        data, event, id = frame
         if "\n" in data or "\r" in data:
             lines = "".join(f"data: {line}\n" for line in LINE_BREAK.split(data))
         else:
             lines = f"data: {data}\n"
-        head = "" if frame.event is None else f"event: {frame.event}\n"
-        if frame.id is None:
+        head = "" if event is None else f"event: {event}\n"
+        if id is None:
             return f"{head}{lines}\n"
         if resumable:
-            return f"{head}{lines}id: {frame.id}\n\n"
-        return f"{head}id: {frame.id}\n{lines}\n"
+            return f"{head}{lines}id: {id}\n\n"
+        return f"{head}id: {id}\n{lines}\n"
     assert isinstance(frame, Comment)
     text = "".join(f": {line}\n" if line else ":\n" for line in LINE_BREAK.split(frame.text))
     return text if resumable else f"{text}\n"
@@ -70,7 +77,16 @@ def encode_frame(frame: FrameValue, *, resumable: bool = False) -> str:
 
 def encode(frames: Iterable[FrameValue], *, resumable: bool = False) -> str:
     """Return the SSE text of frame values, in order (see `encode_frame`)."""
-    return "".join([encode_frame(frame, resumable=resumable) for frame in frames])
+    texts = []
+    for frame in frames:
+        # the most common frame, inline: data of one line, no event name, no id
+        if type(frame) is Frame and frame[1] is None and frame[2] is None:
+            data = frame[0]
+            if "\n" not in data and "\r" not in data:
+                texts.append(f"data: {data}\n\n")
+                continue
+        texts.append(encode_frame(frame, resumable))
+    return "".join(texts)
 
 
 def field_value(value: str) -> str:

@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Protocol
 
 from formatters.events import ErrorEvent, Event, StartEvent
@@ -26,7 +27,7 @@ from service.upstream import Turn
 class Completed:
     """How a non-streamed turn ended, its error if it failed, and when its first event came."""
 
-    outcome: Outcome
+    outcome: StrEnum
     first_event_seconds: float | None
     error: ErrorEvent | None = None
 
@@ -127,7 +128,7 @@ async def complete_turn(
         watching.cancel()
         await asyncio.wait({reading, watching})
         await close_events(turn.events)
-    outcome = Outcome.UPSTREAM_ERROR if reader.failed else Outcome.COMPLETED
+    outcome: StrEnum = Outcome.UPSTREAM_ERROR if reader.failed else Outcome.COMPLETED
     if reason is not None:
         outcome = reason.outcome
         reader.take(reason.error)

@@ -19,6 +19,7 @@ from prometheus_client.exposition import choose_encoder
 
 from service.errors import CONTRACT_ERROR
 from service.pipeline import Outcome
+from service.resume.outcomes import ResumeOutcome
 
 PREFIX = "agent_stream_gateway"
 ACTIVE_STREAMS_METRIC = f"{PREFIX}_active_streams"
@@ -27,7 +28,7 @@ ACTIVE_STREAMS_METRIC = f"{PREFIX}_active_streams"
 CANCELLED = "cancelled"
 """Outcome of a stream whose handler was cancelled (the server stopped under it)."""
 
-OUTCOMES = (*(outcome.value for outcome in Outcome), CANCELLED)
+OUTCOMES = (*(outcome.value for outcome in [*Outcome, *ResumeOutcome]), CANCELLED)
 """Stream outcomes exported from the start (at 0), so rates work from the first stream."""
 
 REJECTION_REASONS = {

@@ -55,7 +55,7 @@ DRAINED = "The service is restarting and ended this answer early; please ask aga
 
 
 class Outcome(StrEnum):
-    """How a stream ended."""
+    """How a stream ended, as far as the pump knows (resume adds its own: ResumeOutcome)."""
 
     COMPLETED = "completed"
     UPSTREAM_ERROR = "upstream_error"
@@ -63,17 +63,14 @@ class Outcome(StrEnum):
     CLIENT_STALLED = "client_stalled"
     TIMEOUT = "timeout"
     DRAINED = "drained"
-    INTERRUPTED = "interrupted"
-    ABANDONED = "abandoned"
-    TOO_LARGE = "too_large"
-    STORE_FAILED = "store_failed"
 
 
 @dataclass(frozen=True, slots=True)
 class Stop:
     """A reason to end a stream early: its outcome and the error event its clients get."""
 
-    outcome: Outcome
+    outcome: StrEnum
+    """An Outcome, or the outcome of whoever stops the stream (resume's ResumeOutcome)."""
     error: ErrorEvent
 
 
@@ -104,7 +101,7 @@ def read_failed(exc: Exception) -> Stop:
 class StreamResult:
     """What happened on one stream."""
 
-    outcome: Outcome = Outcome.COMPLETED
+    outcome: StrEnum = Outcome.COMPLETED
     frames: int = 0
     heartbeats: int = 0
     first_event_seconds: float | None = None
@@ -116,6 +113,17 @@ class ClientGone(Exception):
 
 class ClientStalled(ClientGone):
     """The client stopped reading: a write did not complete within the write timeout."""
+
+
+class SinkFailed(Exception):
+    """The buffer's sink failed for good: the stream ends at once, with `stop`'s outcome.
+
+    Nothing more can be written there, so `stop`'s error goes nowhere from the pump.
+    """
+
+    def __init__(self, stop: Stop) -> None:
+        super().__init__(stop.error.message)
+        self.stop = stop
 
 
 class TooLarge(Exception):
@@ -193,11 +201,24 @@ class WriteBuffer:
             raise ClientStalled(self._timeout) from exc
 
 
-class _Writer:
-    """Formats events into the buffer and flushes it, remembering when it last wrote."""
+class Framer:
+    """One stream's per-event step: note what `end` reports, format the event into frames."""
 
-    def __init__(self, formatter: Formatter, buffer: FrameBuffer, result: StreamResult) -> None:
+    def __init__(self, formatter: Formatter, end: EndBuilder) -> None:
         self._format = formatter.format
+        self._observe = end.observe
+
+    def frames(self, event: Event) -> list[FrameValue]:
+        """Return the event's frames, having noted what it adds to the end event."""
+        self._observe(event)
+        return self._format(event)
+
+
+class _Writer:
+    """Frames events into the buffer and flushes it, remembering when it last wrote."""
+
+    def __init__(self, framer: Framer, buffer: FrameBuffer, result: StreamResult) -> None:
+        self._frames = framer.frames
         self._buffer = buffer
         self._result = result
         self._added = 0
@@ -205,8 +226,8 @@ class _Writer:
         self.last_write = self._loop.time()
 
     def add(self, event: Event) -> bool:
-        """Format one event into the buffer; True when the buffer asks for a flush now."""
-        frames = self._format(event)
+        """Frame one event into the buffer; True when the buffer asks for a flush now."""
+        frames = self._frames(event)
         if not frames:
             return False
         flush = self._buffer.add(frames, event)
@@ -223,7 +244,7 @@ class _Writer:
         self._result.frames += added
 
     async def send(self, event: Event) -> None:
-        """Format one event and hand its frames on at once."""
+        """Frame one event and hand its frames on at once."""
         self.add(event)
         await self.flush()
 
@@ -270,98 +291,172 @@ async def pump_batches(
     Events the upstream has ready are taken at once, without a timer; only when none is ready
     does the pump wait, for the next event, the heartbeat deadline, `stop` or `interrupt`.
     After MAX_BATCH events taken without waiting, it lets the event loop run once.
-    `stop` resolving (the service is draining) ends the stream with an error frame and `end`;
-    so does `interrupt`, with the error and outcome it resolves to. A buffer raising ClientGone
-    ends the stream at once; one raising TooLarge gets its error frame and `end`. `end` (one
-    of the caller's, who may read it as the turn goes) collects what the final `end` reports.
+    Every early end is a Stop, whose error frame and `end` close the stream: `stop` resolving
+    (the service is draining), `interrupt` resolving (to its Stop), the stream timeout, a
+    failed read, a buffer raising TooLarge. A buffer raising ClientGone or SinkFailed ends the
+    stream at once. `end` (the caller's, who may read it as the turn goes) collects what the
+    final `end` reports.
     """
-    loop = asyncio.get_running_loop()
-    started = loop.time()
-    deadline = started + stream_timeout
-    result = StreamResult()
-    writer = _Writer(formatter, buffer, result)
-    end = EndBuilder() if end is None else end
-    events = turn.events
-    read = batch_reader(events)
-    pending: asyncio.Task[list[Event]] | None = None
-    ready = 0  # events taken since the pump last let the event loop run
-    wakeup = Wakeup(loop, [stop, interrupt])
-    try:
+    pump = _Pump(
+        turn,
+        formatter,
+        buffer,
+        EndBuilder() if end is None else end,
+        heartbeat_interval=heartbeat_interval,
+        stream_timeout=stream_timeout,
+        stop=stop,
+        interrupt=interrupt,
+    )
+    return await pump.run()
+
+
+@dataclass(frozen=True, slots=True)
+class _Heartbeat:
+    """Step: nothing came for a heartbeat interval; the client gets a heartbeat."""
+
+
+_HEARTBEAT = _Heartbeat()
+
+type _Step = list[Event] | _Heartbeat | Stop | None
+"""What the pump does next: deliver a batch, send a heartbeat, stop early, or end (None)."""
+
+
+class _Pump:
+    """One turn's pump, as small steps: wait for the next step; deliver it; stop."""
+
+    def __init__(
+        self,
+        turn: Turn,
+        formatter: Formatter,
+        buffer: FrameBuffer,
+        end: EndBuilder,
+        *,
+        heartbeat_interval: float,
+        stream_timeout: float,
+        stop: asyncio.Future[None] | None,
+        interrupt: asyncio.Future[Stop] | None,
+    ) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._started = self._loop.time()
+        self._deadline = self._started + stream_timeout
+        self._stream_timeout = stream_timeout
+        self._heartbeat_interval = heartbeat_interval
+        self._turn = turn
+        self._end = end
+        self.result = StreamResult()
+        self._writer = _Writer(Framer(formatter, end), buffer, self.result)
+        self._read = batch_reader(turn.events)
+        self._pending: asyncio.Task[list[Event]] | None = None
+        self._ready = 0  # events taken since the pump last let the event loop run
+        self._stop = stop
+        self._interrupt = interrupt
+        self._wakeup = Wakeup(self._loop, [stop, interrupt])
+
+    async def run(self) -> StreamResult:
+        """Run the turn to its `end` (or until nothing more can be written); return how it went."""
         try:
-            await writer.send(StartEvent(conversation_id=turn.conversation_id))
+            await self._writer.send(StartEvent(conversation_id=self._turn.conversation_id))
+            reason = await self._deliver_all()
+            if reason is not None:
+                await self._send_stop(reason)
+            await self._writer.send(self._end.build())
+        except SinkFailed as exc:
+            self.result.outcome = exc.stop.outcome
+        except ClientStalled as exc:
+            log.warning("client stopped reading, stream ended", write_timeout=exc.args[0])
+            self.result.outcome = Outcome.CLIENT_STALLED
+        except ClientGone:
+            self.result.outcome = Outcome.CLIENT_GONE
+        finally:
+            await self._close()
+        return self.result
+
+    async def _deliver_all(self) -> Stop | None:
+        """Deliver step after step; return the Stop that ends the turn early, None at its end."""
+        try:
             while True:
-                if pending is None:
-                    pending = asyncio.Task(read(), loop=loop, eager_start=True)
-                    if not pending.done():
-                        pending.add_done_callback(wakeup.wake)
-                if not pending.done():
-                    ready = 0
-                    wake_at = min(writer.last_write + heartbeat_interval, deadline)
-                    if loop.time() < wake_at:
-                        await wakeup.wait(wake_at)
-                if stop is not None and stop.done():
-                    reason = drained()
-                    result.outcome = reason.outcome
-                    await writer.send(reason.error)
-                    break
-                if interrupt is not None and interrupt.done():
-                    reason = interrupt.result()
-                    result.outcome = reason.outcome
-                    await writer.send(reason.error)
-                    break
-                if not pending.done():
-                    now = loop.time()
-                    if now >= deadline:
-                        reason = timed_out(stream_timeout)
-                        result.outcome = reason.outcome
-                        await writer.send(reason.error)
-                        break
-                    if now >= writer.last_write + heartbeat_interval:
-                        result.heartbeats += 1
-                        await writer.send(HeartbeatEvent())
-                    continue
-                task, pending = pending, None
-                try:
-                    batch = task.result()
-                except StopAsyncIteration:
-                    break
-                except Exception as exc:
-                    reason = read_failed(exc)
-                    result.outcome = reason.outcome
-                    await writer.send(reason.error)
-                    break
-                if result.first_event_seconds is None:
-                    result.first_event_seconds = loop.time() - started
-                for event in batch:
-                    if isinstance(event, ErrorEvent):
-                        result.outcome = Outcome.UPSTREAM_ERROR
-                    end.observe(event)
-                    if writer.add(event):
-                        await writer.flush()
-                await writer.flush()
-                ready += len(batch)
-                if ready >= MAX_BATCH:
-                    # Let other streams run between long runs of ready events.
-                    ready = 0
-                    await asyncio.sleep(0)
+                step = await self._next_step()
+                if step is None or isinstance(step, Stop):
+                    return step
+                if isinstance(step, _Heartbeat):
+                    self.result.heartbeats += 1
+                    await self._writer.send(HeartbeatEvent())
+                else:
+                    await self._deliver(step)
         except TooLarge as exc:
-            result.outcome = exc.stop.outcome
-            await writer.send(exc.stop.error)  # after the batch's events the buffer took
-        await writer.send(end.build())
-    except ClientStalled as exc:
-        log.warning("client stopped reading, stream ended", write_timeout=exc.args[0])
-        result.outcome = Outcome.CLIENT_STALLED
-    except ClientGone:
-        result.outcome = Outcome.CLIENT_GONE
-    finally:
-        wakeup.close()
+            return exc.stop  # after the events the buffer took
+
+    async def _next_step(self) -> _Step:
+        """Wait for what comes first: a batch, the heartbeat deadline, a stop; None at the end."""
+        while True:
+            if self._pending is None:
+                self._pending = asyncio.Task(self._read(), loop=self._loop, eager_start=True)
+                if not self._pending.done():
+                    self._pending.add_done_callback(self._wakeup.wake)
+            pending = self._pending
+            if not pending.done():
+                self._ready = 0
+                wake_at = min(self._writer.last_write + self._heartbeat_interval, self._deadline)
+                if self._loop.time() < wake_at:
+                    await self._wakeup.wait(wake_at)
+            if self._stop is not None and self._stop.done():
+                return drained()
+            if self._interrupt is not None and self._interrupt.done():
+                return self._interrupt.result()
+            if pending.done():
+                self._pending = None
+                return self._batch(pending)
+            now = self._loop.time()
+            if now >= self._deadline:
+                return timed_out(self._stream_timeout)
+            if now >= self._writer.last_write + self._heartbeat_interval:
+                return _HEARTBEAT
+
+    def _batch(self, read: asyncio.Task[list[Event]]) -> list[Event] | Stop | None:
+        """Return a finished read's batch; None if the events ran out, a Stop if it failed."""
+        try:
+            batch = read.result()
+        except StopAsyncIteration:
+            return None
+        except Exception as exc:
+            return read_failed(exc)
+        if self.result.first_event_seconds is None:
+            self.result.first_event_seconds = self._loop.time() - self._started
+        return batch
+
+    async def _deliver(self, batch: list[Event]) -> None:
+        """Hand one batch's frames on (flushing where the buffer asks); TooLarge if refused."""
+        writer = self._writer
+        for event in batch:
+            if isinstance(event, ErrorEvent):
+                self.result.outcome = Outcome.UPSTREAM_ERROR
+            if writer.add(event):
+                await writer.flush()
+        await writer.flush()
+        self._ready += len(batch)
+        if self._ready >= MAX_BATCH:
+            # Let other streams run between long runs of ready events.
+            self._ready = 0
+            await asyncio.sleep(0)
+
+    async def _send_stop(self, reason: Stop) -> None:
+        """Note the stop's outcome and send its error (the budget's instead, if it is refused)."""
+        self.result.outcome = reason.outcome
+        try:
+            await self._writer.send(reason.error)
+        except TooLarge as exc:
+            await self._send_stop(exc.stop)
+
+    async def _close(self) -> None:
+        """Stop waiting: cancel a pending read, close the events (and the upstream request)."""
+        self._wakeup.close()
+        pending = self._pending
         if pending is not None:
             pending.cancel()
             await asyncio.wait({pending})
             if not pending.cancelled():
                 pending.exception()
-        await close_events(events)
-    return result
+        await close_events(self._turn.events)
 
 
 async def close_events(events: AsyncIterator[Event]) -> None:

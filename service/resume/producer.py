@@ -10,15 +10,15 @@ import structlog
 from formatters.base import Formatter, FrameValue
 from formatters.events import EndEvent, ErrorEvent, Event
 from service.pipeline import (
-    ClientGone,
     EndBuilder,
-    Outcome,
+    SinkFailed,
     Stop,
     StreamResult,
     TooLarge,
     pump_batches,
 )
 from service.resume.ids import numbered, stamped
+from service.resume.outcomes import ResumeOutcome
 from service.resume.store import Epilogue, StoreUnavailable, StreamStore
 from service.state import ActiveStreams
 from service.upstream import Turn
@@ -33,20 +33,25 @@ STORE_LOST = "The service lost the store that keeps this answer; please ask agai
 def interrupted() -> Stop:
     """Return the stop of an interrupted turn."""
     return Stop(
-        Outcome.INTERRUPTED, ErrorEvent(message=INTERRUPTED, source="gateway", code="interrupted")
+        ResumeOutcome.INTERRUPTED,
+        ErrorEvent(message=INTERRUPTED, source="gateway", code="interrupted"),
     )
 
 
 def abandoned(window: float) -> Stop:
     """Return the stop of a turn nobody followed for the whole window."""
     message = f"Nobody read this answer for {window:g} s, so it was stopped."
-    return Stop(Outcome.ABANDONED, ErrorEvent(message=message, source="gateway", code="abandoned"))
+    return Stop(
+        ResumeOutcome.ABANDONED, ErrorEvent(message=message, source="gateway", code="abandoned")
+    )
 
 
 def too_large(budget: int) -> Stop:
     """Return the stop of a stream over its frame budget."""
     message = f"The answer grew past the {budget} bytes this service keeps for one stream."
-    return Stop(Outcome.TOO_LARGE, ErrorEvent(message=message, source="gateway", code="too_large"))
+    return Stop(
+        ResumeOutcome.TOO_LARGE, ErrorEvent(message=message, source="gateway", code="too_large")
+    )
 
 
 def producer_lost() -> ErrorEvent:
@@ -57,6 +62,11 @@ def producer_lost() -> ErrorEvent:
 def store_lost() -> ErrorEvent:
     """Return the error a stream's connections get when the stream store stops answering."""
     return ErrorEvent(message=STORE_LOST, source="gateway", code="store_unavailable")
+
+
+def store_failed() -> Stop:
+    """Return the stop of a turn whose store failed (its followers write `store_lost` frames)."""
+    return Stop(ResumeOutcome.STORE_FAILED, store_lost())
 
 
 class Producer:
@@ -79,7 +89,6 @@ class Producer:
         self._seq = 0
         self._size = 0
         self._over_budget = False
-        self._store_failed = False
         self._end = EndBuilder()
         self._stamped: list[str] = []
         self._stamped_size = 0
@@ -120,8 +129,6 @@ class Producer:
                 interrupt=self._interrupt,
                 end=self._end,
             )
-            if self._store_failed:
-                result.outcome = Outcome.STORE_FAILED
         finally:
             self.finished = True
             try:
@@ -159,8 +166,7 @@ class Producer:
             )
         except StoreUnavailable as exc:
             log.error("the stream store failed; ending the turn", reason=exc.reason)
-            self._store_failed = True
-            raise ClientGone from exc
+            raise SinkFailed(store_failed()) from exc
         self._seq += len(stamped)
         self._size += size
 

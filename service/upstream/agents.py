@@ -231,7 +231,7 @@ class AgentsUpstream:
                 batch: list[Event] = []
                 try:
                     for sse in decoder.feed(data):
-                        end = _add_chunk(batch, index, sse.data)
+                        end = add_chunk(batch, index, sse.data)
                         index += 1
                         if end is not None:
                             ended = True
@@ -267,7 +267,7 @@ class AgentsUpstream:
             return parsed if isinstance(parsed, dict) else {"data": parsed}
 
 
-def _add_chunk(batch: list[Event], index: int, data: str) -> Event | None:
+def add_chunk(batch: list[Event], index: int, data: str) -> Event | None:
     """Add one SSE event's normalized events to `batch`; return the one ending the turn, if any."""
     try:
         raw = parse_chunk(data)

@@ -11,6 +11,7 @@ import pytest
 from formatters.events import ErrorEvent, Event, TextDeltaEvent
 from formatters.patternfly import PatternflyFormatter
 from service.pipeline import INTERNAL_ERROR, Outcome, Stop, TooLarge, run_stream
+from service.resume.outcomes import ResumeOutcome
 from service.upstream import LOST_UPSTREAM, Turn, UpstreamStreamError
 from tests.service.each_event import pump_each
 
@@ -183,7 +184,7 @@ async def test_an_interrupt_ends_the_stream_with_its_error_and_outcome_then_end(
 
     closed: list[bool] = []
     interrupt: asyncio.Future[Stop] = asyncio.get_running_loop().create_future()
-    reason = Stop(Outcome.INTERRUPTED, ErrorEvent(message="stopped", code="interrupted"))
+    reason = Stop(ResumeOutcome.INTERRUPTED, ErrorEvent(message="stopped", code="interrupted"))
     asyncio.get_running_loop().call_later(0.1, interrupt.set_result, reason)
     result = await pump_each(
         turn(TextDeltaEvent(chunk=0, step="inference", text="a"), 30.0, closed=closed),
@@ -193,7 +194,7 @@ async def test_an_interrupt_ends_the_stream_with_its_error_and_outcome_then_end(
         stream_timeout=60,
         interrupt=interrupt,
     )
-    assert result.outcome is Outcome.INTERRUPTED
+    assert result.outcome is ResumeOutcome.INTERRUPTED
     assert [kind for kind, _ in frames] == ["start", "text_delta", "error", "end"]
     assert frames[2][1] == (
         'data: {"event": "error", "data": {"id": 1, "token": "stopped", '
@@ -204,7 +205,7 @@ async def test_an_interrupt_ends_the_stream_with_its_error_and_outcome_then_end(
 
 async def test_a_sink_over_its_budget_gets_the_stop_error_and_end_and_the_upstream_closes() -> None:
     accepted: list[str] = []
-    reason = Stop(Outcome.TOO_LARGE, ErrorEvent(message="too big", code="too_large"))
+    reason = Stop(ResumeOutcome.TOO_LARGE, ErrorEvent(message="too big", code="too_large"))
 
     async def sink(written: list[str], event: Event) -> None:
         if isinstance(event, TextDeltaEvent) and len(accepted) >= 2:
@@ -220,7 +221,7 @@ async def test_a_sink_over_its_budget_gets_the_stop_error_and_end_and_the_upstre
         heartbeat_interval=5,
         stream_timeout=60,
     )
-    assert result.outcome is Outcome.TOO_LARGE
+    assert result.outcome is ResumeOutcome.TOO_LARGE
     assert [frame.split('"event": "')[1].split('"')[0] for frame in accepted] == [
         "start", "token", "error", "end"
     ]  # fmt: skip

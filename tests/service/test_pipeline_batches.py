@@ -9,11 +9,12 @@ from formatters.events import ErrorEvent, Event, TextDeltaEvent
 from formatters.frames import FrameValue, encode_frame
 from formatters.patternfly import PatternflyFormatter
 from service.pipeline import Outcome, Stop, TooLarge, pump_batches, run_stream
+from service.resume.outcomes import ResumeOutcome
 from service.upstream import Turn
 from service.upstream.batches import MAX_BATCH, EventBatches
 from tests.service.each_event import pump_each
 
-TOO_BIG = Stop(Outcome.TOO_LARGE, ErrorEvent(message="too big", code="too_large"))
+TOO_BIG = Stop(ResumeOutcome.TOO_LARGE, ErrorEvent(message="too big", code="too_large"))
 
 
 def deltas(count: int) -> list[Event]:
@@ -156,7 +157,7 @@ async def test_a_budget_refusing_an_event_mid_read_keeps_the_events_before_it() 
         heartbeat_interval=5,
         stream_timeout=60,
     )
-    assert result.outcome is Outcome.TOO_LARGE
+    assert result.outcome is ResumeOutcome.TOO_LARGE
     assert [len(frames) for frames in buffer.flushes] == [1, 3, 1]  # start; 2 tokens + error; end
     assert closed == [True]
 

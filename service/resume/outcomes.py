@@ -1,0 +1,14 @@
+"""How a resumable stream can end beyond a live one's outcomes: resume's own stops."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ResumeOutcome(StrEnum):
+    """The outcomes only a resumable stream has (its producer's stops)."""
+
+    INTERRUPTED = "interrupted"
+    ABANDONED = "abandoned"
+    TOO_LARGE = "too_large"
+    STORE_FAILED = "store_failed"
