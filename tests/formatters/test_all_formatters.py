@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import copy
 import re
 
 import pytest
 
 from formatters.base import Formatter
-from formatters.events import EndEvent, HeartbeatEvent
+from formatters.events import EndEvent, ErrorEvent, HeartbeatEvent
 from service.registry import load_registry
-from tests.formatters.cases import CASES, texts
+from tests.formatters.cases import CASES, DOCS, texts
 
 REGISTRY = load_registry()
+EPILOGUE_ERROR = ErrorEvent(message="The answer was lost.", source="gateway", code="producer_lost")
 FORMATTERS = [REGISTRY.get(name) for name in REGISTRY.names()]
 _FIELD_LINE = re.compile(r"(:.*|(data|event|id|retry)(: ?.*)?)")
 
@@ -30,8 +32,13 @@ def test_the_builtin_formatters_are_installed() -> None:
     assert "patternfly" in REGISTRY.names()
 
 
-@pytest.mark.parametrize("formatter_class", FORMATTERS, ids=lambda f: f.name)
-@pytest.mark.parametrize("case", CASES, ids=str)
+def each_formatter_and_case[T](test: T) -> T:
+    """Run `test` for every installed formatter over every shared case."""
+    by_case = pytest.mark.parametrize("case", CASES, ids=str)(test)
+    return pytest.mark.parametrize("formatter_class", FORMATTERS, ids=lambda f: f.name)(by_case)
+
+
+@each_formatter_and_case
 def test_every_frame_is_valid_sse_and_the_terminal_frame_comes_last(
     formatter_class: type[Formatter], case: str
 ) -> None:
@@ -54,3 +61,19 @@ def test_heartbeats_always_produce_a_frame(formatter_class: type[Formatter]) -> 
 def test_formatters_declare_what_the_registry_lists(formatter_class: type[Formatter]) -> None:
     assert formatter_class.name and formatter_class.description
     assert formatter_class.media_type.startswith("text/")
+
+
+@each_formatter_and_case
+def test_the_epilogue_is_what_the_live_formatter_would_send(
+    formatter_class: type[Formatter], case: str
+) -> None:
+    formatter = formatter_class()
+    end = EndEvent(referenced_documents=DOCS[:1])
+    for event in CASES[case][:-1]:
+        formatter.format(event)
+        twin = copy.deepcopy(formatter)
+        expected = [*twin.format(EPILOGUE_ERROR), *twin.format(end)]
+        assert formatter.epilogue(EPILOGUE_ERROR, end) == expected, (case, event)
+    # asking changed nothing: the live formatter goes on as its copy would
+    twin = copy.deepcopy(formatter)
+    assert formatter.format(CASES[case][-1]) == twin.format(CASES[case][-1])

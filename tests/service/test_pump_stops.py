@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
 from formatters.events import Document, DocumentsEvent, ErrorEvent, Event, TextDeltaEvent
@@ -16,18 +14,10 @@ from service.resume.memory import MemoryStore
 from service.resume.outcomes import ResumeOutcome
 from service.resume.producer import Producer, store_failed
 from service.resume.store import StoreUnavailable, StreamMeta
-from service.upstream import Turn
+from tests.service.test_pipeline_batches import one_by_one
 
 LOST = Stop(ResumeOutcome.STORE_FAILED, ErrorEvent(message="gone", code="store_unavailable"))
 DOC = Document(url="https://docs.example.com/a", title="A", document_id="a")
-
-
-def turn(events: list[Event]) -> Turn:
-    async def each() -> AsyncIterator[Event]:
-        for event in events:
-            yield event
-
-    return Turn(conversation_id="conv", events=each())
 
 
 class FailsOnSecondFlush:
@@ -51,7 +41,7 @@ async def test_a_failed_sink_ends_the_stream_at_once_with_its_stop_s_outcome() -
     buffer = FailsOnSecondFlush()
     events: list[Event] = [TextDeltaEvent(chunk=i, text=f"t{i}") for i in range(3)]
     result = await pump_batches(
-        turn(events), PatternflyFormatter(), buffer, heartbeat_interval=5, stream_timeout=60
+        one_by_one(events), PatternflyFormatter(), buffer, heartbeat_interval=5, stream_timeout=60
     )
     assert result.outcome is ResumeOutcome.STORE_FAILED
     assert result.frames == 1  # the start; nothing after the failed flush
@@ -90,7 +80,7 @@ class FailingStore(MemoryStore):
 async def run_producer(store: MemoryStore, events: list[Event]) -> list[object]:
     await store.create(StreamMeta(stream_id="S" * 22, format="raw", media_type="text/event-stream"))
     producer = Producer(
-        stream_id="S" * 22, turn=turn(events), formatter=RawFormatter(), store=store, budget=1 << 20
+        stream_id="S" * 22, turn=one_by_one(events), formatter=RawFormatter(), store=store, budget=1 << 20
     )
     ended: list[object] = []
     await producer.run(heartbeat_interval=5, stream_timeout=60, stop=None, on_end=ended.append)
