@@ -18,6 +18,7 @@ from service.errors import json_errors
 from service.lightspeed_routes import lightspeed_routes
 from service.metrics import METRICS, Metrics, count_rejections, metrics_routes
 from service.middleware import echo_request_id, request_context
+from service.non_streamed import LABELS
 from service.openapi import openapi_routes
 from service.registry import FormatterRegistry, load_registry
 from service.resume.manager import resume_context
@@ -61,7 +62,7 @@ def create_app(
     app[SETTINGS] = settings
     app[REGISTRY] = registry if registry is not None else load_registry()
     app[ACTIVE_STREAMS] = ActiveStreams()
-    app[METRICS] = Metrics(app[REGISTRY].names())
+    app[METRICS] = Metrics([*app[REGISTRY].names(), *LABELS])
     configure_tracing(app, settings)
     auth.install(app, settings)
     app.add_routes(routes)

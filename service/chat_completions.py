@@ -8,11 +8,10 @@ from formatters.openai import OpenAIFormatter
 from service.chat_request import ChatCompletionRequest, UnsupportedRequest
 from service.completion import ChatFold
 from service.errors import Rejected
-from service.non_streamed import answer_turn
+from service.non_streamed import CHAT_COMPLETION, answer_turn
 from service.request_body import read_json
 from service.request_models import QueryRequest
-from service.routes import stream_turn
-from service.state import ACTIVE_STREAMS, SETTINGS
+from service.session import StreamSession
 
 chat_routes = web.RouteTableDef()
 
@@ -25,15 +24,14 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
         query = body.to_query()
     except UnsupportedRequest as exc:
         raise Rejected(422, "Unsupported request", exc.cause) from exc
-    app = request.app
-    with app[ACTIVE_STREAMS].slot(app[SETTINGS].max_concurrent_streams):
+    with StreamSession(request) as session:
         if body.stream:
             formatter = OpenAIFormatter(model=body.model, include_usage=body.include_usage)
-            return await stream_turn(request, query, formatter)
-        return await _complete(request, query, body.model)
+            return await session.stream(query, formatter)
+        return await _complete(session, query, body.model)
 
 
-async def _complete(request: web.Request, query: QueryRequest, model: str) -> web.Response:
+async def _complete(session: StreamSession, query: QueryRequest, model: str) -> web.Response:
     fold = ChatFold(model)
-    failed = await answer_turn(request, query, fold, "chat.completion")
+    failed = await answer_turn(session, query, fold, CHAT_COMPLETION)
     return failed or web.json_response(fold.completion.completion())

@@ -15,11 +15,13 @@ from service.lightspeed_models import (
     ModelList,
     OpenAIModel,
 )
-from service.non_streamed import answer_turn, unavailable
+from service.non_streamed import QUERY, answer_turn
 from service.query_answer import QueryFold
 from service.request_body import read_json
 from service.request_models import QueryRequest
-from service.state import ACTIVE_STREAMS, SETTINGS, UPSTREAM
+from service.session import StreamSession
+from service.state import UPSTREAM
+from service.unavailable import unavailable
 from service.upstream import HistoryTurn, ModelInfo, UpstreamUnavailable
 
 log = structlog.get_logger(__name__)
@@ -41,10 +43,9 @@ async def models(request: web.Request) -> web.Response:
 async def query(request: web.Request) -> web.Response:
     """Run one agent turn and answer it whole, in lightspeed-stack 0.7.1's `QueryResponse`."""
     body = await read_json(request, QueryRequest)
-    app = request.app
     fold = QueryFold()
-    with app[ACTIVE_STREAMS].slot(app[SETTINGS].max_concurrent_streams):
-        failed = await answer_turn(request, body, fold, "query")
+    with StreamSession(request) as session:
+        failed = await answer_turn(session, body, fold, QUERY)
     return failed or web.json_response(fold.answer().model_dump(mode="json"))
 
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from aiohttp import web
@@ -24,9 +22,8 @@ class ActiveStreams:
     _idle: asyncio.Event = field(default_factory=asyncio.Event)
     _stop: asyncio.Future[None] | None = None
 
-    @contextmanager
-    def slot(self, limit: int) -> Iterator[None]:
-        """Hold one stream slot; raise Rejected (429 when full, 503 when draining)."""
+    def admit(self, limit: int) -> None:
+        """Open one stream slot (`closed` gives it back); Rejected: 429 when full, 503 draining."""
         if self.draining:
             raise Rejected(503, "Draining", "This instance is shutting down; retry on another.")
         if self.count >= limit:
@@ -37,10 +34,6 @@ class ActiveStreams:
                 headers={"Retry-After": "1"},
             )
         self.opened()
-        try:
-            yield
-        finally:
-            self.closed()
 
     def opened(self) -> None:
         """Count one more open stream."""

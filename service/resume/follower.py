@@ -13,6 +13,7 @@ from aiohttp import web
 from service.metrics import Metrics
 from service.resume.ids import event_id
 from service.resume.store import Batch, Fallback, StoreUnavailable, StreamMeta, StreamStore
+from service.session import sse_headers
 
 log = structlog.get_logger(__name__)
 
@@ -21,13 +22,7 @@ STREAM_ID_HEADER = "X-Stream-ID"
 
 def stream_headers(meta: StreamMeta) -> dict[str, str]:
     """Return the response headers of a resumable stream."""
-    return {
-        "Content-Type": f"{meta.media_type}; charset=utf-8",
-        "Cache-Control": "no-cache",
-        "X-Accel-Buffering": "no",
-        **meta.headers,
-        STREAM_ID_HEADER: meta.stream_id,
-    }
+    return sse_headers(meta.media_type, {**meta.headers, STREAM_ID_HEADER: meta.stream_id})
 
 
 async def follow(

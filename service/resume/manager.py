@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Iterable
 
 import structlog
 from aiohttp import web
@@ -14,7 +14,7 @@ from formatters.base import Formatter
 from formatters.events import EndEvent, ErrorEvent
 from service.errors import Rejected, error_response
 from service.metrics import METRICS
-from service.pipeline import StreamResult, close_events
+from service.pipeline import close_events
 from service.registry import FormatterRegistry, UnknownFormat
 from service.resume.follower import follow
 from service.resume.ids import new_stream_id, numbered, parse_event_id, stamped
@@ -29,8 +29,9 @@ from service.resume.producer import (
 )
 from service.resume.redis_store import RedisStore
 from service.resume.store import RENEW_EVERY, StoreUnavailable, StreamMeta, StreamStore
+from service.session import STREAM_SINK, StreamSession
 from service.settings import Settings
-from service.state import ACTIVE_STREAMS, PRINCIPAL, REGISTRY, SETTINGS
+from service.state import PRINCIPAL, REGISTRY, SETTINGS
 from service.upstream import Turn
 
 log = structlog.get_logger(__name__)
@@ -71,15 +72,11 @@ class Resumer:
         """Turns this app runs now."""
         return len(self._producers)
 
-    async def start(
-        self,
-        request: web.Request,
-        turn: Turn,
-        formatter: Formatter,
-        on_end: Callable[[StreamResult | None], None],
+    async def serve(
+        self, session: StreamSession, turn: Turn, formatter: Formatter
     ) -> web.StreamResponse:
         """Run the turn detached into the store and follow it on this connection."""
-        app, settings = request.app, self._settings
+        request = session.request
         stream_id = new_stream_id()
         structlog.contextvars.bind_contextvars(stream_id=stream_id)
         meta = StreamMeta(
@@ -101,29 +98,15 @@ class Resumer:
             turn=turn,
             formatter=formatter,
             store=self.store,
-            budget=settings.resume_max_stream_bytes,
+            budget=self._settings.resume_max_stream_bytes,
         )
         self._producers[stream_id] = producer
-
-        def ended(result: StreamResult | None) -> None:
-            self._producers.pop(stream_id, None)
-            on_end(result)
-
-        task = asyncio.create_task(
-            producer.run(
-                heartbeat_interval=settings.heartbeat_interval,
-                stream_timeout=settings.stream_timeout,
-                stop=app[ACTIVE_STREAMS].stop_signal(),
-                on_end=ended,
-            )
-        )
+        session.hold()  # the turn keeps its slot after this connection ends
+        task = asyncio.create_task(producer.run(session))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-        log.info("stream start")
-        try:
-            return await self._follow(request, meta, -1)
-        finally:
-            producer.keep_slot(app[ACTIVE_STREAMS])
+        task.add_done_callback(lambda _: self._producers.pop(stream_id, None))
+        return await self._follow(request, meta, -1)
 
     async def resume(self, request: web.Request, last_event_id: str) -> web.StreamResponse:
         """Serve a reconnect that names the last frame it saw (`<stream id>:<seq>`)."""
@@ -262,6 +245,7 @@ async def resume_context(app: web.Application) -> AsyncIterator[None]:
         log.info("resumable streams", window=settings.resume_window, store="memory")
     resumer = Resumer(settings, store, app[REGISTRY])
     app[RESUMER] = resumer
+    app[STREAM_SINK] = resumer
     checkups = asyncio.create_task(resumer.run_checkups())
     try:
         yield

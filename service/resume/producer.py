@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 
 import structlog
 
@@ -13,14 +12,12 @@ from service.pipeline import (
     EndBuilder,
     SinkFailed,
     Stop,
-    StreamResult,
     TooLarge,
-    pump_batches,
 )
 from service.resume.ids import numbered, stamped
 from service.resume.outcomes import ResumeOutcome
 from service.resume.store import Epilogue, StoreUnavailable, StreamStore
-from service.state import ActiveStreams
+from service.session import StreamSession
 from service.upstream import Turn
 
 log = structlog.get_logger(__name__)
@@ -94,50 +91,24 @@ class Producer:
         self._stamped_size = 0
         self._terminal = False
         self._interrupt: asyncio.Future[Stop] = asyncio.get_running_loop().create_future()
-        self._slot: ActiveStreams | None = None
-        self.finished = False
 
     def stop(self, reason: Stop) -> None:
         """Ask the turn to end with this reason's error frame (the first reason wins)."""
         if not self._interrupt.done():
             self._interrupt.set_result(reason)
 
-    def keep_slot(self, active: ActiveStreams) -> None:
-        """Hold one stream slot of `active` until the turn ends (if it still runs)."""
-        if not self.finished and self._slot is None:
-            active.opened()
-            self._slot = active
-
-    async def run(
-        self,
-        *,
-        heartbeat_interval: float,
-        stream_timeout: float,
-        stop: asyncio.Future[None] | None,
-        on_end: Callable[[StreamResult | None], None],
-    ) -> None:
-        """Run the turn to its terminal frame, then mark the stream finished in the store."""
-        result: StreamResult | None = None
-        try:
-            result = await pump_batches(
-                self._turn,
-                self._formatter,
-                self,
-                heartbeat_interval=heartbeat_interval,
-                stream_timeout=stream_timeout,
-                stop=stop,
-                interrupt=self._interrupt,
-                end=self._end,
-            )
-        finally:
-            self.finished = True
+    async def run(self, session: StreamSession) -> None:
+        """Run the session's turn to its terminal frame, then mark the stream finished."""
+        with session.streaming() as ending:
             try:
-                await self._store.finish(self.stream_id)
-            except StoreUnavailable as exc:
-                log.error("could not mark the stream finished", reason=exc.reason)
-            if self._slot is not None:
-                self._slot.closed()
-            on_end(result)
+                ending.result = await session.pump(
+                    self._turn, self._formatter, self, interrupt=self._interrupt, end=self._end
+                )
+            finally:
+                try:
+                    await self._store.finish(self.stream_id)
+                except StoreUnavailable as exc:
+                    log.error("could not mark the stream finished", reason=exc.reason)
 
     def add(self, frames: list[FrameValue], event: Event) -> bool:
         """Stamp one event's frames for the next append; TooLarge if they would pass the budget."""

@@ -12,8 +12,9 @@ import threading
 import time
 import urllib.request
 
+from service.state import ACTIVE_STREAMS
 from tests.conftest import split_frames
-from tests.fakes.agents_upstream import Sleep, fixture_steps
+from tests.fakes.agents_upstream import Sleep, Status, fixture_steps
 
 QUERY = {"query": "Say hello."}
 
@@ -110,3 +111,60 @@ def test_sigterm_drains_and_exits_0_within_a_bounded_time(unused_tcp_port) -> No
     assert exited < 0.5 + 5, f"took {exited:.2f} s to exit"
     logged = [json.loads(line)["event"] for line in stderr.splitlines() if line.startswith("{")]
     assert "drain timeout: ending open streams" in logged
+
+
+TURN_ROUTES = [
+    ("/v1/streaming_query", QUERY),
+    ("/v1/query", QUERY),
+    ("/v1/chat/completions", {"model": "m", "messages": [{"role": "user", "content": "Hi"}]}),
+    (
+        "/v1/chat/completions",
+        {"model": "m", "stream": True, "messages": [{"role": "user", "content": "Hi"}]},
+    ),
+]
+
+
+async def test_every_turn_route_refuses_alike_while_draining_or_full(agents_client, fake_agents):
+    client = await agents_client(max_concurrent_streams=1)
+    active = client.server.app[ACTIVE_STREAMS]
+    active.draining = True
+    for path, body in TURN_ROUTES:
+        refused = await client.post(path, json=body)
+        assert (refused.status, await refused.json()) == (
+            503,
+            {
+                "detail": {
+                    "response": "Draining",
+                    "cause": "This instance is shutting down; retry on another.",
+                }
+            },
+        )
+    active.draining = False
+    active.opened()  # the one slot is taken
+    for path, body in TURN_ROUTES:
+        refused = await client.post(path, json=body)
+        assert (refused.status, refused.headers["Retry-After"]) == (429, "1")
+        assert await refused.json() == {
+            "detail": {
+                "response": "Too many streams",
+                "cause": "This instance serves at most 1 streams at once.",
+            }
+        }
+    active.closed()
+    assert active.count == 0
+    assert fake_agents.turns == []
+
+
+async def test_every_turn_route_answers_503_alike_when_the_upstream_cannot_start(
+    agents_client, fake_agents
+):
+    fake_agents.steps = [Status(500)]
+    client = await agents_client()
+    answers = []
+    for path, body in TURN_ROUTES:
+        response = await client.post(path, json=body)
+        answers.append((response.status, await response.json()))
+    assert len({json.dumps(answer) for answer in answers}) == 1
+    assert answers[0][0] == 503
+    assert answers[0][1]["detail"]["response"] == "Unable to connect to Llama Stack"
+    assert client.server.app[ACTIVE_STREAMS].count == 0

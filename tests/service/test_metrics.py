@@ -211,3 +211,38 @@ async def test_metrics_are_prometheus_text_or_openmetrics_when_asked(make_client
     )
     assert open_metrics.headers["Content-Type"].startswith("application/openmetrics-text")
     assert (await open_metrics.text()).endswith("# EOF\n")
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "label"),
+    [
+        (
+            "/v1/chat/completions",
+            {"model": "vllm/fake-model", "messages": [{"role": "user", "content": "Say hello."}]},
+            "chat.completion",
+        ),
+        ("/v1/query", QUERY, "query"),
+    ],
+)
+async def test_a_non_streamed_answer_is_counted_as_a_stream_of_its_label(
+    agents_client, fake_agents, path, body, label
+):
+    fake_agents.steps = [Sleep(SILENCE), *fixture_steps("text.sse")]
+    client = await agents_client()
+    before = await scrape(client)
+    assert value(before, f"{P}_streams_total", format=label, outcome="completed") == 0
+    response = await client.post(path, json=body)
+    assert response.status == 200
+    await response.read()
+    samples = await scrape(client)
+    assert value(samples, f"{P}_streams_total", format=label, outcome="completed") == 1
+    for outcome in OUTCOMES:
+        if outcome != "completed":
+            assert value(samples, f"{P}_streams_total", format=label, outcome=outcome) == 0
+    assert value(samples, ACTIVE_STREAMS_METRIC, format=label) == 0
+    assert value(samples, f"{P}_frames_total", format=label) == 0
+    assert value(samples, f"{P}_stream_duration_seconds_count", format=label) == 1
+    first = f"{P}_upstream_first_event_seconds"
+    assert value(samples, f"{first}_count", format=label) == 1
+    assert value(samples, f"{first}_sum", format=label) >= SILENCE / 2  # the upstream's silence
+    assert value(samples, f"{first}_bucket", format=label, le="0.1") == 0

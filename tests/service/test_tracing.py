@@ -110,3 +110,37 @@ async def test_a_configured_endpoint_gets_the_spans_over_otlp_http(aiohttp_serve
     ((path, content_type, body),) = received
     assert (path, content_type) == ("/v1/traces", "application/x-protobuf")
     assert b"GET /liveness" in body
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "label"),
+    [
+        (
+            "/v1/chat/completions",
+            {"model": "vllm/fake-model", "messages": [{"role": "user", "content": "Say hello."}]},
+            "chat.completion",
+        ),
+        ("/v1/query", QUERY, "query"),
+    ],
+)
+async def test_a_non_streamed_answer_is_a_server_span_with_upstream_and_stream_children(
+    traced_client, fake_agents, path, body, label
+):
+    fake_agents.steps = fixture_steps("text.sse")
+    client, exporter = await traced_client()
+    response = await client.post(path, json=body)
+    assert response.status == 200
+    await response.read()
+    spans = {span.name: span for span in exporter.get_finished_spans()}
+    assert set(spans) == {f"POST {path}", "upstream start_turn", "stream"}
+    server, upstream, stream = spans[f"POST {path}"], spans["upstream start_turn"], spans["stream"]
+    assert upstream.kind == SpanKind.CLIENT
+    assert upstream.parent.span_id == server.context.span_id
+    assert stream.parent.span_id == server.context.span_id
+    assert upstream.attributes["upstream"] == "agents"
+    assert dict(stream.attributes) == {
+        "format": label,
+        "stream.outcome": "completed",
+        "stream.frames": 0,
+    }
+    assert upstream.end_time <= stream.start_time
