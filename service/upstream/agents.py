@@ -36,6 +36,7 @@ from service.upstream.batches import EventBatches
 from service.upstream.history import session_turn
 from service.upstream.json_chunks import parse_chunk
 from service.upstream.sse import EventTooLarge, SSEDecoder
+from service.upstream.texts import version_refused
 
 log = structlog.get_logger(__name__)
 
@@ -311,10 +312,7 @@ def _unavailable_on_failure() -> Iterator[None]:
 
 def _http_reason(exc: UpstreamHTTPError) -> str:
     if exc.status == 426:
-        return (
-            "llama-stack refused this client's version (HTTP 426): the client's major.minor "
-            f"must match the server's. {exc}"
-        )
+        return version_refused(str(exc))
     return f"llama-stack answered {exc}"
 
 

@@ -45,11 +45,11 @@ from service.upstream.agents_wire import (
     WireTurnStart,
 )
 from service.upstream.documents import documents_in_text
+from service.upstream.texts import NO_MESSAGE
 
 log = structlog.get_logger(__name__)
 
 _STEPS = ("inference", "tool_execution", "shield_call")
-UPSTREAM_ERROR_MESSAGE = "The agent reported an error without a message."
 # The model's own validator, called without `BaseModel.__init__`'s Python frame: the same
 # validation and the same instance, a third cheaper for the text deltas that make up a turn.
 _validate_text_delta = TextDeltaEvent.__pydantic_validator__.validate_python
@@ -109,7 +109,7 @@ def _error(index: int, raw: dict[str, Any]) -> ErrorEvent:
     error = WireErrorChunk.model_validate(raw).error if isinstance(raw.get("error"), dict) else {}
     message = error.get("message")
     if not isinstance(message, str) or not message:
-        message = UPSTREAM_ERROR_MESSAGE
+        message = NO_MESSAGE
     return ErrorEvent(chunk=index, message=message)
 
 

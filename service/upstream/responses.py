@@ -59,10 +59,10 @@ from service.upstream.responses_normalizer import ResponsesNormalizer
 from service.upstream.responses_sse import CappedClient
 from service.upstream.server_profile import ServerProfile, missing_moderation_endpoint, profile_of
 from service.upstream.sse import EventTooLarge
+from service.upstream.texts import NO_MESSAGE, version_refused
 
 log = structlog.get_logger(__name__)
 
-UPSTREAM_FAILED = "The agent reported an error without a message."
 
 CONVERSATION_ID = re.compile(r"conv_[0-9a-f]{48}")
 """llama-stack's conversation id format; the server refuses any other with HTTP 400."""
@@ -356,7 +356,7 @@ class ResponsesUpstream:
             raise UpstreamStreamError(LOST_UPSTREAM) from exc
         except APIError as exc:
             # the client raises an upstream `error` line as APIError: that chunk is the error
-            message = exc.message or UPSTREAM_FAILED
+            message = exc.message or NO_MESSAGE
             raise UpstreamStreamError(message, "upstream_error", chunk=index) from exc
         except EventTooLarge as exc:
             raise UpstreamStreamError(TOO_LARGE, "upstream_error") from exc
@@ -442,10 +442,7 @@ def _is_not_found(exc: APIError) -> bool:
 def _status_reason(exc: APIStatusError) -> str:
     message = _error_message(exc)
     if exc.status_code == 426:
-        return (
-            "llama-stack refused this client's version (HTTP 426): the client's major.minor "
-            f"must match the server's. {message}"
-        )
+        return version_refused(message)
     return f"llama-stack answered HTTP {exc.status_code}: {message}"
 
 

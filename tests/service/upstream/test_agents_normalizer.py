@@ -18,7 +18,8 @@ from formatters.events import (
     ToolResultEvent,
     TurnCompleteEvent,
 )
-from service.upstream.agents_normalizer import UPSTREAM_ERROR_MESSAGE, normalize_chunk
+from service.upstream.agents_normalizer import normalize_chunk
+from service.upstream.texts import NO_MESSAGE
 from tests.fakes.agents_upstream import fixture_chunks
 from tests.paths import AGENTS_FIXTURES
 
@@ -145,8 +146,8 @@ def test_knowledge_search_documents_are_harvested() -> None:
     ("chunk", "message"),
     [
         ({"error": {"message": "boom"}}, "boom"),
-        ({"error": {}}, UPSTREAM_ERROR_MESSAGE),
-        ({"error": "text"}, UPSTREAM_ERROR_MESSAGE),
+        ({"error": {}}, NO_MESSAGE),
+        ({"error": "text"}, NO_MESSAGE),
     ],
 )
 def test_error_chunks(chunk, message) -> None:
