@@ -7,6 +7,7 @@ import itertools
 import json
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,8 @@ class Status:
 
 
 Step = bytes | Sleep | Drop | Status
+Script = Callable[[dict[str, Any]], list[Step]]
+"""What a turn streams, decided from its request body."""
 
 
 def fixture_steps(name: str) -> list[Step]:
@@ -95,11 +98,24 @@ class ScriptedTurns:
         self.turn_ended.set()
 
 
+def _test_models() -> list[dict[str, Any]]:
+    return [
+        {"identifier": "all-minilm", "model_type": "embedding"},
+        {"identifier": "vllm/fake-model", "model_type": "llm"},
+    ]
+
+
 @dataclass
 class FakeAgentsUpstream(ScriptedTurns):
-    """State and script of the fake server; `steps` is what the next turn streams."""
+    """State and script of the fake server (the tests' and the benchmarks').
+
+    A turn streams `script(body)` when a script is given (bench/upstream.py's), else `steps`.
+    It answers every other call lightspeed-stack 0.1.3 and the service make before a turn.
+    """
 
     steps: list[Step] = field(default_factory=list)
+    script: Script | None = None
+    models: list[dict[str, Any]] = field(default_factory=_test_models)
     turns: list[dict[str, Any]] = field(default_factory=list)
     agents: list[dict[str, Any]] = field(default_factory=list)
     sessions: list[str] = field(default_factory=list)
@@ -114,6 +130,8 @@ class FakeAgentsUpstream(ScriptedTurns):
         app = web.Application()
         app.router.add_get("/v1/health", self._health)
         app.router.add_get("/v1/models", self._models)
+        app.router.add_get("/v1/shields", self._empty)
+        app.router.add_get("/v1/vector-dbs", self._empty)
         app.router.add_post("/v1/agents", self._create_agent)
         app.router.add_post("/v1/agents/{agent_id}/session", self._create_session)
         app.router.add_post("/v1/agents/{agent_id}/session/{session_id}/turn", self._turn)
@@ -127,14 +145,10 @@ class FakeAgentsUpstream(ScriptedTurns):
         return web.json_response({"status": "OK"})
 
     async def _models(self, request: web.Request) -> web.Response:
-        return web.json_response(
-            {
-                "data": [
-                    {"identifier": "all-minilm", "model_type": "embedding"},
-                    {"identifier": "vllm/fake-model", "model_type": "llm"},
-                ]
-            }
-        )
+        return web.json_response({"data": self.models})
+
+    async def _empty(self, request: web.Request) -> web.Response:
+        return web.json_response({"data": []})
 
     async def _create_agent(self, request: web.Request) -> web.Response:
         self.agents.append(await request.json())
@@ -165,8 +179,9 @@ class FakeAgentsUpstream(ScriptedTurns):
         return web.Response(status=200, text="null", content_type="application/json")
 
     async def _turn(self, request: web.Request) -> web.StreamResponse:
-        self.turns.append({**request.match_info, "body": await request.json()})
-        steps = list(self.steps)
+        body = await request.json()
+        self.turns.append({**request.match_info, "body": body})
+        steps = self.script(body) if self.script is not None else list(self.steps)
         if steps and isinstance(steps[0], Status):
             return web.Response(
                 status=steps[0].code, text=steps[0].body, content_type="application/json"
