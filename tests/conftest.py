@@ -60,6 +60,15 @@ async def agents_client(make_client: MakeClient, agents_server: TestServer) -> A
     return make
 
 
+CHAT = {"model": "vllm/fake-model", "messages": [{"role": "user", "content": "Say hello."}]}
+"""A minimal chat completion request (non-streamed)."""
+NON_STREAMED_ANSWERS = [
+    ("/v1/chat/completions", CHAT, "chat.completion"),
+    ("/v1/query", {"query": "Say hello."}, "query"),
+]
+"""The routes that answer a turn whole: path, body, and the label of its metrics and span."""
+
+
 def split_frames(body: bytes) -> list[str]:
     """Split an SSE body into frames, each ending with its blank line."""
     text = body.decode()

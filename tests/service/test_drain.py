@@ -13,7 +13,7 @@ import time
 import urllib.request
 
 from service.state import ACTIVE_STREAMS
-from tests.conftest import split_frames
+from tests.conftest import CHAT, NON_STREAMED_ANSWERS, split_frames
 from tests.fakes.agents_upstream import Sleep, Status, fixture_steps
 
 QUERY = {"query": "Say hello."}
@@ -115,12 +115,8 @@ def test_sigterm_drains_and_exits_0_within_a_bounded_time(unused_tcp_port) -> No
 
 TURN_ROUTES = [
     ("/v1/streaming_query", QUERY),
-    ("/v1/query", QUERY),
-    ("/v1/chat/completions", {"model": "m", "messages": [{"role": "user", "content": "Hi"}]}),
-    (
-        "/v1/chat/completions",
-        {"model": "m", "stream": True, "messages": [{"role": "user", "content": "Hi"}]},
-    ),
+    ("/v1/chat/completions", {**CHAT, "stream": True}),
+    *((path, body) for path, body, _ in NON_STREAMED_ANSWERS),
 ]
 
 

@@ -14,7 +14,7 @@ from service.app import create_app
 from service.metrics import ACTIVE_STREAMS_METRIC, OUTCOMES, REJECTION_REASONS
 from service.settings import Settings
 from service.state import REGISTRY
-from tests.conftest import split_frames
+from tests.conftest import NON_STREAMED_ANSWERS, split_frames
 from tests.fakes.agents_upstream import Sleep, Status, fixture_steps
 
 P = "agent_stream_gateway"
@@ -213,17 +213,7 @@ async def test_metrics_are_prometheus_text_or_openmetrics_when_asked(make_client
     assert (await open_metrics.text()).endswith("# EOF\n")
 
 
-@pytest.mark.parametrize(
-    ("path", "body", "label"),
-    [
-        (
-            "/v1/chat/completions",
-            {"model": "vllm/fake-model", "messages": [{"role": "user", "content": "Say hello."}]},
-            "chat.completion",
-        ),
-        ("/v1/query", QUERY, "query"),
-    ],
-)
+@pytest.mark.parametrize(("path", "body", "label"), NON_STREAMED_ANSWERS)
 async def test_a_non_streamed_answer_is_counted_as_a_stream_of_its_label(
     agents_client, fake_agents, path, body, label
 ):

@@ -16,6 +16,7 @@ from opentelemetry.trace import SpanKind, StatusCode
 from service.app import create_app
 from service.settings import Settings
 from service.tracing import TRACER, trace_with
+from tests.conftest import NON_STREAMED_ANSWERS
 from tests.fakes.agents_upstream import Status, fixture_steps
 
 QUERY = {"query": "Say hello."}
@@ -112,17 +113,7 @@ async def test_a_configured_endpoint_gets_the_spans_over_otlp_http(aiohttp_serve
     assert b"GET /liveness" in body
 
 
-@pytest.mark.parametrize(
-    ("path", "body", "label"),
-    [
-        (
-            "/v1/chat/completions",
-            {"model": "vllm/fake-model", "messages": [{"role": "user", "content": "Say hello."}]},
-            "chat.completion",
-        ),
-        ("/v1/query", QUERY, "query"),
-    ],
-)
+@pytest.mark.parametrize(("path", "body", "label"), NON_STREAMED_ANSWERS)
 async def test_a_non_streamed_answer_is_a_server_span_with_upstream_and_stream_children(
     traced_client, fake_agents, path, body, label
 ):
