@@ -60,7 +60,7 @@ class Metrics:
         PlatformCollector(registry=self.registry)
         self.active_streams = Gauge(
             ACTIVE_STREAMS_METRIC,
-            "Streams being written to clients right now, by format.",
+            "Streams being written to clients right now, by format (non-streamed answers too).",
             ["format"],
             registry=self.registry,
         )

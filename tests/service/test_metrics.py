@@ -236,3 +236,17 @@ async def test_a_non_streamed_answer_is_counted_as_a_stream_of_its_label(
     assert value(samples, f"{first}_count", format=label) == 1
     assert value(samples, f"{first}_sum", format=label) >= SILENCE / 2  # the upstream's silence
     assert value(samples, f"{first}_bucket", format=label, le="0.1") == 0
+
+
+async def test_a_non_streamed_answer_counts_in_the_active_streams_gauge_while_it_runs(
+    production_server, fake_agents
+):
+    fake_agents.steps = [*fixture_steps("text.sse")[:2], Sleep(30)]
+    ((path, body, label), _) = NON_STREAMED_ANSWERS
+    answering = asyncio.create_task(production_server.post(path, json=body))
+    await wait_for(production_server, ACTIVE_STREAMS_METRIC, 1, format=label)
+    answering.cancel()  # the client leaves; the turn is cancelled within one interval
+    samples = await wait_for(
+        production_server, f"{P}_streams_total", 1, format=label, outcome="client_gone"
+    )
+    assert value(samples, ACTIVE_STREAMS_METRIC, format=label) == 0
