@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import make_mocked_request
+from structlog.testing import capture_logs
 
 from formatters.events import Document, DocumentsEvent, ErrorEvent, Event, TextDeltaEvent
 from formatters.frames import FrameValue, encode
 from formatters.patternfly import PatternflyFormatter
 from formatters.raw import RawFormatter
-from service.metrics import OUTCOMES
+from service.metrics import METRICS, OUTCOMES, Metrics
 from service.pipeline import EndBuilder, Outcome, SinkFailed, Stop, pump_batches
 from service.resume.memory import MemoryStore
 from service.resume.outcomes import ResumeOutcome
 from service.resume.producer import Producer, store_failed
 from service.resume.store import StoreUnavailable, StreamMeta
+from service.session import StreamSession
+from service.settings import Settings
+from service.state import ACTIVE_STREAMS, SETTINGS, ActiveStreams
 from tests.service.test_pipeline_batches import one_by_one
 
 LOST = Stop(ResumeOutcome.STORE_FAILED, ErrorEvent(message="gone", code="store_unavailable"))
@@ -78,18 +84,26 @@ class FailingStore(MemoryStore):
 
 
 async def run_producer(store: MemoryStore, events: list[Event]) -> list[object]:
+    """Run a producer in a stream session as the Resumer does; return the session's end lines."""
     await store.create(StreamMeta(stream_id="S" * 22, format="raw", media_type="text/event-stream"))
     producer = Producer(
         stream_id="S" * 22, turn=one_by_one(events), formatter=RawFormatter(), store=store, budget=1 << 20
     )
-    ended: list[object] = []
-    await producer.run(heartbeat_interval=5, stream_timeout=60, stop=None, on_end=ended.append)
-    return ended
+    app = web.Application()
+    app[SETTINGS] = Settings(heartbeat_interval=5, stream_timeout=60)
+    app[ACTIVE_STREAMS] = ActiveStreams()
+    app[METRICS] = Metrics(["raw"])
+    with capture_logs() as logs, StreamSession(make_mocked_request("POST", "/", app=app)) as session:
+        session.label = "raw"
+        session.hold()  # the turn's own hold, which its end releases
+        await producer.run(session)
+    assert app[ACTIVE_STREAMS].count == 0
+    return [line for line in logs if line["event"] == "stream end"]
 
 
 async def test_a_store_failure_is_the_producer_s_stop() -> None:
-    (result,) = await run_producer(FailingStore(good=2), [TextDeltaEvent(chunk=i, text="x") for i in range(4)])
-    assert result.outcome is ResumeOutcome.STORE_FAILED  # type: ignore[attr-defined]
+    (end,) = await run_producer(FailingStore(good=2), [TextDeltaEvent(chunk=i, text="x") for i in range(4)])
+    assert end["outcome"] == ResumeOutcome.STORE_FAILED.value  # type: ignore[index]
 
 
 async def test_the_producer_and_the_pump_watch_each_event_once(
