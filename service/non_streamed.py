@@ -7,7 +7,7 @@ from aiohttp import web
 
 from service.completion import Fold, complete_turn
 from service.conversations.owners import request_owner
-from service.errors import error_response
+from service.errors import error_response, refusal
 from service.pipeline import Outcome
 from service.request_models import QueryRequest
 from service.state import ACTIVE_STREAMS, SETTINGS, UPSTREAM
@@ -17,6 +17,15 @@ log = structlog.get_logger(__name__)
 
 _ERROR_STATUS = {"timeout": 504, "internal": 500}
 """HTTP status of a non-streamed answer whose turn failed, by error code; otherwise 502."""
+
+UNAVAILABLE = refusal("The upstream could not start the turn.")
+"""What `unavailable` answers."""
+TURN_FAILED = {
+    500: refusal("The agent turn failed inside the service."),
+    502: refusal("The agent turn failed after it started."),
+    504: refusal("The agent turn ran out of time (STREAM_TIMEOUT)."),
+}
+"""What `answer_turn` answers when the turn fails after it started."""
 
 
 async def answer_turn(

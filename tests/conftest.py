@@ -13,6 +13,8 @@ from service.settings import Settings
 from service.upstream import Upstream
 from tests.fakes.agents_upstream import FakeAgentsUpstream
 
+pytest_plugins = ["pytester", "tests.route_statuses"]
+
 MakeClient = Callable[..., Awaitable[TestClient[Any, Any]]]
 
 

@@ -17,6 +17,7 @@ from structlog.testing import capture_logs
 from service.__main__ import main
 from service.app import create_app
 from service.auth import AuthConfigError, parse_keys
+from service.route_spec import Answer, declare
 from service.settings import Settings, load_settings
 from service.state import PRINCIPAL
 from tests.conftest import split_frames
@@ -29,6 +30,9 @@ OTHER_KEY = "k-0000aaaa1111bbbb22"
 CHALLENGE = 'Bearer realm="agent-stream-gateway"'
 
 
+@declare(
+    "Who the request authenticated as (a route of these tests).", {200: Answer("Its principal.")}
+)
 async def whoami(request: web.Request) -> web.Response:
     return web.json_response({"principal": request.get(PRINCIPAL)})
 
