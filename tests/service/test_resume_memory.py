@@ -39,7 +39,9 @@ async def test_a_stream_that_finishes_without_a_terminal_frame_ends_its_follower
     await asyncio.sleep(0.01)
     await store.finish("s1")
     assert [batch.frames for batch in await asyncio.wait_for(follower, 1)] == [["a0"]]
-    assert (await store.meta("s1")).done is True
+    finished = await store.meta("s1")
+    assert finished is not None
+    assert finished.done is True
 
 
 async def test_followers_count_until_they_leave_then_the_window_runs():
