@@ -18,16 +18,18 @@ from typing import Any
 import hypothesis
 import pytest
 import schemathesis
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 from schemathesis.specs.openapi.definitions import OPENAPI_31_VALIDATOR
 
 from service.app import create_app
 from service.chat_request import ChatCompletionRequest
+from service.non_streamed import UNAVAILABLE
 from service.openapi import NON_BLANK, UndeclaredRoute, build_openapi
 from service.registry import load_registry
 from service.request_models import QueryRequest
+from service.route_spec import Answer, ErrorDialect, declare
 from service.settings import Settings
 
 SCHEMATHESIS_EXAMPLES = 100
@@ -318,4 +320,35 @@ def test_a_route_that_declares_nothing_stops_the_document_naming_it() -> None:
     assert str(raised.value) == (
         "POST /v1/undeclared (undeclared) declares nothing: "
         "decorate it with service.route_spec.declare(...)"
+    )
+
+
+class ShoutedError(BaseModel):
+    """Another protocol's error body (a test's)."""
+
+    error: str
+
+
+async def shouted(request: Any) -> Any:
+    raise AssertionError("never called")
+
+
+def test_a_route_that_speaks_another_error_shape_documents_it_for_every_refusal() -> None:
+    spoken = declare(
+        "Answers errors in its own shape.",
+        {200: Answer("Fine.", ShoutedError), 503: UNAVAILABLE},
+        body=QueryRequest,
+        errors=ErrorDialect(ShoutedError, {422: 400, 415: 400}),
+    )(shouted)
+    app = create_app(Settings())
+    app.router.add_post("/v1/shouted", spoken)
+    responses = build_openapi(app)["paths"]["/v1/shouted"]["post"]["responses"]
+    assert sorted(responses) == ["200", "400", "408", "413", "503"]
+    assert {
+        responses[status]["content"]["application/json"]["schema"]["$ref"] for status in responses
+    } == {"#/components/schemas/ShoutedError"}
+    assert responses["400"]["description"] == (
+        "The body is not well framed (shorter than its Content-Length, bad chunks). "
+        "The body is not JSON by its content type. "
+        "Malformed JSON, missing or blank required fields, wrong types or unknown fields."
     )
