@@ -68,7 +68,7 @@ class FailingStore(MemoryStore):
         self.good = good
         self.epilogues: list[list[str]] = []
 
-    async def append(self, stream_id, first_seq, frames, *, terminal=False, epilogue=None):  # type: ignore[no-untyped-def]
+    async def append(self, stream_id, first_seq, frames, *, terminal=False, epilogue=None):
         if self.good == 0:
             raise StoreUnavailable("down")
         self.good -= 1
