@@ -43,7 +43,8 @@ FAST_MARKERS := not e2e and not oracle and not node and not browser and not redi
 test-fast: $(STAMP) plugins
 	$(PY) -m pytest -m "$(FAST_MARKERS)" $(PYTEST_ARGS)
 
-# mypy --strict, ruff, and the layering (import-linter contracts in setup.cfg [importlinter]).
+# mypy --strict (service, formatters and tests: setup.cfg [mypy]), ruff, and the layering
+# (import-linter contracts in setup.cfg [importlinter]).
 lint: $(STAMP)
 	$(PY) -m mypy
 	$(PY) -m ruff check service formatters tests

@@ -14,7 +14,7 @@ class Context:
     quick: bool
     out: Path
 
-    def pick(self, quick: object, full: object):
+    def pick(self, quick: object, full: object) -> object:
         """Return `quick` in a smoke run, else `full`."""
         return quick if self.quick else full
 

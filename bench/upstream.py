@@ -32,12 +32,12 @@ _REQUEST = re.compile(r"(tokens|silent|pace)=([0-9.]+)")
 _WORDS = ("alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel")
 
 
-def _fixture_chunks() -> list[dict]:
+def _fixture_chunks() -> list[dict[str, Any]]:
     raw = (Path(AGENTS_FIXTURES) / "long.sse").read_bytes()
     return [json.loads(f.decode()[len("data: ") :]) for f in raw.split(b"\n\n") if f.strip()]
 
 
-def _line(chunk: dict) -> bytes:
+def _line(chunk: dict[str, Any]) -> bytes:
     return b"data: " + json.dumps(chunk, separators=(",", ":")).encode() + b"\n\n"
 
 

@@ -17,7 +17,8 @@ import structlog
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from service.errors import Rejected
+from service.errors import Rejected, refusal
+from service.route_spec import Answer, Header, jwt_auth
 from service.settings import Settings
 from service.state import PRINCIPAL, SETTINGS
 
@@ -34,6 +35,15 @@ LEEWAY_SECONDS = 30.0
 NOT_UTF8 = "The token has bytes that are not UTF-8 text."
 JWKS_REFRESH_SECONDS = 10.0
 """A token with an unknown key id fetches the key set again at most this often."""
+
+AUTH_REFUSALS: dict[int, Answer] = {
+    401: refusal(
+        "Authentication is on and the bearer token is missing or not valid.",
+        headers={"WWW-Authenticate": Header(required=True)},
+    ),
+    503: refusal("The service cannot fetch the keys that sign tokens (JWKS).", when=jwt_auth),
+}
+"""What `authenticate` may refuse: declared by every route it guards when auth is on."""
 
 
 class AuthConfigError(ValueError):

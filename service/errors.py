@@ -9,6 +9,9 @@ from typing import Any
 import structlog
 from aiohttp import web
 from aiohttp.typedefs import Handler
+from pydantic import BaseModel, ConfigDict
+
+from service.route_spec import Answer, Condition, Header, always
 
 log = structlog.get_logger(__name__)
 
@@ -37,6 +40,30 @@ ERROR_SHAPES: web.AppKey[dict[str, ErrorShape]] = web.AppKey("error_shapes")
 def speak_errors(app: web.Application, path: str, shape: ErrorShape) -> None:
     """Make every error answer of the route at `path` (raised or returned) take `shape`."""
     app.setdefault(ERROR_SHAPES, {})[path] = shape
+
+
+class ErrorDetail(BaseModel):
+    """What went wrong: a short message and the exact cause."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    response: str
+    cause: str
+
+
+class ErrorBody(BaseModel):
+    """The contract's error shape (lightspeed-stack's)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    detail: ErrorDetail
+
+
+def refusal(
+    description: str, *, headers: Mapping[str, Header] | None = None, when: Condition = always
+) -> Answer:
+    """Declare an error answer: the contract's `ErrorBody`, as `error_response` sends it."""
+    return Answer(description, ErrorBody, headers=dict(headers or {}), when=when, error=True)
 
 
 class Rejected(Exception):
@@ -72,9 +99,8 @@ def error_response(
     status: int, response: str, cause: str, headers: Mapping[str, str] | None = None
 ) -> web.Response:
     """Return `{"detail": {"response": ..., "cause": ...}}` with that status."""
-    answer = web.json_response(
-        {"detail": {"response": response, "cause": cause}}, status=status, headers=headers
-    )
+    body = ErrorBody(detail=ErrorDetail(response=response, cause=cause))
+    answer = web.json_response(body.model_dump(mode="json"), status=status, headers=headers)
     answer[CONTRACT_ERROR] = True
     answer[ERROR_PARTS] = ErrorParts(status, response, cause)
     return answer

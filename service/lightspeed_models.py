@@ -118,12 +118,3 @@ class ConversationDeleted(_Shape):
     conversation_id: str
     response: Literal["Conversation deleted successfully"] = "Conversation deleted successfully"
     success: Literal[True] = True
-
-
-ANSWER_MODELS: tuple[type[BaseModel], ...] = (
-    ModelList,
-    QueryAnswer,
-    ConversationAnswer,
-    ConversationDeleted,
-)
-"""The answer shapes the OpenAPI document declares."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import structlog
 from aiohttp import web
 
-from service.conversations.owners import request_owner
+from service.conversations.owners import NO_CONVERSATION, request_owner
 from service.lightspeed_models import (
     CatalogModel,
     ConversationAnswer,
@@ -14,21 +14,33 @@ from service.lightspeed_models import (
     HistoryMessage,
     ModelList,
     OpenAIModel,
+    QueryAnswer,
 )
-from service.non_streamed import QUERY, answer_turn
+from service.non_streamed import QUERY, TURN_FAILED, UNAVAILABLE, answer_turn
 from service.query_answer import QueryFold
 from service.request_body import read_json
 from service.request_models import QueryRequest
+from service.route_spec import Answer, always, declare
 from service.session import StreamSession
-from service.state import UPSTREAM
+from service.state import SLOT_REFUSALS, UPSTREAM
 from service.unavailable import unavailable
 from service.upstream import HistoryTurn, ModelInfo, UpstreamUnavailable
 
 log = structlog.get_logger(__name__)
 lightspeed_routes = web.RouteTableDef()
 
+NOT_YOURS = NO_CONVERSATION.but(
+    "No conversation of the caller's has this id (unknown, deleted, or someone else's): one "
+    "answer for all three.",
+    when=always,
+)
+
 
 @lightspeed_routes.get("/v1/models")
+@declare(
+    "The upstream's models: OpenAI's list (`data`) and lightspeed-stack's (`models`).",
+    {200: Answer("Every model the upstream lists.", ModelList), 503: UNAVAILABLE},
+)
 async def models(request: web.Request) -> web.Response:
     """List the upstream's models, in OpenAI's list shape and lightspeed-stack's at once."""
     try:
@@ -40,6 +52,17 @@ async def models(request: web.Request) -> web.Response:
 
 
 @lightspeed_routes.post("/v1/query")
+@declare(
+    "Run one agent turn and answer it whole (lightspeed-stack 0.7.1's QueryResponse).",
+    {
+        200: Answer("The turn's answer, tool calls and results.", QueryAnswer),
+        404: NO_CONVERSATION,
+        503: UNAVAILABLE,
+    },
+    TURN_FAILED,
+    SLOT_REFUSALS,
+    body=QueryRequest,
+)
 async def query(request: web.Request) -> web.Response:
     """Run one agent turn and answer it whole, in lightspeed-stack 0.7.1's `QueryResponse`."""
     body = await read_json(request, QueryRequest)
@@ -50,6 +73,11 @@ async def query(request: web.Request) -> web.Response:
 
 
 @lightspeed_routes.get("/v1/conversations/{conversation_id}")
+@declare(
+    "The caller's conversation history (lightspeed-stack 0.7.1's shape).",
+    {200: Answer("The conversation's turns.", ConversationAnswer)},
+    {404: NOT_YOURS, 503: UNAVAILABLE},
+)
 async def conversation(request: web.Request) -> web.Response:
     """Return the caller's conversation history (404 for an unknown or another's id)."""
     conversation_id = request.match_info["conversation_id"]
@@ -64,6 +92,11 @@ async def conversation(request: web.Request) -> web.Response:
 
 
 @lightspeed_routes.delete("/v1/conversations/{conversation_id}")
+@declare(
+    "Delete the caller's conversation upstream and drop its owner binding.",
+    {200: Answer("It was deleted.", ConversationDeleted)},
+    {404: NOT_YOURS, 503: UNAVAILABLE},
+)
 async def delete_conversation(request: web.Request) -> web.Response:
     """Delete the caller's conversation upstream and drop its binding (404 as for GET)."""
     conversation_id = request.match_info["conversation_id"]

@@ -20,6 +20,7 @@ from prometheus_client.exposition import choose_encoder
 from service.errors import CONTRACT_ERROR
 from service.pipeline import Outcome
 from service.resume.outcomes import ResumeOutcome
+from service.route_spec import TEXT, Answer, declare
 
 PREFIX = "agent_stream_gateway"
 ACTIVE_STREAMS_METRIC = f"{PREFIX}_active_streams"
@@ -140,6 +141,15 @@ metrics_routes = web.RouteTableDef()
 
 
 @metrics_routes.get("/metrics")
+@declare(
+    "Prometheus metrics (OpenMetrics if the Accept header asks for it).",
+    {
+        200: Answer(
+            "The metrics in text format.",
+            content={"text/plain": TEXT, "application/openmetrics-text": TEXT},
+        )
+    },
+)
 async def metrics(request: web.Request) -> web.Response:
     """Expose the app's metrics in the Prometheus (or, if asked, OpenMetrics) text format."""
     encode, content_type = choose_encoder(request.headers.get("Accept", ""))

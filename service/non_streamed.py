@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from service.completion import Fold, complete_turn
-from service.errors import error_response
+from service.errors import error_response, refusal
 from service.pipeline import Outcome, StreamResult
 from service.request_models import QueryRequest
 from service.session import StreamSession
@@ -19,6 +19,15 @@ LABELS = (CHAT_COMPLETION, QUERY)
 
 _ERROR_STATUS = {"timeout": 504, "internal": 500}
 """HTTP status of a non-streamed answer whose turn failed, by error code; otherwise 502."""
+
+UNAVAILABLE = refusal("The upstream could not start the turn.")
+"""What `unavailable` answers."""
+TURN_FAILED = {
+    500: refusal("The agent turn failed inside the service."),
+    502: refusal("The agent turn failed after it started."),
+    504: refusal("The agent turn ran out of time (STREAM_TIMEOUT)."),
+}
+"""What `answer_turn` answers when the turn fails after it started."""
 
 
 async def answer_turn(

@@ -8,12 +8,24 @@ import structlog
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
-from service.errors import Rejected, RequestAbandoned
+from service.errors import Rejected, RequestAbandoned, refusal
+from service.route_spec import Answer
 from service.state import SETTINGS
 
 log = structlog.get_logger(__name__)
 
 _JSON_TYPES = {"application/json", "application/octet-stream", ""}
+
+BODY_REFUSALS: dict[int, Answer] = {
+    400: refusal("The body is not well framed (shorter than its Content-Length, bad chunks)."),
+    408: refusal("The body did not arrive complete within BODY_READ_TIMEOUT."),
+    413: refusal("The body is larger than MAX_BODY_BYTES."),
+    415: refusal("The body is not JSON by its content type."),
+    422: refusal(
+        "Malformed JSON, missing or blank required fields, wrong types or unknown fields."
+    ),
+}
+"""What reading a body may refuse: declared by every route that declares a body model."""
 
 
 async def read_json[Model: BaseModel](request: web.Request, model: type[Model]) -> Model:

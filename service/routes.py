@@ -2,21 +2,64 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Literal
+
 from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 from formatters.events import event_json_schema
-from service.errors import Rejected
+from service.conversations.owners import NO_CONVERSATION
+from service.errors import Rejected, refusal
+from service.non_streamed import UNAVAILABLE
 from service.registry import DEFAULT_FORMAT, UnknownFormat
 from service.request_body import read_json
 from service.request_models import QueryRequest
-from service.resume.manager import RESUMER
+from service.resume.follower import NOTHING_AFTER
+from service.resume.limits import TOO_MANY_FOLLOWERS
+from service.resume.manager import (
+    LAST_EVENT_ID,
+    RESUMER,
+    STORE_UNAVAILABLE,
+    STREAM_ID,
+    STREAM_NOT_FOUND,
+)
+from service.route_spec import FORMAT_NAME, Answer, declare, resumable
 from service.session import StreamSession
-from service.state import ACTIVE_STREAMS, REGISTRY, UPSTREAM
+from service.state import ACTIVE_STREAMS, REGISTRY, SLOT_REFUSALS, UPSTREAM
 
 routes = web.RouteTableDef()
 
 
+class StreamQuery(BaseModel):
+    """The query parameters of `POST /v1/streaming_query`."""
+
+    format: str = Field(
+        default=DEFAULT_FORMAT,
+        description="A format's name or alias (`GET /v1/formats`).",
+        json_schema_extra=FORMAT_NAME,
+    )
+
+
+UNKNOWN_FORMAT = refusal("Unknown format (the cause names the installed ones).")
+
+
 @routes.post("/v1/streaming_query")
+@declare(
+    "Stream one agent turn as SSE in the chosen format.",
+    {
+        200: Answer("The turn as SSE frames in the chosen format.", stream=True, headers=STREAM_ID),
+        204: NOTHING_AFTER,
+        400: UNKNOWN_FORMAT,
+        404: STREAM_NOT_FOUND,
+        503: UNAVAILABLE,
+    },
+    {404: NO_CONVERSATION, 429: TOO_MANY_FOLLOWERS, 503: STORE_UNAVAILABLE},
+    SLOT_REFUSALS,
+    body=QueryRequest,
+    query=StreamQuery,
+    headers={"Last-Event-ID": replace(LAST_EVENT_ID, when=resumable)},
+)
 async def streaming_query(request: web.Request) -> web.StreamResponse:
     """Stream one agent turn as SSE in the format named by `?format=`."""
     app = request.app
@@ -38,39 +81,90 @@ async def streaming_query(request: web.Request) -> web.StreamResponse:
 
 
 @routes.get("/v1/events/schema")
+@declare(
+    "JSON Schema of the normalized events (what the `raw` format sends).",
+    {200: Answer("A JSON Schema.", content={"application/json": {"type": "object"}})},
+)
 async def events_schema(request: web.Request) -> web.Response:
     """Publish the JSON Schema of the normalized events (what the `raw` format sends)."""
     return web.json_response(event_json_schema())
 
 
+class FormatDescription(BaseModel):
+    """One installed format, as `GET /v1/formats` lists it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    aliases: list[str]
+    media_type: str
+    description: str
+
+
+class FormatList(RootModel[list[FormatDescription]]):
+    """The installed formats."""
+
+
 @routes.get("/v1/formats")
+@declare("List the installed formats.", {200: Answer("The installed formats.", FormatList)})
 async def formats(request: web.Request) -> web.Response:
     """List the installed formats."""
-    return web.json_response(
+    listed = FormatList(
         [
-            {
-                "name": info.name,
-                "aliases": list(info.aliases),
-                "media_type": info.media_type,
-                "description": info.description,
-            }
+            FormatDescription(
+                name=info.name,
+                aliases=list(info.aliases),
+                media_type=info.media_type,
+                description=info.description,
+            )
             for info in request.app[REGISTRY].describe()
         ]
     )
+    return web.json_response(listed.model_dump(mode="json"))
+
+
+class _Probe(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Alive(_Probe):
+    """The event loop runs."""
+
+    alive: Literal[True]
+
+
+class Ready(_Probe):
+    """The upstream answers."""
+
+    ready: Literal[True]
+
+
+class NotReady(_Probe):
+    """Not ready, and why."""
+
+    ready: Literal[False]
+    reason: str
 
 
 @routes.get("/liveness")
+@declare(
+    "Answers while the event loop runs; never asks the upstream.", {200: Answer("Alive.", Alive)}
+)
 async def liveness(request: web.Request) -> web.Response:
     """Answer while the event loop runs; never asks the upstream."""
-    return web.json_response({"alive": True})
+    return web.json_response(Alive(alive=True).model_dump())
 
 
 @routes.get("/readiness")
+@declare(
+    "Whether the upstream answers (cached briefly); 503 while draining.",
+    {200: Answer("Ready.", Ready), 503: Answer("Not ready, and why.", NotReady)},
+)
 async def readiness(request: web.Request) -> web.Response:
     """Answer 200 once the upstream answers, 503 with the reason otherwise (or when draining)."""
     if request.app[ACTIVE_STREAMS].draining:
-        return web.json_response({"ready": False, "reason": "draining"}, status=503)
+        return web.json_response(NotReady(ready=False, reason="draining").model_dump(), status=503)
     answer = await request.app[UPSTREAM].readiness()
     if answer.ready:
-        return web.json_response({"ready": True})
-    return web.json_response({"ready": False, "reason": answer.reason}, status=503)
+        return web.json_response(Ready(ready=True).model_dump())
+    return web.json_response(NotReady(ready=False, reason=answer.reason).model_dump(), status=503)

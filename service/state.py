@@ -7,10 +7,21 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from service.errors import Rejected
+from service.errors import Rejected, refusal
 from service.registry import FormatterRegistry
+from service.route_spec import Header
 from service.settings import Settings
 from service.upstream import Upstream
+
+TOO_MANY_STREAMS = refusal(
+    "More than MAX_CONCURRENT_STREAMS streams are open; retry after `Retry-After` seconds.",
+    headers={"Retry-After": Header(required=True)},
+)
+"""What `ActiveStreams.slot` refuses when full (routes that hold a slot declare it)."""
+DRAINING = refusal("This instance is draining.")
+"""What `ActiveStreams.slot` refuses while the instance shuts down."""
+SLOT_REFUSALS = {429: TOO_MANY_STREAMS, 503: DRAINING}
+"""What a route that holds a stream slot declares."""
 
 
 @dataclass(slots=True)

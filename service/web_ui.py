@@ -6,6 +6,9 @@ from pathlib import Path
 
 from aiohttp import web
 
+from service.errors import refusal
+from service.route_spec import TEXT, Answer, declare
+
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 """Where `npm run build` in web/ writes the page (committed, so no Node is needed to serve it)."""
 UI_PREFIX = "/ui/"
@@ -21,6 +24,13 @@ web_ui_routes = web.RouteTableDef()
 
 
 @web_ui_routes.get("/")
+@declare(
+    "The chat page.",
+    {
+        200: Answer("The page.", content={"text/html": TEXT}),
+        503: Answer("The page is not built.", content={"text/plain": TEXT}),
+    },
+)
 async def chat_page(request: web.Request) -> web.StreamResponse:
     """Serve the chat page, or say how to build it."""
     index = STATIC_DIR / "index.html"
@@ -31,6 +41,11 @@ async def chat_page(request: web.Request) -> web.StreamResponse:
 
 
 @web_ui_routes.get(UI_PREFIX + "{path:.+}")
+@declare(
+    "One bundled asset of the chat page.",
+    {200: Answer("The asset."), 404: refusal("No such asset.")},
+    listed=False,
+)
 async def ui_asset(request: web.Request) -> web.StreamResponse:
     """Serve one bundled asset; their names carry a content hash, so they are cached for good."""
     asset = _asset(request.match_info["path"])

@@ -7,11 +7,14 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from pytest_aiohttp import AiohttpClient, AiohttpServer
 
 from service.app import create_app
 from service.settings import Settings
 from service.upstream import Upstream
 from tests.fakes.agents_upstream import FakeAgentsUpstream
+
+pytest_plugins = ["pytester", "tests.route_statuses"]
 
 MakeClient = Callable[..., Awaitable[TestClient[Any, Any]]]
 
@@ -29,12 +32,14 @@ def fake_agents() -> FakeAgentsUpstream:
 
 
 @pytest.fixture
-async def agents_server(aiohttp_server: Any, fake_agents: FakeAgentsUpstream) -> TestServer:
+async def agents_server(
+    aiohttp_server: AiohttpServer, fake_agents: FakeAgentsUpstream
+) -> TestServer:
     return await aiohttp_server(fake_agents.app())
 
 
 @pytest.fixture
-def make_client(aiohttp_client: Any) -> MakeClient:
+def make_client(aiohttp_client: AiohttpClient) -> MakeClient:
     """Build the service with settings overrides (and optionally a given upstream)."""
 
     async def make(upstream: Upstream | None = None, **overrides: Any) -> TestClient[Any, Any]:

@@ -6,7 +6,8 @@ import hashlib
 
 from aiohttp import web
 
-from service.errors import Rejected
+from service.errors import Rejected, refusal
+from service.route_spec import auth_on
 from service.state import PRINCIPAL
 
 _DOMAIN = b"agent-stream-gateway conversation owner\0"
@@ -32,3 +33,11 @@ class ConversationNotFound(Rejected):
             "Conversation not found",
             "No conversation of yours has this id: unknown, or started by someone else.",
         )
+
+
+NO_CONVERSATION = refusal(
+    "With auth on, no conversation of the caller's has this `conversation_id` (unknown, "
+    "deleted, or someone else's): one answer for all three.",
+    when=auth_on,
+)
+"""What `ConversationNotFound` answers, declared by the routes that take a conversation id."""

@@ -13,11 +13,18 @@ from aiohttp import web
 from service.metrics import Metrics
 from service.resume.ids import event_id
 from service.resume.store import Batch, Fallback, StoreUnavailable, StreamMeta, StreamStore
+from service.route_spec import Answer, Header, resumable
 from service.session import sse_headers
 
 log = structlog.get_logger(__name__)
 
 STREAM_ID_HEADER = "X-Stream-ID"
+NOTHING_AFTER = Answer(
+    "The stream has ended with nothing after the given frame (an EventSource stops).",
+    headers={STREAM_ID_HEADER: Header("The stream's id.", required=True)},
+    when=resumable,
+)
+"""What `follow` answers when nothing is left to send."""
 
 
 def stream_headers(meta: StreamMeta) -> dict[str, str]:

@@ -6,10 +6,18 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from service.errors import Rejected
+from service.errors import Rejected, refusal
+from service.route_spec import Header, resumable
 
 RETRY_AFTER = "1"
 """Seconds a refused follower is told to wait (`Retry-After`)."""
+TOO_MANY_FOLLOWERS = refusal(
+    "The stream, or this instance, has as many followers as it serves; retry after "
+    "`Retry-After` seconds.",
+    headers={"Retry-After": Header(required=True)},
+    when=resumable,
+)
+"""What `FollowerSlots.slot` refuses (routes that follow a stream declare it)."""
 
 
 class FollowerSlots:

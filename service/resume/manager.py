@@ -12,11 +12,11 @@ from aiohttp import web
 
 from formatters.base import Formatter
 from formatters.events import EndEvent, ErrorEvent
-from service.errors import Rejected, error_response
+from service.errors import Rejected, error_response, refusal
 from service.metrics import METRICS
 from service.pipeline import close_events
 from service.registry import FormatterRegistry, UnknownFormat
-from service.resume.follower import follow
+from service.resume.follower import STREAM_ID_HEADER, follow
 from service.resume.ids import new_stream_id, numbered, parse_event_id, stamped
 from service.resume.limits import FollowerSlots
 from service.resume.memory import MemoryStore
@@ -29,6 +29,7 @@ from service.resume.producer import (
 )
 from service.resume.redis_store import RedisStore
 from service.resume.store import RENEW_EVERY, StoreUnavailable, StreamMeta, StreamStore
+from service.route_spec import Header, resumable
 from service.session import STREAM_SINK, StreamSession
 from service.settings import Settings
 from service.state import PRINCIPAL, REGISTRY, SETTINGS
@@ -51,6 +52,18 @@ class StreamNotFound(Rejected):
             "Stream not found",
             "No resumable stream has this id: unknown, expired, or started by someone else.",
         )
+
+
+STREAM_NOT_FOUND = refusal(
+    "No resumable stream has this id: unknown, expired, started by someone else, or resumable "
+    "streams are off (RESUME_WINDOW = 0).",
+    when=resumable,
+)
+"""What `StreamNotFound` answers (a route that always looks a stream up declares it always)."""
+STORE_UNAVAILABLE = refusal("The stream store does not answer.", when=resumable)
+LAST_EVENT_ID = Header("Resume a stream after this frame (`<stream id>:<sequence>`).")
+STREAM_ID = {STREAM_ID_HEADER: Header("The stream's id, to resume it.", when=resumable)}
+"""The header a resumable stream's answer carries."""
 
 
 class Resumer:
@@ -173,9 +186,7 @@ class Resumer:
         except StoreUnavailable as exc:
             raise Rejected(503, "Unable to reach the stream store", exc.reason) from exc
 
-    def _closing_frames(
-        self, format_name: str, error: ErrorEvent, ids: Iterable[str]
-    ) -> list[str]:
+    def _closing_frames(self, format_name: str, error: ErrorEvent, ids: Iterable[str]) -> list[str]:
         """Return a fresh formatter's frames of `error` and the end, stamped with `ids`."""
         try:
             formatter = self._registry.get(format_name)()

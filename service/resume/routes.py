@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from service.errors import Rejected
+from service.errors import Rejected, refusal
 from service.request_body import read_json
 from service.request_models import NonBlank
+from service.resume.follower import NOTHING_AFTER
 from service.resume.ids import parse_event_id
-from service.resume.manager import RESUMER, StreamNotFound
+from service.resume.limits import TOO_MANY_FOLLOWERS
+from service.resume.manager import (
+    LAST_EVENT_ID,
+    RESUMER,
+    STORE_UNAVAILABLE,
+    STREAM_ID,
+    STREAM_NOT_FOUND,
+    StreamNotFound,
+)
+from service.route_spec import Answer, always, declare
 
 resume_routes = web.RouteTableDef()
+
+NO_STREAM = STREAM_NOT_FOUND.but(when=always)
+"""These routes look a stream up whatever the settings: with resume off, none is found."""
 
 
 class InterruptRequest(BaseModel):
@@ -22,7 +37,40 @@ class InterruptRequest(BaseModel):
     request_id: NonBlank = Field(description="The stream id (`X-Stream-ID`) of the turn to stop.")
 
 
+class Interrupted(BaseModel):
+    """The answer of `POST /v1/streaming_query/interrupt` (lightspeed-stack's shape)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    request_id: str
+    interrupted: Literal[True]
+    message: str
+
+
+class FollowQuery(BaseModel):
+    """The query parameters of `GET /v1/streams/{stream_id}`."""
+
+    after: int = Field(
+        default=-1, ge=-1, description="Resume after this frame sequence; -1: from the start."
+    )
+
+
 @resume_routes.get("/v1/streams/{stream_id}")
+@declare(
+    "Replay a resumable stream after `Last-Event-ID` (or `?after=`), then follow it.",
+    {
+        200: Answer(
+            "The stream's frames after the given one, then live.", stream=True, headers=STREAM_ID
+        ),
+        204: NOTHING_AFTER,
+        404: NO_STREAM,
+        422: refusal("`after` is not a frame sequence."),
+        429: TOO_MANY_FOLLOWERS,
+        503: STORE_UNAVAILABLE,
+    },
+    query=FollowQuery,
+    headers={"Last-Event-ID": LAST_EVENT_ID},
+)
 async def follow_stream(request: web.Request) -> web.StreamResponse:
     """Replay a stream after `Last-Event-ID` (or `?after=<seq>`), then follow it live."""
     resumer = request.app.get(RESUMER)
@@ -33,6 +81,11 @@ async def follow_stream(request: web.Request) -> web.StreamResponse:
 
 
 @resume_routes.post("/v1/streaming_query/interrupt")
+@declare(
+    "Stop a running turn by its stream id (lightspeed-stack's shape).",
+    {200: Answer("The turn was stopped.", Interrupted), 404: NO_STREAM, 503: STORE_UNAVAILABLE},
+    body=InterruptRequest,
+)
 async def interrupt(request: web.Request) -> web.Response:
     """Stop a running turn by its stream id; 404 if it is not running (or not the caller's)."""
     body = await read_json(request, InterruptRequest)
@@ -40,13 +93,10 @@ async def interrupt(request: web.Request) -> web.Response:
     if resumer is None:
         raise StreamNotFound()
     await resumer.interrupt(request, body.request_id)
-    return web.json_response(
-        {
-            "request_id": body.request_id,
-            "interrupted": True,
-            "message": "Streaming request interrupted",
-        }
+    answer = Interrupted(
+        request_id=body.request_id, interrupted=True, message="Streaming request interrupted"
     )
+    return web.json_response(answer.model_dump())
 
 
 def _after(request: web.Request, stream_id: str) -> int:

@@ -6,6 +6,7 @@ import importlib
 import json
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 
@@ -35,7 +36,7 @@ def test_the_fake_upstreams_answer_is_a_real_agents_turn_of_n_tokens() -> None:
     assert events[-1] == TurnCompleteEvent(chunk=7, text="".join(texts))
 
 
-def _turn(content: str) -> dict:
+def _turn(content: str) -> dict[str, Any]:
     return {"messages": [{"role": "user", "content": content}], "stream": True}
 
 

@@ -20,6 +20,7 @@ DEMO_SOURCES = [{"title": title, "url": url} for url, title in DOCUMENTS]
 
 def only_answer(report: dict[str, Any]) -> dict[str, Any]:
     """The report's one entry, which must be a rendered answer."""
+    entry: dict[str, Any]
     (entry,) = report["entries"]
     assert entry["kind"] == "answer"
     return entry

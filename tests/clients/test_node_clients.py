@@ -37,7 +37,8 @@ async def run(node: str, script: str, **job: Any) -> dict[str, Any]:
     )
     stdout, stderr = await asyncio.wait_for(process.communicate(), 30)
     assert process.returncode == 0, stderr.decode()
-    return json.loads(stdout)
+    answer: dict[str, Any] = json.loads(stdout)
+    return answer
 
 
 def data_of(result: dict[str, Any]) -> list[Any]:

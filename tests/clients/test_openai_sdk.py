@@ -80,7 +80,8 @@ async def test_streamed_chunks_give_the_answer_and_tool_calls_through_heartbeats
         stream=True,
         stream_options={"include_usage": True},
     )
-    text, calls, finish_reasons, usages = [], {}, [], []
+    text, finish_reasons, usages = [], [], []
+    calls: dict[int, Any] = {}
     async for chunk in stream:
         usages.append(chunk.usage)
         for choice in chunk.choices:
@@ -193,7 +194,8 @@ async def test_unsupported_parameters_are_a_clear_422_for_the_sdk(sdk):
             n=2,
             tools=[{"type": "function", "function": {"name": "get_weather", "parameters": {}}}],
         )
-    assert raised.value.body["detail"]["response"] == "Unsupported request"
-    assert raised.value.body["detail"]["cause"].startswith(
+    body: Any = raised.value.body
+    assert body["detail"]["response"] == "Unsupported request"
+    assert body["detail"]["cause"].startswith(
         "n: only one choice (n=1) is supported; tools: client-defined tools are not supported"
     )

@@ -19,7 +19,8 @@ class Instruction:
 
     def exec_form(self) -> list[str]:
         """The arguments of a CMD/ENTRYPOINT/RUN in JSON (exec) form."""
-        return json.loads(self.args)
+        args: list[str] = json.loads(self.args)
+        return args
 
 
 @dataclass

@@ -20,7 +20,7 @@ PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;]+)(?:\s*;.*)?$")
 
 def pins(text: str) -> dict[str, Version]:
     """The lock's pins by canonical name; every line is a pin, a comment or blank."""
-    found = {}
+    found: dict[str, Version] = {}
     for line in text.splitlines():
         if not line.strip() or line.lstrip().startswith("#"):
             continue

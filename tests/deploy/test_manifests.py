@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -42,7 +43,7 @@ def render_text(kustomization: str) -> str:
     return result.stdout
 
 
-def render(kustomization: str) -> dict[str, dict]:
+def render(kustomization: str) -> dict[str, dict[str, Any]]:
     """The rendered objects by kind (each kind appears once here)."""
     objects = [o for o in yaml.safe_load_all(render_text(kustomization)) if o]
     by_kind = {o["kind"]: o for o in objects}
@@ -50,12 +51,13 @@ def render(kustomization: str) -> dict[str, dict]:
     return by_kind
 
 
-def container(objects: dict[str, dict]) -> dict:
+def container(objects: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    only: dict[str, Any]
     (only,) = objects["Deployment"]["spec"]["template"]["spec"]["containers"]
     return only
 
 
-def settings_of(objects: dict[str, dict], tmp_path: Path) -> Settings:
+def settings_of(objects: dict[str, dict[str, Any]], tmp_path: Path) -> Settings:
     """Load the ConfigMap's settings file exactly as the service will."""
     path = tmp_path / "settings.yaml"
     path.write_text(objects["ConfigMap"]["data"]["settings.yaml"])
@@ -210,6 +212,7 @@ def test_dev_is_one_pod_on_the_demo_agent_with_auth_off(tmp_path):
 def test_prod_has_a_real_upstream_api_key_auth_from_a_secret_and_more_pods(tmp_path):
     objects = render("overlays/prod")
     settings = settings_of(objects, tmp_path)
+    assert settings.llama_stack_base_url is not None
     assert settings.llama_stack_base_url.startswith("http")
     assert settings.auth_mode == "api-key"
     gateway = container(objects)

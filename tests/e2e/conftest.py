@@ -23,6 +23,7 @@ from aiohttp.test_utils import TestClient
 from service.app import ConfigurationError
 from service.registry import load_registry
 from service.settings import Settings
+from tests.conftest import MakeClient
 from tests.e2e.processes import (
     Server,
     StartupFailed,
@@ -145,7 +146,7 @@ def stream_format(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def gateway(make_client: Any, llama_stack: LlamaStack) -> Any:
+def gateway(make_client: MakeClient, llama_stack: LlamaStack) -> Any:
     """Build our service in front of the llama-stack server (settings overrides allowed)."""
 
     async def make(
@@ -277,9 +278,9 @@ def _set_up(version: StackVersion, server: Server, mcp: Server) -> LlamaStack:
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[Any]:
     """Attach the tails of the e2e servers' logs to a failed e2e test's report."""
-    outcome = yield
+    outcome: Any = yield
     report = outcome.get_result()
     if report.failed and item.get_closest_marker("e2e") is not None:
         for server in servers_for_reports():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from typing import Any
 
 import pytest
 
@@ -53,13 +54,13 @@ async def chat(model, messages, **extra):
     return response, await response.read()
 
 
-def chunks_of(body: bytes) -> list:
+def chunks_of(body: bytes) -> list[Any]:
     frames = [f.removeprefix(b"data: ") for f in body.split(b"\n\n") if f.strip()]
     assert frames[-1] == b"[DONE]"
     return [json.loads(frame) for frame in frames[:-1]]
 
 
-def text_of(chunks: list) -> str:
+def text_of(chunks: list[Any]) -> str:
     return "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks if c["choices"])
 
 

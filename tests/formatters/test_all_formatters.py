@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import re
+from typing import cast
 
 import pytest
 
@@ -35,7 +36,8 @@ def test_the_builtin_formatters_are_installed() -> None:
 def each_formatter_and_case[T](test: T) -> T:
     """Run `test` for every installed formatter over every shared case."""
     by_case = pytest.mark.parametrize("case", CASES, ids=str)(test)
-    return pytest.mark.parametrize("formatter_class", FORMATTERS, ids=lambda f: f.name)(by_case)
+    by_formatter = pytest.mark.parametrize("formatter_class", FORMATTERS, ids=lambda f: f.name)
+    return cast(T, by_formatter(by_case))
 
 
 @each_formatter_and_case

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from formatters.base import Formatter
-from formatters.events import EndEvent, ErrorEvent, StartEvent, TextDeltaEvent
+from formatters.events import EndEvent, ErrorEvent, Event, StartEvent, TextDeltaEvent
 from formatters.lightspeed_01 import Lightspeed01Formatter
 from formatters.lightspeed_02 import Lightspeed02Formatter
 from formatters.lightspeed_03 import Lightspeed03Formatter
@@ -123,7 +123,7 @@ EVERY_DIALECT_AND_ERROR = pytest.mark.parametrize(
 def stream(dialect: str, error: ErrorEvent) -> str:
     """The body a dialect sends for: start, one answer token, `error`, end."""
     formatter = DIALECTS[dialect]()
-    events = [
+    events: list[Event] = [
         StartEvent(conversation_id="c0ffee"),
         TextDeltaEvent(chunk=0, step="inference", text="Hi"),
         error,

@@ -37,7 +37,7 @@ END_EMPTY = (
 )
 
 
-def render(events: list[Event], **options: object) -> str:
+def render(events: list[Event], **options: bool) -> str:
     formatter = OpenAIFormatter(
         completion_id="chatcmpl-1", created=1700000000, model="m", **options
     )
@@ -115,7 +115,11 @@ def test_heartbeats_are_sse_comments() -> None:
 
 
 def test_include_usage_adds_null_usage_to_every_chunk_and_a_usage_chunk_before_done() -> None:
-    events = [START, TextDeltaEvent(chunk=0, text="Hi"), EndEvent(input_tokens=7, output_tokens=2)]
+    events: list[Event] = [
+        START,
+        TextDeltaEvent(chunk=0, text="Hi"),
+        EndEvent(input_tokens=7, output_tokens=2),
+    ]
     frames = render(events, include_usage=True).split("\n\n")
     assert frames[1] == (
         "data: " + CHOICE + '{"content":"Hi"},"logprobs":null,"finish_reason":null}],"usage":null}'
@@ -131,7 +135,7 @@ def test_include_usage_adds_null_usage_to_every_chunk_and_a_usage_chunk_before_d
 
 
 def test_a_turn_awaiting_client_tool_results_finishes_with_tool_calls() -> None:
-    events = [
+    events: list[Event] = [
         START,
         ToolCallEvent(chunk=0, call_id="call_1", name="get_weather", arguments={"city": "test"}),
         TurnAwaitingInputEvent(chunk=1),
@@ -141,7 +145,7 @@ def test_a_turn_awaiting_client_tool_results_finishes_with_tool_calls() -> None:
 
 
 def test_streamed_tool_arguments_keep_their_index_and_the_final_call_is_not_repeated() -> None:
-    events = [
+    events: list[Event] = [
         START,
         ToolCallDeltaEvent(chunk=0, call_id="a", name="first", delta='{"x":'),
         ToolCallDeltaEvent(chunk=1, call_id="b", name="second", delta="{}"),

@@ -126,7 +126,7 @@ def test_heartbeats_are_the_ai_sdks_own_keep_alive_comment() -> None:
 
 
 def test_each_inference_step_is_a_step_and_each_text_block_gets_a_new_id() -> None:
-    events = [
+    events: list[Event] = [
         START,
         StepStartEvent(chunk=0, step="inference"),
         TextDeltaEvent(chunk=1, text="Let me look."),
@@ -165,7 +165,7 @@ def test_each_inference_step_is_a_step_and_each_text_block_gets_a_new_id() -> No
 
 
 def test_streamed_tool_input_deltas_are_forwarded_and_completed_once() -> None:
-    events = [
+    events: list[Event] = [
         START,
         ToolCallDeltaEvent(chunk=0, call_id="a", name="lookup", delta='{"id":'),
         ToolCallDeltaEvent(chunk=1, call_id="a", delta="7}"),
@@ -188,7 +188,11 @@ def test_streamed_tool_input_deltas_are_forwarded_and_completed_once() -> None:
 
 
 def test_a_turn_awaiting_client_tool_results_finishes_with_tool_calls() -> None:
-    events = [START, ToolCallEvent(call_id="c", name="f", arguments={}), TurnAwaitingInputEvent()]
+    events: list[Event] = [
+        START,
+        ToolCallEvent(call_id="c", name="f", arguments={}),
+        TurnAwaitingInputEvent(),
+    ]
     assert render([*events, EndEvent()]).endswith(
         'data: {"type":"finish","finishReason":"tool-calls"}\n\ndata: [DONE]\n\n'
     )
@@ -196,7 +200,11 @@ def test_a_turn_awaiting_client_tool_results_finishes_with_tool_calls() -> None:
 
 def test_referenced_documents_not_yet_sent_go_out_before_finish() -> None:
     docs = [Document(url="https://d/1", title="One"), Document(url="https://d/2", title="Two")]
-    events = [START, DocumentsEvent(documents=docs[:1]), EndEvent(referenced_documents=docs)]
+    events: list[Event] = [
+        START,
+        DocumentsEvent(documents=docs[:1]),
+        EndEvent(referenced_documents=docs),
+    ]
     assert render(events) == (
         START_PART + 'data: {"type":"source-url","sourceId":"https://d/1","url":"https://d/1",'
         '"title":"One"}\n\n'
@@ -208,7 +216,7 @@ def test_referenced_documents_not_yet_sent_go_out_before_finish() -> None:
 
 
 def test_reasoning_is_its_own_block_before_the_text() -> None:
-    events = [
+    events: list[Event] = [
         START,
         ReasoningDeltaEvent(chunk=0, text="The user wants "),
         ReasoningDeltaEvent(chunk=1, text="a greeting."),

@@ -45,7 +45,7 @@ _RELEASE_PROPERTIES = {
 _RELEASE_CONFIG: dict[str, dict[str, Any]] = {"0.3.0": {"authorization": {}}}
 
 
-class FakeLlamaStack(base.FakeLlamaStack):  # pylint: disable=too-few-public-methods
+class FakeLlamaStack(base.FakeLlamaStack):  # type: ignore[misc]  # the oracle venv's class
     """The 0.1.3 oracle's fake server, with the conversation id handed out as the agent id."""
 
     def __init__(self, doc: dict[str, Any]) -> None:
@@ -182,7 +182,7 @@ async def run(release: str, docs: list[Any], batch: bool, verbose: bool, trace: 
     """Run every document through one loaded service; print bodies (or the batch's JSON list)."""
     with tempfile.TemporaryDirectory(prefix="lightspeed-oracle-") as workdir:
         streaming_query = load_service(release, verbose, workdir)
-        results = []
+        results: list[dict[str, Any]] = []
         for doc in docs:
             try:
                 base.validate_doc(doc)

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from formatters.base import ENTRY_POINT_GROUP_V1
-from formatters.events import EndEvent, ErrorEvent, HeartbeatEvent, TextDeltaEvent
+from formatters.events import EndEvent, ErrorEvent, Event, HeartbeatEvent, TextDeltaEvent
 from formatters.frames import Comment, Frame, encode
-from formatters.v1 import V1Adapter
+from formatters.v1 import V1Adapter, adapt
 from service import registry as registry_module
 from service.registry import load_registry
 from tests.conftest import split_frames
@@ -56,9 +56,9 @@ def test_loading_a_v1_plugin_warns_naming_it(v1_plugin_installed: None) -> None:
 
 def test_the_adapter_reads_the_v1_text_into_values_that_encode_to_the_same_bytes() -> None:
     with pytest.warns(DeprecationWarning, match="'whisper-plugin'"):
-        adapter = registry_module.adapt(WhisperFormatter, "whisper-plugin")()
+        adapter = adapt(WhisperFormatter, "whisper-plugin")()
     legacy = WhisperFormatter()
-    events = [
+    events: list[Event] = [
         TextDeltaEvent(chunk=0, text="Hello"),
         HeartbeatEvent(),
         ErrorEvent(message="Boom"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,7 +55,9 @@ async def exchange(
         writer.close()
 
 
-async def wait_for_logs(logs: list[dict[str, Any]], event: str, seconds: float = 10.0) -> None:
+async def wait_for_logs(
+    logs: list[MutableMapping[str, Any]], event: str, seconds: float = 10.0
+) -> None:
     """Wait (bounded) until a captured structlog entry with this event shows up."""
     for _ in range(int(seconds / 0.05)):
         if any(entry["event"] == event for entry in logs):

@@ -12,14 +12,16 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 from cryptography.hazmat.primitives.asymmetric import rsa
+from pytest_aiohttp import AiohttpClient, AiohttpServer
 from structlog.testing import capture_logs
 
 from service.__main__ import main
 from service.app import create_app
 from service.auth import AuthConfigError, parse_keys
+from service.route_spec import Answer, declare
 from service.settings import Settings, load_settings
 from service.state import PRINCIPAL
-from tests.conftest import split_frames
+from tests.conftest import MakeClient, split_frames
 from tests.paths import REPO
 from tests.service.raw_http import exchange
 
@@ -29,12 +31,15 @@ OTHER_KEY = "k-0000aaaa1111bbbb22"
 CHALLENGE = 'Bearer realm="agent-stream-gateway"'
 
 
+@declare(
+    "Who the request authenticated as (a route of these tests).", {200: Answer("Its principal.")}
+)
 async def whoami(request: web.Request) -> web.Response:
     return web.json_response({"principal": request.get(PRINCIPAL)})
 
 
 @pytest.fixture
-def auth_client(aiohttp_client: Any) -> Any:
+def auth_client(aiohttp_client: AiohttpClient) -> Any:
     """The service (demo agent) with auth settings, plus a `/v1/whoami` route showing PRINCIPAL."""
 
     async def make(**overrides: Any) -> TestClient[Any, Any]:
@@ -284,7 +289,7 @@ def issuer() -> Issuer:
 
 
 @pytest.fixture
-async def jwt_client(aiohttp_server: Any, auth_client: Any, issuer: Issuer) -> Any:
+async def jwt_client(aiohttp_server: AiohttpServer, auth_client: MakeClient, issuer: Issuer) -> Any:
     server = await aiohttp_server(issuer.app())
 
     async def make(**overrides: Any) -> TestClient[Any, Any]:
@@ -371,7 +376,7 @@ async def test_symmetric_and_unsigned_jwts_are_refused(jwt_client, issuer):
     public_pem = issuer.jwks()["keys"][0]["n"]
     hs256 = jwt.encode({"sub": "mallory", "aud": "agent-stream-gateway"}, public_pem, "HS256")
     assert await refused(client, hs256) == "The token's algorithm 'HS256' is not accepted."
-    unsigned = jwt.encode({"sub": "mallory"}, None, algorithm="none")
+    unsigned = jwt.encode({"sub": "mallory"}, None, algorithm="none")  # type: ignore[arg-type]
     assert await refused(client, unsigned) == "The token's algorithm 'none' is not accepted."
     assert await refused(client, "not-a-jwt") == "The token is not a JWT."
 
@@ -410,6 +415,7 @@ async def assert_not_utf8_refused(client: TestClient[Any, Any], caplog: Any) -> 
         b"Authorization: Bearer k-\xff\xfe\xc3\x28\r\n\r\n"
     )
     with capture_logs() as logs:
+        assert client.port is not None
         answer = await exchange(client.port, request)
     assert answer is not None
     assert answer.status_line == "HTTP/1.1 401 Unauthorized"

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 
-def assert_error_shape(body: dict, response: str) -> str:
+def assert_error_shape(body: dict[str, Any], response: str) -> str:
     assert set(body) == {"detail"}
     assert set(body["detail"]) == {"response", "cause"}
     assert body["detail"]["response"] == response
     assert "Traceback" not in body["detail"]["cause"]
-    return body["detail"]["cause"]
+    cause: str = body["detail"]["cause"]
+    return cause
 
 
 async def test_unknown_format_is_400_naming_the_known_ones(make_client):

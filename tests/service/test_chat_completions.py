@@ -7,6 +7,7 @@ import json
 import re
 import time
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from structlog.testing import capture_logs
@@ -203,11 +204,12 @@ async def test_conversation_id_continues_the_agent_session_with_the_last_message
     assert fake_agents.turns[1]["body"]["messages"] == [{"role": "user", "content": "Again."}]
 
 
-def assert_refused(status: int, body: dict, response: str) -> str:
+def assert_refused(status: int, body: dict[str, Any], response: str) -> str:
     assert status == 422
     assert set(body) == {"detail"}
     assert body["detail"]["response"] == response
-    return body["detail"]["cause"]
+    cause: str = body["detail"]["cause"]
+    return cause
 
 
 @pytest.mark.parametrize(

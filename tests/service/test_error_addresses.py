@@ -3,6 +3,9 @@ the log keeps them."""
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
+from typing import Any
+
 import pytest
 from structlog.testing import capture_logs
 
@@ -13,7 +16,9 @@ def without_address(text: str, port: int) -> None:
     assert "127.0.0.1" not in text and str(port) not in text, text
 
 
-def logged_with_address(logs: list[dict], event: str, key: str, port: int) -> None:
+def logged_with_address(
+    logs: list[MutableMapping[str, Any]], event: str, key: str, port: int
+) -> None:
     lines = [entry for entry in logs if entry["event"] == event]
     assert lines, f"no {event!r} line in {logs}"
     assert all("127.0.0.1" in entry[key] and str(port) in entry[key] for entry in lines), lines

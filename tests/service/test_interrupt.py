@@ -23,7 +23,8 @@ NOT_FOUND = {
 
 
 def data_of(frame: str) -> dict[str, Any]:
-    return json.loads(frame.split("\n")[0].removeprefix("data: "))
+    data: dict[str, Any] = json.loads(frame.split("\n")[0].removeprefix("data: "))
+    return data
 
 
 async def test_interrupt_cancels_the_upstream_within_a_second_and_followers_end_cleanly(

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +50,7 @@ def events(body: bytes) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def enough_files() -> None:
+def enough_files() -> Iterator[None]:
     """One socket per stream here and in the service (which inherits it): raise the soft limit."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     wanted = STREAMS * 2 + 256

@@ -7,6 +7,7 @@ import json
 import logging
 import re
 import sys
+from typing import Any, Literal
 
 import pytest
 import structlog
@@ -20,7 +21,9 @@ PROMPT = "PROMPT-zebra-4417 what is in my secret file?"
 ANSWER_PIECES = ("Hello ", "fake model", "scripted answer")
 
 
-def configure_into(log_format: str, monkeypatch: pytest.MonkeyPatch) -> io.StringIO:
+def configure_into(
+    log_format: Literal["json", "console"], monkeypatch: pytest.MonkeyPatch
+) -> io.StringIO:
     """Configure the service's logging as `python -m service` does, writing into a buffer."""
     output = io.StringIO()
     monkeypatch.setattr(sys, "stderr", output)
@@ -40,7 +43,7 @@ def json_logs(monkeypatch):
     structlog.configure(**saved)
 
 
-def lines_of(logs: list[dict], request_id: str, event: str) -> list[dict]:
+def lines_of(logs: list[dict[str, Any]], request_id: str, event: str) -> list[dict[str, Any]]:
     return [
         line for line in logs if line.get("request_id") == request_id and line["event"] == event
     ]

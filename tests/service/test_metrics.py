@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import Any
 
 import aiohttp
 import pytest
@@ -23,7 +24,7 @@ SILENCE = 0.3
 """The fake upstream says nothing this long before the first event."""
 
 
-async def scrape(client) -> dict[tuple[str, frozenset], float]:
+async def scrape(client) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
     """Parse `/metrics` of a test client or a client session into {(name, labels): value}."""
     response = await client.get("/metrics")
     assert response.status == 200
@@ -35,10 +36,11 @@ async def scrape(client) -> dict[tuple[str, frozenset], float]:
 
 
 def value(samples, name: str, **labels: str) -> float:
-    return samples[(name, frozenset(labels.items()))]
+    found: float = samples[(name, frozenset(labels.items()))]
+    return found
 
 
-async def wait_for(client, name: str, expected: float, **labels: str) -> dict:
+async def wait_for(client, name: str, expected: float, **labels: str) -> dict[Any, float]:
     for _ in range(100):
         samples = await scrape(client)
         if value(samples, name, **labels) == expected:

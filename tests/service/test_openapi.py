@@ -18,16 +18,18 @@ from typing import Any
 import hypothesis
 import pytest
 import schemathesis
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 from schemathesis.specs.openapi.definitions import OPENAPI_31_VALIDATOR
 
 from service.app import create_app
 from service.chat_request import ChatCompletionRequest
-from service.openapi import NON_BLANK, build_openapi
+from service.non_streamed import UNAVAILABLE
+from service.openapi import NON_BLANK, UndeclaredRoute, build_openapi
 from service.registry import load_registry
 from service.request_models import QueryRequest
+from service.route_spec import Answer, ErrorDialect, declare
 from service.settings import Settings
 
 SCHEMATHESIS_EXAMPLES = 100
@@ -80,7 +82,7 @@ async def test_the_request_bodies_are_the_request_models_schemas(make_client):
 
 
 def test_the_documented_non_blank_pattern_accepts_exactly_what_the_model_accepts():
-    document = build_openapi(Settings(), load_registry())
+    document = build_openapi(create_app(Settings()))
     query = document["components"]["schemas"]["QueryRequest"]["properties"]["query"]
     assert query["pattern"] == NON_BLANK
     disagree = []
@@ -116,8 +118,8 @@ async def test_the_streaming_route_answers_an_event_stream_and_errors_in_the_con
     document = await (await client.get("/openapi.json")).json()
     responses = document["paths"]["/v1/streaming_query"]["post"]["responses"]
     assert list(responses["200"]["content"]) == ["text/event-stream"]
-    assert set(responses) == {"200", "400", "413", "415", "422", "429", "503"}
-    for status in ("400", "413", "415", "422", "429", "503"):
+    assert set(responses) == {"200", "400", "408", "413", "415", "422", "429", "503"}
+    for status in ("400", "408", "413", "415", "422", "429", "503"):
         assert responses[status]["content"]["application/json"]["schema"] == {
             "$ref": "#/components/schemas/ErrorBody"
         }
@@ -203,7 +205,11 @@ def _serve(log: Path, **settings: str) -> Iterator[Served]:
         process.wait(timeout=30)
 
 
-SECURED = {"auth_mode": "api-key", "auth_api_keys": "schemathesis:st-key-1", "resume_window": "30"}
+SECURED: dict[str, Any] = {
+    "auth_mode": "api-key",
+    "auth_api_keys": "schemathesis:st-key-1",
+    "resume_window": "30",
+}
 """The second run: API-key auth and resumable streams on."""
 
 
@@ -219,9 +225,9 @@ def served_secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]
 
 # Built the way the route builds them: schemathesis needs a schema at import time (its
 # fixture-based loader does not work on pytest 9); the tests below prove the live app serves it.
-DOCUMENT = build_openapi(Settings(), load_registry())
+DOCUMENT = build_openapi(create_app(Settings()))
 schema = schemathesis.openapi.from_dict(DOCUMENT)
-SECURED_DOCUMENT = build_openapi(Settings(**SECURED), load_registry())
+SECURED_DOCUMENT = build_openapi(create_app(Settings(**SECURED)))
 secured_schema = schemathesis.openapi.from_dict(SECURED_DOCUMENT)
 
 
@@ -300,3 +306,49 @@ def test_the_service_logged_no_unhandled_error_under_schemathesis(
         assert lines, "the service logged nothing: the check would be empty"
         assert [line for line in lines if line["level"] in ("error", "critical")] == []
         assert "Traceback" not in log.read_text()
+
+
+async def undeclared(request: Any) -> Any:
+    raise AssertionError("never called")
+
+
+def test_a_route_that_declares_nothing_stops_the_document_naming_it() -> None:
+    app = create_app(Settings())
+    app.router.add_post("/v1/undeclared", undeclared)
+    with pytest.raises(UndeclaredRoute) as raised:
+        build_openapi(app)
+    assert str(raised.value) == (
+        "POST /v1/undeclared (undeclared) declares nothing: "
+        "decorate it with service.route_spec.declare(...)"
+    )
+
+
+class ShoutedError(BaseModel):
+    """Another protocol's error body (a test's)."""
+
+    error: str
+
+
+async def shouted(request: Any) -> Any:
+    raise AssertionError("never called")
+
+
+def test_a_route_that_speaks_another_error_shape_documents_it_for_every_refusal() -> None:
+    spoken = declare(
+        "Answers errors in its own shape.",
+        {200: Answer("Fine.", ShoutedError), 503: UNAVAILABLE},
+        body=QueryRequest,
+        errors=ErrorDialect(ShoutedError, {422: 400, 415: 400}),
+    )(shouted)
+    app = create_app(Settings())
+    app.router.add_post("/v1/shouted", spoken)
+    responses = build_openapi(app)["paths"]["/v1/shouted"]["post"]["responses"]
+    assert sorted(responses) == ["200", "400", "408", "413", "503"]
+    assert {
+        responses[status]["content"]["application/json"]["schema"]["$ref"] for status in responses
+    } == {"#/components/schemas/ShoutedError"}
+    assert responses["400"]["description"] == (
+        "The body is not well framed (shorter than its Content-Length, bad chunks). "
+        "The body is not JSON by its content type. "
+        "Malformed JSON, missing or blank required fields, wrong types or unknown fields."
+    )

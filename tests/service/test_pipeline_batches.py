@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator, AsyncIterator
+from typing import Any
 
 from formatters.events import ErrorEvent, Event, TextDeltaEvent
 from formatters.frames import FrameValue, encode_frame
@@ -61,7 +62,7 @@ class Client:
         ]
 
 
-async def pump(turn: Turn, client: Client, interval: float = 5, **kwargs: float):
+async def pump(turn: Turn, client: Client, interval: float = 5, **kwargs: Any):
     return await run_stream(
         turn,
         PatternflyFormatter(),

@@ -74,7 +74,7 @@ class FailingStore(MemoryStore):
         self.good = good
         self.epilogues: list[list[str]] = []
 
-    async def append(self, stream_id, first_seq, frames, *, terminal=False, epilogue=None):  # type: ignore[no-untyped-def]
+    async def append(self, stream_id, first_seq, frames, *, terminal=False, epilogue=None):
         if self.good == 0:
             raise StoreUnavailable("down")
         self.good -= 1
@@ -87,13 +87,20 @@ async def run_producer(store: MemoryStore, events: list[Event]) -> list[object]:
     """Run a producer in a stream session as the Resumer does; return the session's end lines."""
     await store.create(StreamMeta(stream_id="S" * 22, format="raw", media_type="text/event-stream"))
     producer = Producer(
-        stream_id="S" * 22, turn=one_by_one(events), formatter=RawFormatter(), store=store, budget=1 << 20
+        stream_id="S" * 22,
+        turn=one_by_one(events),
+        formatter=RawFormatter(),
+        store=store,
+        budget=1 << 20,
     )
     app = web.Application()
     app[SETTINGS] = Settings(heartbeat_interval=5, stream_timeout=60)
     app[ACTIVE_STREAMS] = ActiveStreams()
     app[METRICS] = Metrics(["raw"])
-    with capture_logs() as logs, StreamSession(make_mocked_request("POST", "/", app=app)) as session:
+    with (
+        capture_logs() as logs,
+        StreamSession(make_mocked_request("POST", "/", app=app)) as session,
+    ):
         session.label = "raw"
         session.hold()  # the turn's own hold, which its end releases
         await producer.run(session)
@@ -102,7 +109,9 @@ async def run_producer(store: MemoryStore, events: list[Event]) -> list[object]:
 
 
 async def test_a_store_failure_is_the_producer_s_stop() -> None:
-    (end,) = await run_producer(FailingStore(good=2), [TextDeltaEvent(chunk=i, text="x") for i in range(4)])
+    (end,) = await run_producer(
+        FailingStore(good=2), [TextDeltaEvent(chunk=i, text="x") for i in range(4)]
+    )
     assert end["outcome"] == ResumeOutcome.STORE_FAILED.value  # type: ignore[index]
 
 

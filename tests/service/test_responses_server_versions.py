@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from llama_stack_client import __version__ as LLAMA_STACK_CLIENT
+from pytest_aiohttp import AiohttpServer
 
 from tests.conftest import MakeClient, split_frames
 from tests.fakes.responses_upstream import (
@@ -40,7 +41,7 @@ def fake() -> FakeResponsesUpstream:
 
 
 @pytest.fixture
-async def upstream_server(aiohttp_server: Any, fake: FakeResponsesUpstream) -> TestServer:
+async def upstream_server(aiohttp_server: AiohttpServer, fake: FakeResponsesUpstream) -> TestServer:
     return await aiohttp_server(fake.app())
 
 

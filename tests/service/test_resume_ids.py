@@ -73,7 +73,7 @@ def test_a_stamped_frame_keeps_a_line_separator_inside_its_data() -> None:
 
 
 def test_ids_number_a_stream_s_frames_from_a_sequence_on() -> None:
-    frames = [Frame("a"), KEEP_ALIVE, Frame("b")]
+    frames: list[Frame | Comment] = [Frame("a"), KEEP_ALIVE, Frame("b")]
     assert stamped(frames, numbered("S", 7)) == [
         "data: a\nid: S:7\n\n",
         ": keep-alive\n",

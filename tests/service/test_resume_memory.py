@@ -13,8 +13,12 @@ def meta(stream_id: str) -> StreamMeta:
     return StreamMeta(stream_id=stream_id, format="raw", media_type="text/event-stream")
 
 
+def no_fallback(after: int) -> list[str]:
+    raise AssertionError(f"the store fell back after {after}: nothing here expects it")
+
+
 async def collect(store: MemoryStore, stream_id: str, after: int) -> list[Batch]:
-    return [batch async for batch in store.follow(stream_id, after, list)]
+    return [batch async for batch in store.follow(stream_id, after, no_fallback)]
 
 
 async def test_a_follower_replays_after_its_sequence_then_gets_live_frames_to_the_terminal():
@@ -39,14 +43,16 @@ async def test_a_stream_that_finishes_without_a_terminal_frame_ends_its_follower
     await asyncio.sleep(0.01)
     await store.finish("s1")
     assert [batch.frames for batch in await asyncio.wait_for(follower, 1)] == [["a0"]]
-    assert (await store.meta("s1")).done is True
+    finished = await store.meta("s1")
+    assert finished is not None
+    assert finished.done is True
 
 
 async def test_followers_count_until_they_leave_then_the_window_runs():
     store = MemoryStore(window=0.2, finished_bytes=10_000)
     await store.create(meta("s1"))
     assert (await store.checkup(["s1"])).abandoned == frozenset()
-    follower = store.follow("s1", -1, list)
+    follower = store.follow("s1", -1, no_fallback)
     waiting = asyncio.create_task(anext(follower))
     await asyncio.sleep(0.3)
     assert (await store.checkup(["s1"])).abandoned == frozenset()

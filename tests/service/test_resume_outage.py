@@ -98,6 +98,7 @@ async def test_redis_killed_mid_stream_ends_the_producer_s_and_followers_streams
         assert data_of(reader)[-2:] == ERROR_FRAMES[format_name]
         ids = [e.id for e in reader.events]
         assert ids[-2] == ids[-1] == ids[-3]  # the last id is the last frame the store kept
+        assert ids[-3] is not None
         assert ids[-3].startswith(f"{stream_id}:")
     assert elapsed < 5, f"took {elapsed:.2f} s"
     await asyncio.wait_for(fake_agents.turn_ended.wait(), 5)

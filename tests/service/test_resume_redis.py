@@ -129,7 +129,7 @@ async def test_a_stream_started_on_a_resumes_on_b_with_the_whole_answer_once(
         again = await session.post(
             f"{b.base}/v1/streaming_query",
             json=QUERY,
-            headers={"Last-Event-ID": reader.last_event_id},
+            headers={"Last-Event-ID": reader.last_event_id or ""},
         )
         assert again.headers["X-Stream-ID"] == stream_id
         rest = reader.reconnected()

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from pytest_aiohttp import AiohttpServer
 from structlog.testing import capture_logs
 
 from tests.conftest import MakeClient, split_frames
@@ -41,7 +42,9 @@ def fake() -> FakeResponsesUpstream:
 
 
 @pytest.fixture
-async def responses_server(aiohttp_server: Any, fake: FakeResponsesUpstream) -> TestServer:
+async def responses_server(
+    aiohttp_server: AiohttpServer, fake: FakeResponsesUpstream
+) -> TestServer:
     return await aiohttp_server(fake.app())
 
 

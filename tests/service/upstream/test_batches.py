@@ -28,7 +28,7 @@ def reads(*sizes: int, closed: list[bool] | None = None) -> EventBatches:
     return EventBatches(batches())
 
 
-def chunks(events: list[Event]) -> list[int]:
+def chunks(events: list[Event]) -> list[int | None]:
     return [event.chunk for event in events]
 
 
