@@ -11,9 +11,16 @@ import pytest
 
 import bench.__main__ as runner
 from bench.report import ratio
-from bench.upstream import answer_frames, token_text
-from formatters.events import StepEndEvent, StepStartEvent, TextDeltaEvent, TurnCompleteEvent
+from bench.upstream import answer_frames, responses_frames, token_text
+from formatters.events import (
+    StepEndEvent,
+    StepStartEvent,
+    TextDeltaEvent,
+    TurnCompleteEvent,
+    UsageEvent,
+)
 from service.upstream.agents_normalizer import normalize_chunk
+from service.upstream.responses_normalizer import ResponsesNormalizer
 from service.upstream.sse import SSEDecoder
 from tests.paths import REPO
 
@@ -33,6 +40,24 @@ def test_the_fake_upstreams_answer_is_a_real_agents_turn_of_n_tokens() -> None:
     ]
     assert [e.text for e in events if isinstance(e, TextDeltaEvent)] == texts
     assert events[-1] == TurnCompleteEvent(chunk=7, text="".join(texts))
+
+
+def test_the_fake_upstreams_responses_answer_is_a_real_responses_turn_of_n_tokens() -> None:
+    decoder, normalizer = SSEDecoder(), ResponsesNormalizer()
+    frames = responses_frames(5)
+    raws = [json.loads(sse.data) for frame in frames for sse in decoder.feed(frame)]
+    events = [e for index, raw in enumerate(raws) for e in normalizer.normalize(index, raw)]
+    texts = [token_text(i) for i in range(5)]
+    assert [type(e) for e in events] == [
+        StepStartEvent,
+        *[TextDeltaEvent] * 5,
+        StepEndEvent,
+        UsageEvent,
+        TurnCompleteEvent,
+    ]
+    assert [e.text for e in events if isinstance(e, TextDeltaEvent)] == texts
+    assert events[-1] == TurnCompleteEvent(chunk=len(raws) - 1, text="".join(texts))
+    assert [raw["sequence_number"] for raw in raws] == list(range(len(raws)))
 
 
 def test_every_benchmark_the_runner_names_is_a_module_with_run() -> None:
