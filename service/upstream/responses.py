@@ -75,7 +75,6 @@ OWNER_METADATA_KEY = "agent_stream_gateway_owner"
 """The conversation metadata key that holds the owner digest of a conversation made with auth on."""
 
 
-
 class ErrorLine(Exception):
     """The server streamed an `{"error": ...}` line in place of an event."""
 
@@ -396,9 +395,7 @@ class ResponsesUpstream:
         headers = {k: v for k, v in self._client.default_headers.items() if isinstance(v, str)}
         headers.update(profile.headers(), Accept="text/event-stream")
         async with asyncio.timeout(self._setup_timeout):
-            response = await self._http().post(
-                self._url, data=orjson.dumps(body), headers=headers
-            )
+            response = await self._http().post(self._url, data=orjson.dumps(body), headers=headers)
             if response.status != 200:
                 text = await response.text(errors="replace")
                 response.release()
