@@ -20,7 +20,6 @@ from llama_stack_client import (
     AsyncLlamaStackClient,
     DefaultAioHttpClient,
     NotFoundError,
-    omit,
 )
 from llama_stack_client.types.response_create_params import (
     InputListOpenAIResponseMessageUnionOpenAIResponseInputFunctionToolCallOutputOpenAIResponseMcpApprovalResponseOpenAIResponseMessageInput as MessageInput,  # noqa: E501
@@ -170,7 +169,7 @@ class ResponsesUpstream:
         )
         self._profile: ServerProfile | None = None
         self._session: aiohttp.ClientSession | None = None
-        self._url = settings.llama_stack_base_url.rstrip("/") + "/v1/responses"
+        self._base = settings.llama_stack_base_url.rstrip("/")
 
     def _http(self) -> aiohttp.ClientSession:
         """Return the session turn streams are read with (made in the running loop on first use)."""
@@ -367,12 +366,36 @@ class ResponsesUpstream:
         return await self._new_conversation(owner)
 
     async def _new_conversation(self, owner: str | None) -> str:
-        metadata = {OWNER_METADATA_KEY: owner} if owner is not None else omit
-        async with asyncio.timeout(self._setup_timeout):
-            conversation = await self._client.conversations.create(metadata=metadata)
+        """Create a conversation (`POST /v1/conversations`) through the stream session.
+
+        One per new chat, on the set-up path of every first turn: llama-stack-client's call
+        cost as much CPU as the rest of the set-up (bench/profile.py, 200 streams at once).
+        """
+        body = {"metadata": {OWNER_METADATA_KEY: owner}} if owner is not None else {}
+        async with (
+            asyncio.timeout(self._setup_timeout),
+            self._http().post(
+                self._base + "/v1/conversations",
+                data=orjson.dumps(body),
+                headers=self._headers("application/json"),
+            ) as response,
+        ):
+            text = await response.text(errors="replace")
+        if response.status != 200:
+            raise StatusError(response.status, text)
+        created = _json_or_none(text)
+        conversation = created.get("id") if isinstance(created, dict) else None
+        if not isinstance(conversation, str):
+            raise UpstreamUnavailable("llama-stack gave an unexpected answer: no conversation id")
         if owner is not None:
-            await self._directory.add(conversation.id, Binding(owner))
-        return conversation.id
+            await self._directory.add(conversation, Binding(owner))
+        return conversation
+
+    def _headers(self, accept: str) -> dict[str, str]:
+        """Return the client's own headers (version, auth) for a request through the session."""
+        headers = {k: v for k, v in self._client.default_headers.items() if isinstance(v, str)}
+        headers["Accept"] = accept
+        return headers
 
     async def _open(self, query: QueryRequest, model: str, conversation: str) -> OpenStream:
         """POST the turn and read until its first event; ErrorLine if that is an error line."""
@@ -392,10 +415,11 @@ class ResponsesUpstream:
         # OGX's `guardrails` is a bool, llama-stack's a list of shields
         if (guardrails := profile.guardrails(settings)) is not None:
             body["guardrails"] = guardrails
-        headers = {k: v for k, v in self._client.default_headers.items() if isinstance(v, str)}
-        headers.update(profile.headers(), Accept="text/event-stream")
+        headers = {**self._headers("text/event-stream"), **profile.headers()}
         async with asyncio.timeout(self._setup_timeout):
-            response = await self._http().post(self._url, data=orjson.dumps(body), headers=headers)
+            response = await self._http().post(
+                self._base + "/v1/responses", data=orjson.dumps(body), headers=headers
+            )
             if response.status != 200:
                 text = await response.text(errors="replace")
                 response.release()
