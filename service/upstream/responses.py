@@ -63,7 +63,6 @@ from service.upstream.sse import EventTooLarge, SSEDecoder
 
 log = structlog.get_logger(__name__)
 
-UPSTREAM_FAILED = "The agent reported an error without a message."
 STREAM_ERROR = "An error occurred during streaming"
 """What an `error` line without a message says (llama-stack-client's words for it)."""
 
@@ -454,7 +453,7 @@ class ResponsesUpstream:
                     if type(raw) is dict and raw.get("error"):
                         if batch:
                             yield batch
-                        message = ErrorLine(raw["error"]).message or UPSTREAM_FAILED
+                        message = ErrorLine(raw["error"]).message
                         raise UpstreamStreamError(message, "upstream_error", chunk=index)
                     events = normalizer.normalize(index, raw if raw is not _NOT_JSON else None)
                     index += 1

@@ -15,7 +15,6 @@ import signal
 import sys
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -25,28 +24,26 @@ from service.__main__ import main
 from tests.fakes.agents_upstream import FakeAgentsUpstream, Sleep, fixture_steps
 from tests.paths import REPO
 from tests.service.redis_server import free_port
-from tests.service.sse_reader import SseReader
+from tests.service.sse_reader import SseReader, event_names, read_events
+from tests.service.test_resume_redis import Replica
 
 QUERY = {"query": "Say hello."}
 TRIALS = 12
 """Tries for two requests to land on different workers: all on one has odds 2**-11."""
 
 
-@dataclass
-class Workers:
+class Workers(Replica):
     """One `python -m service --workers 2` process tree."""
-
-    process: asyncio.subprocess.Process
-    base: str
-    log_path: str
-
-    def tail(self) -> str:
-        with open(self.log_path, encoding="utf-8", errors="replace") as log:
-            return log.read()[-3000:]
 
     def lines(self) -> list[dict[str, Any]]:
         with open(self.log_path, encoding="utf-8", errors="replace") as log:
             return [json.loads(line) for line in log if line.startswith("{")]
+
+    async def ask(self, session: aiohttp.ClientSession, request_id: str) -> aiohttp.ClientResponse:
+        """Start a stream of QUERY with this request id."""
+        return await session.post(
+            f"{self.base}/v1/streaming_query", json=QUERY, headers={"X-Request-ID": request_id}
+        )
 
     async def worker_of(self, request_id: str, event: str) -> int:
         """The worker whose log line `event` carries `request_id` (waits up to 5 s for it)."""
@@ -87,10 +84,10 @@ async def workers(redis_url: str, agents_server: Any, tmp_path: Any) -> AsyncIte
         started = {line.get("worker") for line in tree.lines() if line.get("event") == "upstream"}
         if started == {0, 1}:
             break
-        assert process.returncode is None, tree.tail()
+        assert process.returncode is None, tree.log()
         await asyncio.sleep(0.05)
     else:
-        raise AssertionError(f"the workers did not start:\n{tree.tail()}")
+        raise AssertionError(f"the workers did not start:\n{tree.log()}")
     await _until_live(tree.base)
     yield tree
     with contextlib.suppress(ProcessLookupError):
@@ -112,17 +109,6 @@ async def _until_live(base: str) -> None:
 def fresh() -> aiohttp.ClientSession:
     """A session whose every request opens a new connection (so the kernel picks a worker)."""
     return aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True))
-
-
-async def read_events(response: aiohttp.ClientResponse, reader: SseReader, count: int) -> None:
-    while len(reader.events) < count:
-        chunk = await response.content.readany()
-        assert chunk, "the stream ended early"
-        reader.feed(chunk.decode())
-
-
-def event_names(reader: SseReader) -> list[str]:
-    return [json.loads(event.data)["event"] for event in reader.events]
 
 
 def test_more_than_one_worker_without_redis_refuses_to_start(monkeypatch, capsys) -> None:
@@ -150,11 +136,7 @@ async def test_a_stream_on_one_worker_resumes_on_the_other_with_the_whole_answer
     for trial in range(TRIALS):
         fake_agents.steps = [*steps[:4], Sleep(1.0), *steps[4:]]
         async with fresh() as session:
-            first = await session.post(
-                f"{workers.base}/v1/streaming_query",
-                json=QUERY,
-                headers={"X-Request-ID": f"s{trial}"},
-            )
+            first = await workers.ask(session, f"s{trial}")
             stream_id = first.headers["X-Stream-ID"]
             reader = SseReader()
             await read_events(first, reader, 3)
@@ -191,11 +173,7 @@ async def test_an_interrupt_on_one_worker_stops_the_turn_running_on_the_other_wi
         fake_agents.turn_started.clear()
         fake_agents.turn_ended.clear()
         async with fresh() as session:
-            first = await session.post(
-                f"{workers.base}/v1/streaming_query",
-                json=QUERY,
-                headers={"X-Request-ID": f"s{trial}"},
-            )
+            first = await workers.ask(session, f"s{trial}")
             stream_id = first.headers["X-Stream-ID"]
             await first.content.readuntil(b"\n\n")
             await asyncio.wait_for(fake_agents.turn_started.wait(), 5)
@@ -233,11 +211,7 @@ async def test_sigterm_drains_every_worker(workers: Workers, fake_agents: FakeAg
         for trial in range(TRIALS + 1):
             session = fresh()
             sessions.append(session)
-            response = await session.post(
-                f"{workers.base}/v1/streaming_query",
-                json=QUERY,
-                headers={"X-Request-ID": f"d{trial}"},
-            )
+            response = await workers.ask(session, f"d{trial}")
             await response.content.readuntil(b"\n\n")
             streams.append((response, await workers.worker_of(f"d{trial}", "stream start")))
             if {worker for _, worker in streams} == {0, 1}:
@@ -266,11 +240,7 @@ async def test_every_scrape_of_metrics_counts_the_streams_of_every_worker(
     served: list[int] = []
     async with fresh() as session:
         for trial in range(TRIALS + 1):
-            response = await session.post(
-                f"{workers.base}/v1/streaming_query",
-                json=QUERY,
-                headers={"X-Request-ID": f"m{trial}"},
-            )
+            response = await workers.ask(session, f"m{trial}")
             assert response.status == 200
             await response.read()
             served.append(await workers.worker_of(f"m{trial}", "stream start"))
