@@ -5,6 +5,8 @@ Three processes stand between the same fake upstream (bench/upstream.py) and the
 (b) the bare aiohttp relay (bench/relay.py), the floor, (c) lightspeed-stack 0.1.3 under
 uvicorn (bench/lightspeed_server.py). The figure is the CPU time (user + system, from /proc)
 of that middle process only, over the whole batch of streams, per token of answer text.
+The same upstream also serves the Responses API: the service on it (`LLAMA_STACK_API=responses`)
+and the relay on it (`--api responses`) are measured as fast as it writes and one token a read.
 """
 
 from __future__ import annotations
