@@ -15,9 +15,11 @@ import hashlib
 import json
 import subprocess
 import time
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from bench.paths import AGENTS_FIXTURES, ORACLE_VENV, REPO
+from bench.paths import AGENTS_FIXTURES, ORACLE_VENV, REPO, RESPONSES_FIXTURES
 from bench.report import Context, Headline, Result, Table, num, ratio
 from formatters.base import Formatter
 from formatters.events import Event, StartEvent
@@ -25,6 +27,8 @@ from formatters.frames import encode
 from service.pipeline import EndBuilder, Framer
 from service.registry import load_registry
 from service.upstream.agents import add_chunk
+from service.upstream.json_chunks import parse_chunk
+from service.upstream.responses_normalizer import ResponsesNormalizer
 from service.upstream.sse import SSEDecoder
 
 FIXTURES = ("long", "mcp", "shield-safe", "text", "tool")
@@ -33,19 +37,45 @@ CONVERSATION_ID = "c0ffee00-0000-4000-8000-000000000000"
 TARGET = 10.0
 
 
-def fixture_pieces(name: str) -> list[bytes]:
+RESPONSES_CAPTURES = ("long", "mcp", "file_search", "text", "tool")
+
+AddChunk = Callable[[list[Event], int, str], object]
+"""An adapter's per-chunk step: add one SSE event's normalized events to the read's batch."""
+
+
+def fixture_pieces(name: str, directory: Path = AGENTS_FIXTURES) -> list[bytes]:
     """The fixture's bytes as the upstream wrote them: one `data:` frame per write."""
-    raw = (AGENTS_FIXTURES / f"{name}.sse").read_bytes()
+    raw = (directory / f"{name}.sse").read_bytes()
     return [frame + b"\n\n" for frame in raw.split(b"\n\n") if frame.strip()]
 
 
-def build_body(pieces: list[bytes], formatter_class: type[Formatter]) -> bytes:
+def agents_path() -> AddChunk:
+    """The Agents adapter's `add_chunk`: parse and normalize one chunk into the read's batch."""
+    return add_chunk
+
+
+def responses_path() -> AddChunk:
+    """The Responses adapter's per-chunk work, with a fresh normalizer (one per stream)."""
+    normalize = ResponsesNormalizer().normalize
+
+    def add(batch: list[Event], index: int, data: str) -> None:
+        batch += normalize(index, parse_chunk(data))
+
+    return add
+
+
+def build_body(
+    pieces: list[bytes],
+    formatter_class: type[Formatter],
+    path: Callable[[], AddChunk] = agents_path,
+) -> bytes:
     """Run the service's per-chunk path over `pieces`; return the response body it writes.
 
-    The production functions, each piece one upstream read: `SSEDecoder.feed`, the Agents
-    adapter's `add_chunk` (parse and normalize one chunk into the read's batch), the pump's
+    The production functions, each piece one upstream read: `SSEDecoder.feed`, the adapter's
+    per-chunk step (`path`: parse and normalize one chunk into the read's batch), the pump's
     `Framer.frames` (the end's facts, `Formatter.format`) and one `encode` per batch.
     """
+    add = path()
     end = EndBuilder()
     framer = Framer(formatter_class(), end)
     decoder = SSEDecoder()
@@ -54,7 +84,7 @@ def build_body(pieces: list[bytes], formatter_class: type[Formatter]) -> bytes:
     for piece in pieces:
         batch: list[Event] = []
         for sse in decoder.feed(piece):
-            add_chunk(batch, index, sse.data)
+            add(batch, index, sse.data)
             index += 1
         frames = [frame for event in batch for frame in framer.frames(event)]
         if frames:
@@ -63,14 +93,20 @@ def build_body(pieces: list[bytes], formatter_class: type[Formatter]) -> bytes:
     return b"".join(body)
 
 
-def measure_ours(pieces: list[bytes], formatter_class: type[Formatter], repeat: int, rounds: int):
+def measure_ours(
+    pieces: list[bytes],
+    formatter_class: type[Formatter],
+    repeat: int,
+    rounds: int,
+    path: Callable[[], AddChunk] = agents_path,
+):
     """Best round's CPU seconds for `repeat` runs, and the last body."""
     best = float("inf")
     body = b""
     for _ in range(rounds):
         started = time.process_time()
         for _ in range(repeat):
-            body = build_body(pieces, formatter_class)
+            body = build_body(pieces, formatter_class, path)
         best = min(best, time.process_time() - started)
     return best, body
 
@@ -176,4 +212,31 @@ def run(ctx: Context) -> Result:
     else:
         table.notes.append(f"lightspeed-stack not measured: {lightspeed}")
     result.tables.append(table)
+    result.tables.append(responses_table(rounds, budget, formats))
     return result
+
+
+def responses_table(rounds: int, budget: int, formats: list[str]) -> Table:
+    """The Responses path (llama-stack 0.7.3 captures): events per CPU second, every format."""
+    registry = load_registry()
+    table = Table(
+        "Frame building, Responses API (`responses-0.7.3` captures): events per CPU second",
+        ["capture (events)", *[f"ours `{f}`" for f in formats]],
+    )
+    for name in RESPONSES_CAPTURES:
+        pieces = fixture_pieces(name, RESPONSES_FIXTURES)
+        repeat = max(1, budget // len(pieces))
+        cells = [
+            num(
+                len(pieces)
+                * repeat
+                / measure_ours(pieces, registry.get(fmt), repeat, rounds, responses_path)[0]
+            )
+            for fmt in formats
+        ]
+        table.add(f"{name} ({len(pieces)})", *cells)
+    table.notes.append(
+        "The same per-chunk path as above with the Responses normalizer: `SSEDecoder.feed`, "
+        "`parse_chunk`, `ResponsesNormalizer.normalize`, `EndBuilder`, `Formatter.format`."
+    )
+    return table

@@ -20,7 +20,10 @@ def start_upstream(log_dir: Path) -> Server:
 def start_service(
     upstream: Server, log_dir: Path, *, name: str = "service", **settings: str
 ) -> Server:
-    """`python -m service` on the Agents API of `upstream`; `settings` are extra env variables."""
+    """`python -m service` on the Agents API of `upstream`; `settings` are extra env variables.
+
+    `LLAMA_STACK_API="responses"` in `settings` puts it on the Responses API (the default).
+    """
     port = free_port()
     env = {
         "LLAMA_STACK_BASE_URL": upstream.url,
@@ -34,11 +37,13 @@ def start_service(
     return start_server(name, argv, port, env=env, log_dir=log_dir)
 
 
-def start_relay(upstream: Server, log_dir: Path) -> Server:
-    """The bare aiohttp relay (bench/relay.py): the floor."""
+def start_relay(
+    upstream: Server, log_dir: Path, *, api: str = "agents", name: str = "relay"
+) -> Server:
+    """The bare aiohttp relay (bench/relay.py) on the `api` of `upstream`: the floor."""
     port = free_port()
     argv = [python(), "-m", "bench.relay", "--port", str(port), "--upstream", upstream.url]
-    return start_server("relay", argv, port, log_dir=log_dir)
+    return start_server(name, [*argv, "--api", api], port, log_dir=log_dir)
 
 
 def lightspeed_python() -> Path | None:

@@ -15,10 +15,12 @@ import re
 
 from bench.client import Stream, StreamStats, fetch, open_stream, percentile
 from bench.procs import Server, running
-from bench.report import Context, Headline, Result, Table
+from bench.report import Context, Headline, Result, Table, ratio
 from bench.targets import STREAMING_QUERY, start_service, start_upstream
 
 TARGET_MS = 2.0
+BUSY_RATIO = 2.0
+"""Added p99 with 200 busy streams ÷ added p99 with none: at most this."""
 _CONVERSATION = re.compile(rb'"conversation_id": "([^"]+)"')
 TURN = "/v1/agents/agent-1/session/{session}/turn"
 BACKGROUND_TOKENS = 20_000
@@ -110,6 +112,7 @@ def run(ctx: Context) -> Result:
             "added p99",
         ],
     )
+    added: dict[str, float] = {}
     upstream = start_upstream(log_dir)
     with running(upstream):
         service = start_service(upstream, log_dir)
@@ -120,6 +123,17 @@ def run(ctx: Context) -> Result:
                 p50 = percentile(s, 0.5) - percentile(d, 0.5)
                 p99 = percentile(s, 0.99) - percentile(d, 0.99)
                 label = f"{background} started at once" if burst else f"1 + {background} busy"
+                added[label] = p99
+                if burst:
+                    result.headlines.append(
+                        Headline(
+                            "3 TTFB",
+                            f"added p99 ÷ the upstream's own p99, {background} at once",
+                            f"{p99:.2f} ms ÷ {percentile(d, 0.99):.2f} ms",
+                            "≤ 1x",
+                            p99 <= percentile(d, 0.99),
+                        )
+                    )
                 table.add(
                     label,
                     len(s),
@@ -140,6 +154,17 @@ def run(ctx: Context) -> Result:
                             p99 <= TARGET_MS,
                         )
                     )
+    one, busy = added.get("1 + 0 busy"), added.get("1 + 200 busy")
+    if one is not None and busy is not None:
+        result.headlines.append(
+            Headline(
+                "3 TTFB",
+                "added p99 with 200 busy streams ÷ with none",
+                ratio(busy, one),
+                f"≤ {BUSY_RATIO:g}x",
+                one > 0 and busy / one <= BUSY_RATIO,
+            )
+        )
     table.notes.append(
         "`1 + 200 busy`: one new stream at a time while 200 others stream through the service "
         "at a model's pace (a token every 20 ms each: 10,000 tokens/s in all). `200 started at "

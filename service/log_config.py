@@ -8,12 +8,22 @@ from typing import Literal
 
 import structlog
 
+from service.workers import worker_number
+
 _LEVELS = {
     "debug": logging.DEBUG,
     "info": logging.INFO,
     "warning": logging.WARNING,
     "error": logging.ERROR,
 }
+
+
+def _add_worker(
+    logger: object, method: str, event_dict: structlog.types.EventDict
+) -> structlog.types.EventDict:
+    """Name the worker process (`--workers N`) on every log line."""
+    event_dict["worker"] = worker_number()
+    return event_dict
 
 
 def configure_logging(
@@ -28,6 +38,7 @@ def configure_logging(
     )
     shared: list[structlog.types.Processor] = [
         structlog.contextvars.merge_contextvars,
+        *([_add_worker] if worker_number() is not None else []),
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]

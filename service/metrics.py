@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 
 from aiohttp import web
@@ -16,11 +17,13 @@ from prometheus_client import (
     disable_created_metrics,
 )
 from prometheus_client.exposition import choose_encoder
+from prometheus_client.multiprocess import MultiProcessCollector
 
 from service.errors import CONTRACT_ERROR
 from service.pipeline import Outcome
 from service.resume.outcomes import ResumeOutcome
 from service.route_spec import TEXT, Answer, declare
+from service.workers import MULTIPROC_ENV
 
 PREFIX = "agent_stream_gateway"
 ACTIVE_STREAMS_METRIC = f"{PREFIX}_active_streams"
@@ -53,55 +56,67 @@ _DURATION_BUCKETS = (0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 
 
 
 class Metrics:
-    """The service's metrics, in a registry of their own (several apps never share one)."""
+    """The service's metrics, in a registry of their own (several apps never share one).
+
+    Under `--workers N` (PROMETHEUS_MULTIPROC_DIR set) each worker writes its values to files
+    there and `registry` reads every worker's: counters and histograms are summed over the
+    workers, the active-streams gauge over the live ones; the process and platform metrics of
+    one worker would be wrong for the whole, so they are left out.
+    """
 
     def __init__(self, formats: Iterable[str] = ()) -> None:
         self.registry = CollectorRegistry()
-        ProcessCollector(registry=self.registry)
-        PlatformCollector(registry=self.registry)
+        own = self.registry
+        if MULTIPROC_ENV in os.environ:
+            own = CollectorRegistry()  # this worker's metrics, read back through the files
+            MultiProcessCollector(self.registry)  # type: ignore[no-untyped-call]
+        else:
+            ProcessCollector(registry=self.registry)
+            PlatformCollector(registry=self.registry)
         self.active_streams = Gauge(
             ACTIVE_STREAMS_METRIC,
             "Streams being written to clients right now, by format (non-streamed answers too).",
             ["format"],
-            registry=self.registry,
+            registry=own,
+            multiprocess_mode="livesum",
         )
         self.streams = Counter(
             f"{PREFIX}_streams",
             "Streams that ended, by format and outcome.",
             ["format", "outcome"],
-            registry=self.registry,
+            registry=own,
         )
         self.frames = Counter(
             f"{PREFIX}_frames",
             "SSE frames written to clients (heartbeats included), by format.",
             ["format"],
-            registry=self.registry,
+            registry=own,
         )
         self.heartbeats = Counter(
             f"{PREFIX}_heartbeats",
             "Timer heartbeats written to clients, by format.",
             ["format"],
-            registry=self.registry,
+            registry=own,
         )
         self.first_event = Histogram(
             f"{PREFIX}_upstream_first_event_seconds",
             "From asking the upstream for a turn to its first event, by format.",
             ["format"],
             buckets=_FIRST_EVENT_BUCKETS,
-            registry=self.registry,
+            registry=own,
         )
         self.duration = Histogram(
             f"{PREFIX}_stream_duration_seconds",
             "From the first frame of a stream to its end, by format.",
             ["format"],
             buckets=_DURATION_BUCKETS,
-            registry=self.registry,
+            registry=own,
         )
         self.rejected = Counter(
             f"{PREFIX}_rejected_requests",
             "Requests refused with a contract error, by reason.",
             ["reason"],
-            registry=self.registry,
+            registry=own,
         )
         for reason in REJECTION_REASONS.values():
             self.rejected.labels(reason)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, Iterator
 from types import TracebackType
 from typing import Any, Self
 
+import aiohttp
 import httpx
+import orjson
 import structlog
 from llama_stack_client import (
     APIConnectionError,
@@ -18,10 +20,7 @@ from llama_stack_client import (
     AsyncLlamaStackClient,
     DefaultAioHttpClient,
     NotFoundError,
-    omit,
 )
-from llama_stack_client._streaming import AsyncStream
-from llama_stack_client.types import ResponseObjectStream
 from llama_stack_client.types.response_create_params import (
     InputListOpenAIResponseMessageUnionOpenAIResponseInputFunctionToolCallOutputOpenAIResponseMcpApprovalResponseOpenAIResponseMessageInput as MessageInput,  # noqa: E501
 )
@@ -34,7 +33,7 @@ from llama_stack_client.types.response_create_params import (
     ToolOpenAIResponseInputToolMcp,
 )
 
-from formatters.events import Event
+from formatters.events import ErrorEvent, Event
 from service.conversations.directory import Binding, ConversationDirectory
 from service.conversations.owners import ConversationNotFound
 from service.exc_text import root_cause, safe_description
@@ -54,15 +53,19 @@ from service.upstream import (
     UpstreamUnavailable,
     requested_model,
 )
+from service.upstream.batches import EventBatches
 from service.upstream.history import history_turns
+from service.upstream.json_chunks import parse_chunk
 from service.upstream.responses_normalizer import ResponsesNormalizer
 from service.upstream.responses_sse import CappedClient
 from service.upstream.server_profile import ServerProfile, missing_moderation_endpoint, profile_of
-from service.upstream.sse import EventTooLarge
-from service.upstream.texts import NO_MESSAGE, version_refused
+from service.upstream.sse import EventTooLarge, SSEDecoder
+from service.upstream.texts import version_refused
 
 log = structlog.get_logger(__name__)
 
+STREAM_ERROR = "An error occurred during streaming"
+"""What an `error` line without a message says (llama-stack-client's words for it)."""
 
 CONVERSATION_ID = re.compile(r"conv_[0-9a-f]{48}")
 """llama-stack's conversation id format; the server refuses any other with HTTP 400."""
@@ -70,7 +73,60 @@ CONVERSATION_ID = re.compile(r"conv_[0-9a-f]{48}")
 OWNER_METADATA_KEY = "agent_stream_gateway_owner"
 """The conversation metadata key that holds the owner digest of a conversation made with auth on."""
 
-Stream = AsyncStream[ResponseObjectStream]
+
+class ErrorLine(Exception):
+    """The server streamed an `{"error": ...}` line in place of an event."""
+
+    def __init__(self, body: object) -> None:
+        message = body.get("message") if isinstance(body, dict) else None
+        self.message = message if isinstance(message, str) and message else STREAM_ERROR
+        super().__init__(self.message)
+        self.body = body
+
+
+class StatusError(Exception):
+    """The server answered the turn request with an error status."""
+
+    def __init__(self, status: int, text: str) -> None:
+        super().__init__(f"HTTP {status}")
+        self.status = status
+        self.text = text
+
+
+class OpenStream:
+    """An open Responses body: its response, its decoder and the events read so far."""
+
+    def __init__(self, response: aiohttp.ClientResponse) -> None:
+        self.response = response
+        self.decoder = SSEDecoder()
+        self.pending: list[object] = []
+        self.done = False
+
+    async def read(self) -> bool:
+        """Read once from the body into `pending`; False once the body has ended."""
+        while not self.pending and not self.done:
+            chunk = await self.response.content.readany()
+            if not chunk:
+                self.done = True
+                break
+            for sse in self.decoder.feed(chunk):
+                if sse.data.startswith("[DONE]"):
+                    self.done = True
+                    break
+                try:
+                    self.pending.append(parse_chunk(sse.data))
+                except ValueError:
+                    self.pending.append(_NOT_JSON)
+        return bool(self.pending)
+
+    def take(self) -> list[object]:
+        """Return the events read and not yet taken."""
+        pending, self.pending = self.pending, []
+        return pending
+
+
+_NOT_JSON = object()
+"""Stands in for an event whose data is not JSON: the normalizer reads it as malformed."""
 
 
 class ResponsesUpstream:
@@ -97,7 +153,7 @@ class ResponsesUpstream:
             api_key=api_key.get_secret_value() if api_key is not None else None,
             timeout=timeout,
             max_retries=0,
-            # each open stream holds a connection: the pool must not cap below the stream limit
+            # streams at once each make set-up calls: the pool must not cap below the stream limit
             http_client=DefaultAioHttpClient(
                 timeout=timeout,
                 limits=httpx.Limits(
@@ -112,6 +168,17 @@ class ResponsesUpstream:
             ConversationMetadata(self._client, self._setup_timeout)
         )
         self._profile: ServerProfile | None = None
+        self._session: aiohttp.ClientSession | None = None
+        self._base = settings.llama_stack_base_url.rstrip("/")
+
+    def _http(self) -> aiohttp.ClientSession:
+        """Return the session turn streams are read with (made in the running loop on first use)."""
+        if self._session is None:
+            timeout = aiohttp.ClientTimeout(total=None, sock_connect=self._setup_timeout)
+            # no connection cap: each open stream holds one upstream connection
+            connector = aiohttp.TCPConnector(limit=0)
+            self._session = aiohttp.ClientSession(timeout=timeout, connector=connector)
+        return self._session
 
     async def __aenter__(self) -> Self:
         return self
@@ -125,8 +192,10 @@ class ResponsesUpstream:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the client and its connections."""
+        """Close the client, the stream session and their connections."""
         await self._client.close()
+        if self._session is not None:
+            await self._session.close()
 
     async def start_turn(self, query: QueryRequest, *, owner: str | None = None) -> Turn:
         """Pick the model and conversation, open the stream and read its first event."""
@@ -135,16 +204,16 @@ class ResponsesUpstream:
             model = await self._model(query)
             conversation = await self._conversation(query, owner)
             try:
-                stream, first = await self._open(query, model, conversation)
-            except APIError as exc:
+                stream = await self._open(query, model, conversation)
+            except ErrorLine as exc:
                 if not (query.conversation_id and _is_not_found(exc)):
                     raise
                 if owner is not None:
                     raise ConversationNotFound() from exc  # deleted since it was checked
                 log.warning("unknown conversation_id, starting a new conversation")
                 conversation = await self._new_conversation(None)
-                stream, first = await self._open(query, model, conversation)
-        return Turn(conversation_id=conversation, events=self._events(stream, first))
+                stream = await self._open(query, model, conversation)
+        return Turn(conversation_id=conversation, events=EventBatches(self._batches(stream)))
 
     @contextlib.contextmanager
     def _unavailable_on_failure(self) -> Iterator[None]:
@@ -153,9 +222,12 @@ class ResponsesUpstream:
             yield
         except APIStatusError as exc:
             raise UpstreamUnavailable(_status_reason(exc)) from exc
-        except (APIConnectionError, httpx.TransportError) as exc:
+        except StatusError as exc:
+            reason = _status_text(exc.status, _json_or_none(exc.text), exc.text)
+            raise UpstreamUnavailable(reason) from exc
+        except (APIConnectionError, httpx.TransportError, aiohttp.ClientError) as exc:
             raise UpstreamUnavailable(_unreachable(exc), str(root_cause(exc))) from exc
-        except APIError as exc:
+        except (APIError, ErrorLine) as exc:
             raise UpstreamUnavailable(f"llama-stack refused the turn: {exc.message}") from exc
         except EventTooLarge as exc:
             raise UpstreamUnavailable(TOO_LARGE) from exc
@@ -294,74 +366,113 @@ class ResponsesUpstream:
         return await self._new_conversation(owner)
 
     async def _new_conversation(self, owner: str | None) -> str:
-        metadata = {OWNER_METADATA_KEY: owner} if owner is not None else omit
-        async with asyncio.timeout(self._setup_timeout):
-            conversation = await self._client.conversations.create(metadata=metadata)
-        if owner is not None:
-            await self._directory.add(conversation.id, Binding(owner))
-        return conversation.id
+        """Create a conversation (`POST /v1/conversations`) through the stream session.
 
-    async def _open(
-        self, query: QueryRequest, model: str, conversation: str
-    ) -> tuple[Stream, dict[str, object]]:
+        One per new chat, on the set-up path of every first turn: llama-stack-client's call
+        cost as much CPU as the rest of the set-up (bench/profile.py, 200 streams at once).
+        """
+        body = {"metadata": {OWNER_METADATA_KEY: owner}} if owner is not None else {}
+        async with (
+            asyncio.timeout(self._setup_timeout),
+            self._http().post(
+                self._base + "/v1/conversations",
+                data=orjson.dumps(body),
+                headers=self._headers("application/json"),
+            ) as response,
+        ):
+            text = await response.text(errors="replace")
+        if response.status != 200:
+            raise StatusError(response.status, text)
+        created = _json_or_none(text)
+        conversation = created.get("id") if isinstance(created, dict) else None
+        if not isinstance(conversation, str):
+            raise UpstreamUnavailable("llama-stack gave an unexpected answer: no conversation id")
+        if owner is not None:
+            await self._directory.add(conversation, Binding(owner))
+        return conversation
+
+    def _headers(self, accept: str) -> dict[str, str]:
+        """Return the client's own headers (version, auth) for a request through the session."""
+        headers = {k: v for k, v in self._client.default_headers.items() if isinstance(v, str)}
+        headers["Accept"] = accept
+        return headers
+
+    async def _open(self, query: QueryRequest, model: str, conversation: str) -> OpenStream:
+        """POST the turn and read until its first event; ErrorLine if that is an error line."""
         settings = self._settings
         tools = [] if query.no_tools else _tools(settings)
         profile = await self._usable_server()
-        guardrails = profile.guardrails(settings)
+        body: dict[str, object] = {
+            "input": _input(query),
+            "model": model,
+            "conversation": conversation,
+            "stream": True,
+        }
+        if instructions := query.system_prompt or settings.agent_instructions:
+            body["instructions"] = instructions
+        if tools:
+            body["tools"] = tools
+        # OGX's `guardrails` is a bool, llama-stack's a list of shields
+        if (guardrails := profile.guardrails(settings)) is not None:
+            body["guardrails"] = guardrails
+        headers = {**self._headers("text/event-stream"), **profile.headers()}
         async with asyncio.timeout(self._setup_timeout):
-            try:
-                stream = await self._client.responses.create(
-                    input=_input(query),
-                    model=model,
-                    conversation=conversation,
-                    instructions=query.system_prompt or settings.agent_instructions or omit,
-                    tools=tools or omit,
-                    # llama-stack-client types `guardrails` as a list of shields; OGX's is a bool
-                    extra_body={"guardrails": guardrails} if guardrails is not None else None,
-                    extra_headers=profile.headers(),
-                    stream=True,
-                )
-            except APIStatusError as exc:
-                if exc.status_code == 426:
+            response = await self._http().post(
+                self._base + "/v1/responses", data=orjson.dumps(body), headers=headers
+            )
+            if response.status != 200:
+                text = await response.text(errors="replace")
+                response.release()
+                if response.status == 426:
                     self._profile = None  # the server changed version: ask it again next time
-                raise
+                raise StatusError(response.status, text)
+            stream = OpenStream(response)
             try:
-                first = await anext(stream)
-            except StopAsyncIteration:
-                await stream.close()
-                raise UpstreamUnavailable(
-                    "llama-stack ended the stream before its first event"
-                ) from None
+                if not await stream.read():
+                    raise UpstreamUnavailable("llama-stack ended the stream before its first event")
+                first = stream.pending[0]
+                if type(first) is dict and first.get("error"):
+                    raise ErrorLine(first["error"])
             except BaseException:
-                await stream.close()
+                response.close()
                 raise
-        return stream, first.to_dict()
+        return stream
 
-    async def _events(self, stream: Stream, first: dict[str, object]) -> AsyncIterator[Event]:
-        """Yield the turn's events; a stream that ends before the turn did is cut short."""
+    async def _batches(self, stream: OpenStream) -> AsyncGenerator[list[Event], None]:
+        """Yield the events of each read of the turn's body together (never empty).
+
+        An error line ends the turn with its message; a body that ends before the turn did
+        is cut short.
+        """
         normalizer = ResponsesNormalizer()
         ended = False
         index = 0
         try:
-            for event in normalizer.normalize(0, first):
-                ended = ended or type(event) in TURN_ENDS
-                yield event
-            index = 1
-            async for item in stream:
-                for event in normalizer.normalize(index, item.to_dict()):
-                    ended = ended or type(event) in TURN_ENDS
-                    yield event
-                index += 1
-        except (APIConnectionError, httpx.TransportError, TimeoutError) as exc:
-            raise UpstreamStreamError(LOST_UPSTREAM) from exc
-        except APIError as exc:
-            # the client raises an upstream `error` line as APIError: that chunk is the error
-            message = exc.message or NO_MESSAGE
-            raise UpstreamStreamError(message, "upstream_error", chunk=index) from exc
+            while await stream.read():
+                batch: list[Event] = []
+                for raw in stream.take():
+                    if type(raw) is dict and raw.get("error"):
+                        if batch:
+                            yield batch
+                        message = ErrorLine(raw["error"]).message
+                        raise UpstreamStreamError(message, "upstream_error", chunk=index)
+                    events = normalizer.normalize(index, raw if raw is not _NOT_JSON else None)
+                    index += 1
+                    batch += events
+                    for event in events:
+                        if type(event) in TURN_ENDS:
+                            ended = True
+                            if type(event) is ErrorEvent:
+                                yield batch
+                                return  # an error event ends the turn
+                if batch:
+                    yield batch
         except EventTooLarge as exc:
             raise UpstreamStreamError(TOO_LARGE, "upstream_error") from exc
+        except (aiohttp.ClientError, ConnectionError, TimeoutError) as exc:
+            raise UpstreamStreamError(LOST_UPSTREAM) from exc
         finally:
-            await stream.close()
+            stream.response.close()
         if not ended:
             raise UpstreamStreamError(TRUNCATED)
 
@@ -429,31 +540,38 @@ def _tools(settings: Settings) -> list[Tool]:
     return tools
 
 
-def _is_not_found(exc: APIError) -> bool:
+def _is_not_found(exc: ErrorLine) -> bool:
     """Tell whether the server streamed a 404 error in place of its first event."""
     body: Any = exc.body
-    return (
-        not isinstance(exc, APIStatusError | APIConnectionError)
-        and isinstance(body, dict)
-        and str(body.get("code")) == "404"
-    )
+    return isinstance(body, dict) and str(body.get("code")) == "404"
 
 
 def _status_reason(exc: APIStatusError) -> str:
-    message = _error_message(exc)
-    if exc.status_code == 426:
+    return _status_text(exc.status_code, exc.body, exc.response.text or exc.message)
+
+
+def _status_text(status: int, body: Any, text: str) -> str:
+    """Return the reason for an error status, from the server's error JSON or its text."""
+    message = _error_message(body, text or f"Error code: {status}")
+    if status == 426:
         return version_refused(message)
-    return f"llama-stack answered HTTP {exc.status_code}: {message}"
+    return f"llama-stack answered HTTP {status}: {message}"
 
 
-def _error_message(exc: APIStatusError) -> str:
-    body: Any = exc.body
+def _error_message(body: Any, text: str) -> str:
     error = body.get("error") if isinstance(body, dict) else None
     if isinstance(error, dict) and isinstance(error.get("message"), str):
         return str(error["message"])[:300]
     if isinstance(body, dict) and isinstance(body.get("detail"), str):
         return str(body["detail"])[:300]
-    return exc.response.text[:300] if exc.response.text else exc.message
+    return text[:300]
+
+
+def _json_or_none(text: str) -> Any:
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return None
 
 
 def _unreachable(exc: Exception) -> str:

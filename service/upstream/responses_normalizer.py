@@ -32,10 +32,11 @@ from formatters.events import (
     UsageEvent,
 )
 from service.upstream.responses_wire import (
+    DELTA_EVENTS,
     EVENT_MODELS,
+    QUIET_EVENTS,
     WireAnnotation,
     WireArgumentsDoneEvent,
-    WireDeltaEvent,
     WireErrorEvent,
     WireFileSearchCallItem,
     WireFileSearchResult,
@@ -56,6 +57,11 @@ INFERENCE = "inference"
 TOOL_EXECUTION = "tool_execution"
 SHIELD_CALL = "shield_call"
 RESPONSE_FAILED_MESSAGE = "The agent failed to answer and gave no reason."
+MALFORMED_MESSAGE = "The agent sent a stream event this service cannot read."
+# The models' own validators, called without `BaseModel.__init__`'s Python frame: the same
+# validation and the same instances, cheaper for the deltas that make up nearly all of a turn.
+_validate_text_delta = TextDeltaEvent.__pydantic_validator__.validate_python
+_validate_reasoning_delta = ReasoningDeltaEvent.__pydantic_validator__.validate_python
 _MAX_MESSAGE_CHARS = 2000
 _FLAGGED = re.compile(r" \(flagged for: ([^)]*)\)")
 _VIOLATION_TYPE = re.compile(r" \(violation type: ([^)]*)\)")
@@ -83,24 +89,30 @@ class ResponsesNormalizer:
         """Retrieved documents titled by their URL, by file_search result `file_id`."""
 
     def normalize(self, index: int, raw: Any) -> list[Event]:
-        """Return the normalized events for the stream event at position `index`."""
-        kind = raw.get("type") if isinstance(raw, dict) else None
+        """Return the normalized events for the stream event at position `index`.
+
+        An event of an unknown type is a heartbeat; one of a known type that does not have
+        that type's shape (or a value that is not a JSON object) is an upstream error.
+        """
+        kind = raw.get("type") if type(raw) is dict else None
+        if kind in DELTA_EVENTS:
+            delta, item_id = raw.get("delta"), raw.get("item_id")
+            if type(delta) is str and (item_id is None or type(item_id) is str):
+                return self._delta(index, kind, delta, item_id)
+            return _malformed(index, kind)
+        if kind in QUIET_EVENTS:
+            return []
         model = EVENT_MODELS.get(kind) if isinstance(kind, str) else None
         if model is None:
+            if type(raw) is not dict:
+                return _malformed(index, None)
             log.debug("responses event type not understood, sent as heartbeat", event_type=kind)
             return [HeartbeatEvent(chunk=index)]
         try:
             event = model.model_validate(raw)
         except ValidationError as exc:
-            log.debug(
-                "responses event not understood, sent as heartbeat",
-                event_type=kind,
-                errors=exc.error_count(),
-            )
-            return [HeartbeatEvent(chunk=index)]
+            return _malformed(index, kind, exc.error_count())
         match event:
-            case WireDeltaEvent():
-                return self._delta(index, event)
             case WireArgumentsDoneEvent(item_id=item_id, arguments=arguments):
                 self._call(item_id).arguments = arguments
                 return []
@@ -117,23 +129,24 @@ class ResponsesNormalizer:
     def _call(self, item_id: str) -> _Call:
         return self._calls.setdefault(item_id, _Call(call_id=item_id))
 
-    def _delta(self, index: int, event: WireDeltaEvent) -> list[Event]:
-        match event.type:
+    def _delta(self, index: int, kind: str, delta: str, item_id: str | None) -> list[Event]:
+        match kind:
             case "response.output_text.delta":
-                return [TextDeltaEvent(chunk=index, step=INFERENCE, text=event.delta)]
+                return [_validate_text_delta({"chunk": index, "step": INFERENCE, "text": delta})]
             case "response.refusal.delta":
                 self._refusal_streamed = True
-                return [TextDeltaEvent(chunk=index, step=INFERENCE, text=event.delta)]
+                return [_validate_text_delta({"chunk": index, "step": INFERENCE, "text": delta})]
             case "response.reasoning_text.delta" | "response.reasoning_summary_text.delta":
-                return [ReasoningDeltaEvent(chunk=index, step=INFERENCE, text=event.delta)]
-        call = self._call(event.item_id) if event.item_id else None
+                event = {"chunk": index, "step": INFERENCE, "text": delta}
+                return [_validate_reasoning_delta(event)]
+        call = self._call(item_id) if item_id else None
         return [
             ToolCallDeltaEvent(
                 chunk=index,
                 step=INFERENCE,
                 call_id=call.call_id if call else None,
                 name=call.name if call else None,
-                delta=event.delta,
+                delta=delta,
             )
         ]
 
@@ -320,6 +333,12 @@ class ResponsesNormalizer:
             ShieldEvent(chunk=index, step=SHIELD_CALL, violation=_violation(text)),
             TextDeltaEvent(chunk=index, step=INFERENCE, text=text),
         ]
+
+
+def _malformed(index: int, kind: object, errors: int = 0) -> list[Event]:
+    """Return the upstream error for an event that is not what its type promises."""
+    log.warning("responses event malformed, the turn fails", event_type=kind, errors=errors)
+    return [ErrorEvent(chunk=index, message=MALFORMED_MESSAGE)]
 
 
 def _arguments(text: str) -> JsonObject | str:

@@ -1,4 +1,4 @@
-"""Pydantic models of llama-stack's Responses stream events (0.4+; checked against 0.7.3)."""
+"""Responses stream events (llama-stack 0.4+, OGX 1.x): models of the rare, kinds of the rest."""
 
 from __future__ import annotations
 
@@ -170,19 +170,20 @@ class WireOutputItemEvent(_Wire):
     item: WireOutputItem
 
 
-class WireDeltaEvent(_Wire):
-    """A text, refusal, reasoning or tool-argument delta of one output item."""
-
-    type: Literal[
+DELTA_EVENTS = frozenset(
+    {
         "response.output_text.delta",
         "response.refusal.delta",
         "response.reasoning_text.delta",
         "response.reasoning_summary_text.delta",
         "response.function_call_arguments.delta",
         "response.mcp_call.arguments.delta",
-    ]
-    delta: str
-    item_id: str | None = None
+    }
+)
+"""Text, refusal, reasoning and tool-argument deltas: `delta` (str), `item_id` (str or absent).
+
+The normalizer reads these (most events of a stream) from the decoded JSON, without a model.
+"""
 
 
 class WireArgumentsDoneEvent(_Wire):
@@ -201,10 +202,8 @@ class WireErrorEvent(_Wire):
     message: str | None = None
 
 
-class WireQuietEvent(_Wire):
-    """Progress markers whose content the other events already carry."""
-
-    type: Literal[
+QUIET_EVENTS = frozenset(
+    {
         "response.content_part.added",
         "response.content_part.done",
         "response.output_text.done",
@@ -226,28 +225,15 @@ class WireQuietEvent(_Wire):
         "response.web_search_call.in_progress",
         "response.web_search_call.searching",
         "response.web_search_call.completed",
-    ]
-
-
-WireStreamEvent = (
-    WireLifecycleEvent
-    | WireOutputItemEvent
-    | WireDeltaEvent
-    | WireArgumentsDoneEvent
-    | WireErrorEvent
-    | WireQuietEvent
+    }
 )
+"""Progress markers whose content the other events already carry: read by their type alone."""
+
+WireStreamEvent = WireLifecycleEvent | WireOutputItemEvent | WireArgumentsDoneEvent | WireErrorEvent
 
 EVENT_MODELS: dict[str, type[WireStreamEvent]] = {
     kind: model
-    for model in (
-        WireLifecycleEvent,
-        WireOutputItemEvent,
-        WireDeltaEvent,
-        WireArgumentsDoneEvent,
-        WireErrorEvent,
-        WireQuietEvent,
-    )
+    for model in (WireLifecycleEvent, WireOutputItemEvent, WireArgumentsDoneEvent, WireErrorEvent)
     for kind in get_args(model.model_fields["type"].annotation)
 }
-"""Every stream event type this module understands, mapped to its model."""
+"""The stream events read through a model (a few per turn), by type."""

@@ -6,15 +6,21 @@ import importlib
 import json
 import subprocess
 import sys
-from typing import Any
 
 import pytest
 
 import bench.__main__ as runner
 from bench.report import ratio
-from bench.upstream import MODEL, answer_frames, fake_agents, token_text
-from formatters.events import StepEndEvent, StepStartEvent, TextDeltaEvent, TurnCompleteEvent
+from bench.upstream import answer_frames, responses_frames, token_text
+from formatters.events import (
+    StepEndEvent,
+    StepStartEvent,
+    TextDeltaEvent,
+    TurnCompleteEvent,
+    UsageEvent,
+)
 from service.upstream.agents_normalizer import normalize_chunk
+from service.upstream.responses_normalizer import ResponsesNormalizer
 from service.upstream.sse import SSEDecoder
 from tests.paths import REPO
 
@@ -36,34 +42,22 @@ def test_the_fake_upstreams_answer_is_a_real_agents_turn_of_n_tokens() -> None:
     assert events[-1] == TurnCompleteEvent(chunk=7, text="".join(texts))
 
 
-def _turn(content: str) -> dict[str, Any]:
-    return {"messages": [{"role": "user", "content": content}], "stream": True}
-
-
-@pytest.mark.parametrize(
-    "content", ["tokens=4", "tokens=4 pace=0.01", "say something", "silent=0.05"]
-)
-async def test_the_bench_fake_is_the_tests_fake_playing_the_asked_answer(
-    aiohttp_client, content
-) -> None:
-    fake = fake_agents()
-    client = await aiohttp_client(fake.app())
-    models = await (await client.get("/v1/models")).json()
-    assert [model["identifier"] for model in models["data"]] == [MODEL]
-    for path in ("/v1/shields", "/v1/vector-dbs"):
-        assert await (await client.get(path)).json() == {"data": []}
-    agent = await (await client.post("/v1/agents", json={"agent_config": {}})).json()
-    session = await (
-        await client.post(f"/v1/agents/{agent['agent_id']}/session", json={"session_name": "s"})
-    ).json()
-    turn = await client.post(
-        f"/v1/agents/{agent['agent_id']}/session/{session['session_id']}/turn",
-        json=_turn(content),
-    )
-    tokens = 1 if "silent" in content else 4 if "tokens" in content else 10
-    assert await turn.read() == b"".join(answer_frames(tokens))
-    assert fake.end_reason == "completed"
-    assert len(fake.turns) == 1
+def test_the_fake_upstreams_responses_answer_is_a_real_responses_turn_of_n_tokens() -> None:
+    decoder, normalizer = SSEDecoder(), ResponsesNormalizer()
+    frames = responses_frames(5)
+    raws = [json.loads(sse.data) for frame in frames for sse in decoder.feed(frame)]
+    events = [e for index, raw in enumerate(raws) for e in normalizer.normalize(index, raw)]
+    texts = [token_text(i) for i in range(5)]
+    assert [type(e) for e in events] == [
+        StepStartEvent,
+        *[TextDeltaEvent] * 5,
+        StepEndEvent,
+        UsageEvent,
+        TurnCompleteEvent,
+    ]
+    assert [e.text for e in events if isinstance(e, TextDeltaEvent)] == texts
+    assert events[-1] == TurnCompleteEvent(chunk=len(raws) - 1, text="".join(texts))
+    assert [raw["sequence_number"] for raw in raws] == list(range(len(raws)))
 
 
 def test_every_benchmark_the_runner_names_is_a_module_with_run() -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+
+import aiohttp
 
 
 @dataclass(frozen=True)
@@ -62,3 +65,16 @@ class SseReader:
             self._id = value
         elif name == "event":
             self._event = value
+
+
+async def read_events(response: aiohttp.ClientResponse, reader: SseReader, count: int) -> None:
+    """Feed `reader` from `response` until it holds `count` events (the stream must not end)."""
+    while len(reader.events) < count:
+        chunk = await response.content.readany()
+        assert chunk, "the stream ended early"
+        reader.feed(chunk.decode())
+
+
+def event_names(reader: SseReader) -> list[str]:
+    """The `event` field of each event's JSON data (lightspeed-stack's frame shape)."""
+    return [json.loads(event.data)["event"] for event in reader.events]

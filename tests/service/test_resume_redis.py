@@ -20,7 +20,7 @@ import pytest
 from tests.fakes.agents_upstream import FakeAgentsUpstream, Sleep, fixture_steps
 from tests.paths import REPO
 from tests.service.redis_server import free_port
-from tests.service.sse_reader import SseReader
+from tests.service.sse_reader import SseReader, event_names, read_events
 
 QUERY = {"query": "Say hello."}
 PRODUCER_LOST = "The service instance running this answer stopped; please ask again."
@@ -101,17 +101,6 @@ async def replica(
         if replica.process.returncode is None:
             replica.process.kill()
         await replica.process.wait()
-
-
-async def read_events(response: aiohttp.ClientResponse, reader: SseReader, count: int) -> None:
-    while len(reader.events) < count:
-        chunk = await response.content.readany()
-        assert chunk, "the stream ended early"
-        reader.feed(chunk.decode())
-
-
-def event_names(reader: SseReader) -> list[str]:
-    return [json.loads(event.data)["event"] for event in reader.events]
 
 
 async def test_a_stream_started_on_a_resumes_on_b_with_the_whole_answer_once(

@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from pytest_aiohttp import AiohttpServer
 from structlog.testing import capture_logs
@@ -323,6 +324,42 @@ async def test_error_frame_mid_stream_gives_its_message_then_end(responses_clien
         'data: {"event": "error", "data": {"id": 2, "token": '
         '"Internal server error: An unexpected error occurred."}}\n\n'
     )
+
+
+async def test_data_that_is_not_json_mid_stream_is_an_upstream_error_then_end(
+    responses_client, fake
+):
+    fake.steps = [*fixture_steps("text.sse")[:5], b"data: {not json\n\n", Sleep(60)]
+    client = await responses_client()
+    with capture_logs() as logs:
+        frames = await frames_of(client)
+    assert events_of(frames) == ["start", "token", "token", "error", "end"]
+    assert frames[-2] == (
+        'data: {"event": "error", "data": {"id": 2, "token": '
+        '"The agent sent a stream event this service cannot read."}}\n\n'
+    )
+    assert [e["outcome"] for e in logs if e["event"] == "stream end"] == ["upstream_error"]
+    await asyncio.wait_for(fake.turn_ended.wait(), 5)
+    assert fake.end_reason == "cancelled"
+
+
+async def test_the_events_of_one_upstream_read_reach_the_client_in_one_write(
+    responses_client, fake, monkeypatch
+):
+    writes: list[bytes] = []
+    write = web.StreamResponse.write
+
+    async def recorded(self: web.StreamResponse, data: bytes) -> None:
+        writes.append(bytes(data))
+        await write(self, data)
+
+    monkeypatch.setattr(web.StreamResponse, "write", recorded)
+    fake.steps = [b"".join(step for step in fixture_steps("text.sse") if isinstance(step, bytes))]
+    client = await responses_client()
+    frames = await frames_of(client)
+    tokens = [w for w in writes if b'"event": "token"' in w]
+    assert len(tokens) == 1
+    assert tokens[0].count(b'"event": "token"') == events_of(frames).count("token") > 5
 
 
 async def test_request_carries_query_default_model_instructions_and_conversation(

@@ -27,7 +27,11 @@ from formatters.events import (
     TurnCompleteEvent,
     UsageEvent,
 )
-from service.upstream.responses_normalizer import RESPONSE_FAILED_MESSAGE, ResponsesNormalizer
+from service.upstream.responses_normalizer import (
+    MALFORMED_MESSAGE,
+    RESPONSE_FAILED_MESSAGE,
+    ResponsesNormalizer,
+)
 from tests.fakes.responses_upstream import fixture_events
 from tests.paths import RESPONSES_FIXTURES
 
@@ -253,19 +257,36 @@ def test_response_failed_mid_answer(name) -> None:
 
 
 @pytest.mark.parametrize(
-    "raw",
-    [
-        {"type": "response.brand_new_thing", "sequence_number": 3},
-        {"type": "response.output_text.delta", "delta": 5},
-        {"no_type": True},
-        ["not", "an", "object"],
-    ],
+    "raw", [{"type": "response.brand_new_thing", "sequence_number": 3}, {"no_type": True}]
 )
-def test_anything_not_understood_is_a_heartbeat_logged_at_debug(raw) -> None:
+def test_an_event_of_an_unknown_type_is_a_heartbeat_logged_at_debug(raw) -> None:
     with capture_logs() as logs:
         assert ResponsesNormalizer().normalize(4, raw) == [HeartbeatEvent(chunk=4)]
     (entry,) = logs
     assert entry["log_level"] == "debug"
+    assert entry["event_type"] == raw.get("type")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        {"type": "response.output_text.delta", "delta": 5},
+        {"type": "response.output_text.delta"},
+        {"type": "response.function_call_arguments.delta", "delta": "{", "item_id": 7},
+        {"type": "response.completed"},
+        {"type": "response.output_item.added", "item": {"type": "function_call", "name": "f"}},
+        {"type": "response.function_call_arguments.done", "item_id": "fc_1"},
+        ["not", "an", "object"],
+        "a string",
+    ],
+)
+def test_an_event_without_its_types_shape_is_an_upstream_error_logged(raw) -> None:
+    with capture_logs() as logs:
+        assert ResponsesNormalizer().normalize(4, raw) == [
+            ErrorEvent(chunk=4, message=MALFORMED_MESSAGE)
+        ]
+    (entry,) = logs
+    assert entry["log_level"] == "warning"
     assert entry["event_type"] == (raw.get("type") if isinstance(raw, dict) else None)
 
 
