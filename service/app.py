@@ -18,8 +18,10 @@ from service.errors import json_errors
 from service.lightspeed_routes import lightspeed_routes
 from service.metrics import METRICS, Metrics, count_rejections, metrics_routes
 from service.middleware import echo_request_id, request_context
+from service.openai_errors import openai_errors
 from service.openapi import openapi_routes
 from service.registry import FormatterRegistry, load_registry
+from service.responses_routes import responses_routes
 from service.resume.manager import resume_context
 from service.resume.routes import resume_routes
 from service.routes import routes
@@ -52,6 +54,7 @@ def create_app(
             request_context,
             trace_requests,
             count_rejections,
+            openai_errors,
             json_errors,
             auth.authenticate,
         ],
@@ -67,6 +70,7 @@ def create_app(
     app.add_routes(routes)
     app.add_routes(metrics_routes)
     app.add_routes(chat_routes)
+    app.add_routes(responses_routes)
     app.add_routes(lightspeed_routes)
     app.add_routes(web_ui_routes)
     app.add_routes(openapi_routes)

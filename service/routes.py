@@ -49,9 +49,12 @@ async def streaming_query(request: web.Request) -> web.StreamResponse:
 
 
 async def stream_turn(
-    request: web.Request, query: QueryRequest, formatter: Formatter
+    request: web.Request, query: QueryRequest, formatter: Formatter, *, stream_id: str | None = None
 ) -> web.StreamResponse:
-    """Start one turn and stream it in `formatter`'s format (503 if it cannot start)."""
+    """Start one turn and stream it in `formatter`'s format (503 if it cannot start).
+
+    With resumable streams on, `stream_id` (if given) is the stream's id in the store.
+    """
     app = request.app
     settings = app[SETTINGS]
     structlog.contextvars.bind_contextvars(format=formatter.name)
@@ -71,7 +74,7 @@ async def stream_turn(
             duration = loop.time() - started
             _stream_ended(app[METRICS], formatter.name, result, started - asked_at, duration)
 
-        return await resumer.start(request, turn, formatter, ended)
+        return await resumer.start(request, turn, formatter, ended, stream_id=stream_id)
     response = web.StreamResponse(
         headers={
             "Content-Type": f"{formatter.media_type}; charset=utf-8",

@@ -77,10 +77,15 @@ class Resumer:
         turn: Turn,
         formatter: Formatter,
         on_end: Callable[[StreamResult | None], None],
+        *,
+        stream_id: str | None = None,
     ) -> web.StreamResponse:
-        """Run the turn detached into the store and follow it on this connection."""
+        """Run the turn detached into the store and follow it on this connection.
+
+        `stream_id` is the stream's id if the caller chose one (fresh from new_stream_id).
+        """
         app, settings = request.app, self._settings
-        stream_id = new_stream_id()
+        stream_id = stream_id or new_stream_id()
         structlog.contextvars.bind_contextvars(stream_id=stream_id)
         meta = StreamMeta(
             stream_id=stream_id,
