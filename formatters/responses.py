@@ -282,8 +282,8 @@ class ResponsesFormatter(Formatter):
     name = "responses"
     aliases = ("openai-responses",)
     description = (
-        "OpenAI Responses API events (response.created … response.completed), with "
-        "sequence_number; the agent's tools as server-side items (OpenAI SDKs' responses.stream)"
+        "OpenAI Responses API events, response.created to response.completed (OpenAI SDKs' "
+        "responses.stream); the agent's tools as server-side items"
     )
 
     def __init__(

@@ -14,6 +14,7 @@ from service.chat_request import ChatCompletionRequest
 from service.lightspeed_models import ANSWER_MODELS
 from service.registry import DEFAULT_FORMAT, FormatterRegistry
 from service.request_models import QueryRequest
+from service.responses_request import ResponsesRequest
 from service.resume.routes import InterruptRequest
 from service.settings import Settings
 from service.state import REGISTRY, SETTINGS
@@ -38,6 +39,25 @@ class ErrorBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     detail: ErrorDetail
+
+
+class OpenAIError(BaseModel):
+    """OpenAI's error object."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    message: str
+    type: str
+    param: str | None
+    code: str | None
+
+
+class OpenAIErrorBody(BaseModel):
+    """OpenAI's error shape, which the OpenAI routes (`/v1/responses`) answer with."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    error: OpenAIError
 
 
 class FormatDescription(BaseModel):
@@ -88,11 +108,13 @@ def _headers(**extra: JsonObject) -> JsonObject:
     return {"X-Request-ID": _REQUEST_ID, **extra}
 
 
-def _error(status: int, description: str | None = None) -> JsonObject:
+def _error(
+    status: int, description: str | None = None, model: str = "ErrorBody"
+) -> JsonObject:
     answer: JsonObject = {
         "description": description or _ERRORS[status],
         "headers": _headers(),
-        "content": _json({"$ref": REF.format(model="ErrorBody")}),
+        "content": _json({"$ref": REF.format(model=model)}),
     }
     if status == 429:
         answer["headers"] = _headers(
@@ -196,6 +218,7 @@ def _operation(
     protected: bool = False,
     auth_on: bool = False,
     notes: dict[int, str] | None = None,
+    error_model: str = "ErrorBody",
 ) -> JsonObject:
     operation: JsonObject = {"summary": summary, "responses": dict(responses)}
     if parameters:
@@ -207,7 +230,9 @@ def _operation(
         }
     statuses = (*errors, 401) if protected and auth_on else errors
     for status in sorted(statuses):
-        operation["responses"][str(status)] = _error(status, (notes or {}).get(status))
+        operation["responses"][str(status)] = _error(
+            status, (notes or {}).get(status), error_model
+        )
     if protected and auth_on:
         operation["security"] = [{"bearer": []}]
     return operation
@@ -221,8 +246,10 @@ def build_openapi(settings: Settings, registry: FormatterRegistry) -> JsonObject
             for model in (
                 QueryRequest,
                 ChatCompletionRequest,
+                ResponsesRequest,
                 InterruptRequest,
                 ErrorBody,
+                OpenAIErrorBody,
                 FormatDescription,
             )
         ]
@@ -392,6 +419,75 @@ def build_openapi(settings: Settings, registry: FormatterRegistry) -> JsonObject
                 body="ChatCompletionRequest",
                 protected=guarded("/v1/chat/completions"),
                 auth_on=auth_on,
+            )
+        },
+        "/v1/responses": {
+            "post": _operation(
+                "OpenAI Responses API over one agent turn; errors in OpenAI's error shape.",
+                {
+                    "200": _ok(
+                        "With `stream: true` the `responses` SSE format, else one `response`.",
+                        {
+                            "application/json": {"schema": {"type": "object"}},
+                            "text/event-stream": {"schema": _ref("ServerSentEvent")},
+                        },
+                    )
+                },
+                (400, 404, *non_streamed_errors),
+                body="ResponsesRequest",
+                protected=guarded("/v1/responses"),
+                auth_on=auth_on,
+                notes={
+                    400: "Something an agent turn cannot do (client function tools, ...).",
+                    404: "`previous_response_id` or `conversation` is not one of the caller's.",
+                },
+                error_model="OpenAIErrorBody",
+            )
+        },
+        "/v1/responses/{response_id}": {
+            "get": _operation(
+                "Replay a streamed response's events after `starting_after`, then follow it.",
+                {
+                    "200": {
+                        "description": "The response's events after `starting_after`.",
+                        "headers": stream_headers,
+                        "content": {"text/event-stream": {"schema": _ref("ServerSentEvent")}},
+                    },
+                    "204": {"description": "The response has ended with nothing after it."},
+                },
+                (400, 404, 429, 503),
+                parameters=[
+                    {
+                        "name": "response_id",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string"},
+                    },
+                    {
+                        "name": "stream",
+                        "in": "query",
+                        "required": True,
+                        "description": "Must be `true`: a response is kept as its event stream.",
+                        "schema": {"type": "string"},
+                    },
+                    {
+                        "name": "starting_after",
+                        "in": "query",
+                        "required": False,
+                        "description": "The `sequence_number` of the last event seen.",
+                        "schema": {"type": "string"},
+                    },
+                ],
+                protected=guarded("/v1/responses/x"),
+                auth_on=auth_on,
+                notes={
+                    400: "`stream` is not `true`, or `starting_after` is not a sequence number.",
+                    404: "No resumable stream has this response id: unknown, expired, someone "
+                    "else's, or resumable streams are off (RESUME_WINDOW = 0).",
+                    429: "The stream has as many followers as MAX_FOLLOWERS_PER_STREAM allows.",
+                    503: "The stream store cannot be reached.",
+                },
+                error_model="OpenAIErrorBody",
             )
         },
         "/v1/query": {
