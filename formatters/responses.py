@@ -53,11 +53,12 @@ def parse_response_id(text: str) -> tuple[str, str] | None:
     stream_id, dot, conversation = text.removeprefix(RESPONSE_PREFIX).partition(".")
     if not text.startswith(RESPONSE_PREFIX) or not dot or not stream_id or not conversation:
         return None
+    padded = conversation + "=" * (-len(conversation) % 4)
     try:
-        decoded = base64.urlsafe_b64decode(conversation + "=" * (-len(conversation) % 4))
-        return stream_id, decoded.decode()
+        decoded = base64.b64decode(padded, altchars=b"-_", validate=True).decode()
     except (binascii.Error, ValueError):
         return None
+    return (stream_id, decoded) if decoded else None
 
 
 class ResponseBuilder:
@@ -189,7 +190,7 @@ class ResponseBuilder:
         self._emit(out, "response.output_text.done", **where, text=text, logprobs=[])
         self._emit(out, "response.content_part.done", **where, part=_part(text))
         self._message["content"] = [_part(text)]
-        self._message["status"] = "completed"
+        self._message["status"] = "incomplete" if self._error is not None else "completed"
         self._emit(
             out, "response.output_item.done", output_index=where["output_index"], item=self._message
         )
