@@ -67,11 +67,12 @@ async def retrieve_response(request: web.Request) -> web.StreamResponse:
             "Unsupported request",
             "stream: only stream=true is supported: responses are kept as their event stream",
         )
+    after = _starting_after(request)
     parsed = parse_response_id(request.match_info["response_id"])
     resumer = request.app.get(RESUMER)
     if parsed is None or not is_stream_id(parsed[0]) or resumer is None:
         raise StreamNotFound()
-    return await resumer.follow_stream(request, parsed[0], _starting_after(request))
+    return await resumer.follow_stream(request, parsed[0], after)
 
 
 def _starting_after(request: web.Request) -> int:
