@@ -1,16 +1,10 @@
-"""OpenAI's error object on the OpenAI routes that promise it (`/v1/responses`)."""
+"""OpenAI's error object, the error shape of the routes that speak OpenAI's Responses API."""
 
 from __future__ import annotations
 
-import json
+from typing import Any
 
-from aiohttp import web
-from aiohttp.typedefs import Handler
-
-from service.errors import CONTRACT_ERROR
-
-OPENAI_ERROR_PATHS = ("/v1/responses",)
-"""Routes (and everything under them) whose errors take OpenAI's shape."""
+from service.errors import ErrorParts
 
 _TYPES = {
     401: "authentication_error",
@@ -20,43 +14,13 @@ _TYPES = {
 }
 
 
-def openai_error(status: int, message: str, code: str | None) -> dict[str, object]:
-    """Return OpenAI's error body: `{"error": {"message", "type", "param", "code"}}`."""
-    kind = _TYPES.get(status, "invalid_request_error" if status < 500 else "server_error")
-    return {"error": {"message": message, "type": kind, "param": None, "code": code}}
-
-
-def _code(response: str) -> str:
-    return "_".join(response.lower().split())
-
-
-def _is_openai_route(path: str) -> bool:
-    return any(path == prefix or path.startswith(f"{prefix}/") for prefix in OPENAI_ERROR_PATHS)
-
-
-@web.middleware
-async def openai_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Rewrite the contract's error answers of the OpenAI routes into OpenAI's error object."""
-    answer = await handler(request)
-    if (
-        not _is_openai_route(request.path)
-        or not isinstance(answer, web.Response)
-        or not answer.get(CONTRACT_ERROR)
-        or answer.prepared
-        or not isinstance(answer.body, bytes)
-    ):
-        return answer
-    detail = json.loads(answer.body)["detail"]
-    message = f"{detail['response']}: {detail['cause']}"
-    headers = {
-        key: value
-        for key, value in answer.headers.items()
-        if key.lower() not in ("content-type", "content-length")
+def openai_error_shape(parts: ErrorParts) -> tuple[int, dict[str, Any]]:
+    """Return the status and `{"error": {"message", "type", "param", "code"}}` of an error."""
+    kind = _TYPES.get(parts.status, "invalid_request_error" if parts.status < 500 else "server_error")
+    error = {
+        "message": f"{parts.response}: {parts.cause}",
+        "type": kind,
+        "param": None,
+        "code": "_".join(parts.response.lower().split()),
     }
-    rewritten = web.json_response(
-        openai_error(answer.status, message, _code(detail["response"])),
-        status=answer.status,
-        headers=headers,
-    )
-    rewritten[CONTRACT_ERROR] = True
-    return rewritten
+    return parts.status, {"error": error}

@@ -18,6 +18,8 @@ from service.routes import stream_turn
 from service.state import ACTIVE_STREAMS, SETTINGS
 
 responses_routes = web.RouteTableDef()
+RESPONSES_PATHS = ("/v1/responses", "/v1/responses/{response_id}")
+"""The routes whose errors take OpenAI's shape (service/openai_errors.py)."""
 
 
 class ResponsesFold:
