@@ -172,7 +172,9 @@ class ResponseBuilder:
             }
             self._output.append(self._message)
             index = len(self._output) - 1
-            self._emit(out, "response.output_item.added", output_index=index, item=_item(self._message))
+            self._emit(
+                out, "response.output_item.added", output_index=index, item=_item(self._message)
+            )
             self._emit(out, "response.content_part.added", **self._where(), part=_part(""))
         self._message["_text"].append(text)
         self._emit(out, "response.output_text.delta", **self._where(), delta=text, logprobs=[])
@@ -211,11 +213,15 @@ class ResponseBuilder:
         kind = item["type"].removesuffix("_call")
         self._emit(out, f"response.{kind}_call.in_progress", item_id=item["id"], output_index=index)
         if kind != "mcp":
-            self._emit(out, f"response.{kind}_call.searching", item_id=item["id"], output_index=index)
+            self._emit(
+                out, f"response.{kind}_call.searching", item_id=item["id"], output_index=index
+            )
 
     def _tool_result(self, out: list[JsonObject], event: ToolResultEvent) -> None:
         if event.call_id not in self._tools:
-            self._tool_call(out, ToolCallEvent(call_id=event.call_id, name=event.name, arguments={}))
+            self._tool_call(
+                out, ToolCallEvent(call_id=event.call_id, name=event.name, arguments={})
+            )
         item = self._tools[event.call_id]
         text = _content_text(event.content)
         if item["type"] == "mcp_call":

@@ -16,7 +16,9 @@ _TYPES = {
 
 def openai_error_shape(parts: ErrorParts) -> tuple[int, dict[str, Any]]:
     """Return the status and `{"error": {"message", "type", "param", "code"}}` of an error."""
-    kind = _TYPES.get(parts.status, "invalid_request_error" if parts.status < 500 else "server_error")
+    kind = _TYPES.get(
+        parts.status, "invalid_request_error" if parts.status < 500 else "server_error"
+    )
     error = {
         "message": f"{parts.response}: {parts.cause}",
         "type": kind,

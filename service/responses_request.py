@@ -42,7 +42,8 @@ class ResponsesRequest(BaseModel):
         default=None, description="Continue the conversation of this earlier response."
     )
     conversation: NonBlank | ConversationRef | None = Field(
-        default=None, description="Continue this conversation (the `conversation.id` of a response)."
+        default=None,
+        description="Continue this conversation (the `conversation.id` of a response).",
     )
     # Accepted and ignored: the agent's configuration decides these.
     temperature: float | None = None
@@ -112,7 +113,9 @@ class ResponsesRequest(BaseModel):
         conversation_id = self.conversation_id()
         instructions = [self.instructions] if self.instructions else []
         turns: list[tuple[str, str]] = []
-        items = [{"role": "user", "content": self.input}] if isinstance(self.input, str) else self.input
+        items = (
+            [{"role": "user", "content": self.input}] if isinstance(self.input, str) else self.input
+        )
         for position, item in enumerate(items):
             role, text = _message(item, f"input[{position}]")
             if role in _INSTRUCTION_ROLES:
@@ -149,8 +152,10 @@ def _message(item: dict[str, Any], where: str) -> tuple[str, str]:
     texts = []
     for index, part in enumerate(content):
         text = part.get("text") if isinstance(part, dict) else None
-        if not isinstance(part, dict) or part.get("type") not in _TEXT_PARTS or not isinstance(
-            text, str
+        if (
+            not isinstance(part, dict)
+            or part.get("type") not in _TEXT_PARTS
+            or not isinstance(text, str)
         ):
             kind = part.get("type") if isinstance(part, dict) else type(part).__name__
             raise UnsupportedRequest(

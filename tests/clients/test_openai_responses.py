@@ -12,9 +12,9 @@ import httpx2
 import openai
 import pytest
 
+from service.responses_request import CLIENT_FUNCTIONS
 from tests.clients.scenarios import HEARTBEAT, TOOL_ANSWER, UPSTREAM_ERROR, failing_turn, tool_turn
 from tests.clients.test_openai_sdk import Tap
-from service.responses_request import CLIENT_FUNCTIONS
 from tests.fakes.agents_upstream import FakeAgentsUpstream, Sleep, Step, fixture_steps
 
 ANSWER = "Hello from the fake model. This is a scripted answer."
@@ -91,7 +91,11 @@ async def test_raw_events_of_a_tool_turn_have_the_tool_as_an_mcp_call_never_a_fu
     assert final.type == "response.completed"
     assert [item.type for item in final.response.output] == ["mcp_call", "message"]
     call = final.response.output[0]
-    assert (call.name, call.arguments, call.status) == ("get_weather", '{"city":"test"}', "completed")
+    assert (call.name, call.arguments, call.status) == (
+        "get_weather",
+        '{"city":"test"}',
+        "completed",
+    )
     assert call.output == '{"city": "test", "temperature_c": 21, "sky": "clear", "source": "mcp"}'
     assert final.response.output_text == TOOL_ANSWER
     assert b"function_call" not in tap.received
@@ -111,10 +115,7 @@ async def test_an_upstream_failure_raises_the_sdks_api_error(sdk):
     client, tap = await sdk(failing_turn())
     text: list[str] = []
     with pytest.raises(openai.APIError) as raised:
-        async with client.responses.stream(model="vllm/fake-model", input=QUESTION) as stream:
-            async for event in stream:
-                if event.type == "response.output_text.delta":
-                    text.append(event.delta)
+        await stream_text(client, text)
     assert raised.value.message == UPSTREAM_ERROR
     assert raised.value.body == {
         "type": "server_error",
@@ -125,14 +126,20 @@ async def test_an_upstream_failure_raises_the_sdks_api_error(sdk):
     assert b"event: response.failed\n" in tap.received
 
 
+async def stream_text(client: openai.AsyncOpenAI, text: list[str]) -> None:
+    """Read a `responses.stream` to its end, keeping its text deltas in `text`."""
+    async with client.responses.stream(model="vllm/fake-model", input=QUESTION) as stream:
+        async for event in stream:
+            if event.type == "response.output_text.delta":
+                text.append(event.delta)
+
+
 async def test_a_stream_resumes_after_a_sequence_number_by_retrieve(sdk):
     client, _ = await sdk(tool_turn())
     stream = await client.responses.create(model="vllm/fake-model", input=QUESTION, stream=True)
     first = [event async for event in stream]
     cut = next(e.sequence_number for e in first if e.type == "response.output_item.done")
-    resumed = await client.responses.retrieve(
-        first[0].response.id, stream=True, starting_after=cut
-    )
+    resumed = await client.responses.retrieve(first[0].response.id, stream=True, starting_after=cut)
     rest = [event async for event in resumed]
     after = [event for event in first if event.sequence_number > cut]
     assert [event.model_dump() for event in rest] == [event.model_dump() for event in after]

@@ -277,7 +277,7 @@ def test_the_builder_folds_the_final_response_without_frames():
 
 
 def test_a_response_id_carries_its_stream_and_conversation():
-    assert RESPONSE_ID == f"resp_{STREAM}.YzBmZmVlMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAw"
+    assert f"resp_{STREAM}.YzBmZmVlMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAw" == RESPONSE_ID
     assert parse_response_id(RESPONSE_ID) == (STREAM, CONVERSATION)
     assert parse_response_id("resp_nope") is None
     assert parse_response_id("chatcmpl-1.abc") is None

@@ -66,7 +66,9 @@ async def test_stream_resumes_after_starting_after_on_the_stream_store(
     assert [event["sequence_number"] for event in events] == list(range(len(frames)))
     identifier = events[0]["response"]["id"]
     assert first.headers["X-Stream-ID"] == parse_response_id(identifier)[0]
-    again = await client.get(f"{URL}/{identifier}", params={"stream": "true", "starting_after": "4"})
+    again = await client.get(
+        f"{URL}/{identifier}", params={"stream": "true", "starting_after": "4"}
+    )
     assert again.status == 200
     assert split_frames(await again.read()) == frames[5:]
     whole = await client.get(f"{URL}/{identifier}", params={"stream": "true"})
