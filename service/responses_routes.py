@@ -13,6 +13,7 @@ from service.request_body import read_json
 from service.responses_request import ResponsesRequest
 from service.resume.ids import is_stream_id, new_stream_id
 from service.resume.manager import RESUMER, StreamNotFound
+from service.resume.routes import query_sequence
 from service.routes import stream_turn
 from service.state import ACTIVE_STREAMS, SETTINGS
 
@@ -68,23 +69,10 @@ async def retrieve_response(request: web.Request) -> web.StreamResponse:
             "Unsupported request",
             "stream: only stream=true is supported: responses are kept as their event stream",
         )
-    after = _starting_after(request)
+    after = query_sequence(request, "starting_after", status=400)
     parsed = parse_response_id(request.match_info["response_id"])
     resumer = request.app.get(RESUMER)
     if parsed is None or not is_stream_id(parsed[0]) or resumer is None:
         raise StreamNotFound()
     return await resumer.follow_stream(request, parsed[0], after)
 
-
-def _starting_after(request: web.Request) -> int:
-    """Return the sequence number to resume after (`starting_after`), or -1 for all."""
-    text = request.query.get("starting_after", "-1")
-    try:
-        value = int(text)
-    except ValueError:
-        value = -2
-    if value < -1:
-        raise Rejected(
-            400, "Invalid request", "starting_after: must be a sequence number (0 or more)"
-        )
-    return value

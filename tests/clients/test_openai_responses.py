@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx2
 import openai
 import pytest
 
 from service.responses_request import CLIENT_FUNCTIONS
 from tests.clients.scenarios import HEARTBEAT, TOOL_ANSWER, UPSTREAM_ERROR, failing_turn, tool_turn
-from tests.clients.test_openai_sdk import Tap
+from tests.clients.test_openai_sdk import Tap, tapped_client
 from tests.fakes.agents_upstream import FakeAgentsUpstream, Sleep, Step, fixture_steps
 
 ANSWER = "Hello from the fake model. This is a scripted answer."
@@ -36,13 +35,7 @@ async def sdk(agents_client: Any, fake_agents: FakeAgentsUpstream) -> Any:
     async def make(steps: list[Step]) -> tuple[openai.AsyncOpenAI, Tap]:
         fake_agents.steps = steps
         service = await agents_client(heartbeat_interval=HEARTBEAT, resume_window=30.0)
-        tap = Tap()
-        client = openai.AsyncOpenAI(
-            base_url=f"{str(service.make_url('')).rstrip('/')}/v1",
-            api_key="unused",
-            max_retries=0,
-            http_client=httpx2.AsyncClient(transport=tap),
-        )
+        client, tap = tapped_client(str(service.make_url("")).rstrip("/"))
         clients.append(client)
         return client, tap
 

@@ -144,7 +144,7 @@ async def test_a_bad_starting_after_and_an_unknown_stream_are_refused(agents_cli
     bad = await client.get(f"{URL}/resp_x.eA", params={"stream": "true", "starting_after": "-3"})
     assert bad.status == 400
     assert await bad.json() == error(
-        "Invalid request: starting_after: must be a sequence number (0 or more)",
+        "Invalid request: starting_after: must be a frame sequence (0 or more)",
         "invalid_request_error",
         "invalid_request",
     )
