@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from formatters.responses import parse_response_id
-from service.chat_request import UnsupportedRequest
+from service.chat_request import UnsupportedRequest, question_of
 from service.conversations.owners import ConversationNotFound
 from service.request_models import NonBlank, QueryRequest
 
@@ -124,12 +124,8 @@ class ResponsesRequest(BaseModel):
                 turns.append((role, text))
         if not turns or turns[-1][0] != "user" or not turns[-1][1].strip():
             raise UnsupportedRequest("input: the last item must be a user message with text")
-        history = [] if conversation_id else [turn for turn in turns[:-1] if turn[1]]
-        question = turns[-1][1]
-        if history:
-            question = "\n\n".join(f"{role}: {text}" for role, text in [*history, turns[-1]])
         return QueryRequest(
-            query=question,
+            query=question_of(turns, continuing=conversation_id is not None),
             conversation_id=conversation_id,
             model=self.model,
             system_prompt="\n\n".join(instructions) or None,
