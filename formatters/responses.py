@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import copy
 import secrets
 import time
-from typing import Any
+from typing import Any, Self
 
-from formatters.base import Formatter, sse_comment, sse_frame
+from formatters.base import Formatter, Frame, FrameValue
 from formatters.event_json import compact_json
 from formatters.events import (
     DocumentsEvent,
@@ -32,11 +33,11 @@ from formatters.events import (
     TurnAwaitingInputEvent,
     TurnCompleteEvent,
 )
+from formatters.frames import KEEP_ALIVE
 
 DEFAULT_MODEL = "llama-stack-agent"
 """The `model` of a response when the request named none (`/v1/streaming_query`)."""
 RESPONSE_PREFIX = "resp_"
-KEEP_ALIVE = sse_comment("keep-alive")
 FILE_SEARCH_TOOLS = frozenset({"file_search", "knowledge_search"})
 SERVER_LABEL = "agent"
 """The `server_label` of `mcp_call` items: the tools are the agent's, configured on the service."""
@@ -310,13 +311,22 @@ class ResponsesFormatter(Formatter):
             previous_response_id=previous_response_id,
         )
 
-    def format(self, event: Event) -> list[str]:
+    def format(self, event: Event) -> list[FrameValue]:
         """Return one `event:`/`data:` frame per payload; a comment for heartbeats."""
         if isinstance(event, HeartbeatEvent):
             self.builder.skip()
             return [KEEP_ALIVE]
-        payloads = self.builder.payloads(event)
-        return [sse_frame(compact_json(p), event=p["type"]) for p in payloads]
+        return [Frame(compact_json(p), p["type"]) for p in self.builder.payloads(event)]
+
+    def closer(self) -> Self:
+        """Return a formatter of the same response, its output and its sequence so far.
+
+        Its `error` and `response.failed` continue this stream: same response id, the items
+        sent, the next sequence numbers (what the OpenAI SDKs' accumulators check).
+        """
+        closer = copy.copy(self)
+        closer.builder = copy.deepcopy(self.builder)
+        return closer
 
 
 def _item(message: JsonObject) -> JsonObject:

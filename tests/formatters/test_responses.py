@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from formatters.events import EndEvent, Event, HeartbeatEvent, TurnAwaitingInputEvent
+from formatters.events import EndEvent, ErrorEvent, Event, HeartbeatEvent, TurnAwaitingInputEvent
 from formatters.responses import (
     ResponseBuilder,
     ResponsesFormatter,
     parse_response_id,
     response_id,
 )
-from tests.formatters.cases import CASES, START
+from tests.formatters.cases import CASES, START, texts
 
 STREAM = "s" * 22
 CONVERSATION = START.conversation_id
@@ -57,7 +57,7 @@ def response(status: str, output: list[Any], **fields: Any) -> dict[str, Any]:
 
 def render(events: list[Event]) -> list[str]:
     formatter = ResponsesFormatter(model="m", stream_id=STREAM, created_at=1700000000)
-    return [frame for event in events for frame in formatter.format(event)]
+    return [frame for event in events for frame in texts(formatter.format(event))]
 
 
 def payloads(events: list[Event]) -> list[dict[str, Any]]:
@@ -282,3 +282,26 @@ def test_a_response_id_carries_its_stream_and_conversation():
     assert parse_response_id("resp_nope") is None
     assert parse_response_id("chatcmpl-1.abc") is None
     assert parse_response_id("resp_x.%%%") is None
+
+
+def test_the_epilogue_continues_the_response_its_items_and_its_sequence():
+    formatter = ResponsesFormatter(model="m", stream_id=STREAM, created_at=1700000000)
+    for event in CASES["text_only"][:3]:
+        formatter.format(event)
+    closing = [
+        json.loads(frame.data) for frame in formatter.epilogue(ErrorEvent(message="x"), EndEvent())
+    ]
+    assert [(e["type"], e["sequence_number"]) for e in closing] == [
+        ("error", 5),
+        ("response.output_text.done", 6),
+        ("response.content_part.done", 7),
+        ("response.output_item.done", 8),
+        ("response.failed", 9),
+    ]
+    assert closing[-1]["response"]["id"] == RESPONSE_ID
+    assert closing[-1]["response"]["output"] == [message("Hello, ", "incomplete")]
+    (after,) = formatter.format(CASES["text_only"][3])  # the formatter itself goes on unchanged
+    assert (json.loads(after.data)["type"], json.loads(after.data)["sequence_number"]) == (
+        "response.output_text.delta",
+        5,
+    )
