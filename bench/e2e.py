@@ -40,6 +40,7 @@ END_MARKERS = {
     "relay-responses": b'"type":"response.completed"',
     "raw": b"event: end",
     "openai": b"[DONE]",
+    "responses": b'"reasoning_tokens":0},"total_tokens":',  # the terminal's usage, in its tail
     "vercel": b"[DONE]",
 }
 DEFAULT_END = b'"event": "end"'
@@ -108,7 +109,7 @@ def run(ctx: Context) -> Result:
             service = middles[0]
             lightspeed = middles[2] if len(middles) > 2 else None
             runs = {m.name: measure(m, tokens, streams, concurrency) for m in middles}
-            formats = ctx.pick((), ("raw", "openai", "vercel"))
+            formats = ctx.pick((), ("raw", "openai", "responses", "vercel"))
             for fmt in formats:
                 runs[f"service ({fmt})"] = measure(
                     service,

@@ -14,13 +14,15 @@ from service.conversations.bindings import BINDINGS, bindings_context
 from service.conversations.directory import ConversationDirectory, SharedRecords
 from service.cors import configure_cors
 from service.drain import drain_streams
-from service.errors import json_errors
+from service.errors import json_errors, speak_errors
 from service.lightspeed_routes import lightspeed_routes
 from service.metrics import METRICS, Metrics, count_rejections, metrics_routes
 from service.middleware import echo_request_id, request_context
 from service.non_streamed import LABELS
+from service.openai_errors import openai_error_shape
 from service.openapi import openapi_routes
 from service.registry import FormatterRegistry, load_registry
+from service.responses_routes import RESPONSES_PATHS, responses_routes
 from service.resume.manager import resume_context
 from service.resume.routes import resume_routes
 from service.routes import routes
@@ -68,6 +70,9 @@ def create_app(
     app.add_routes(routes)
     app.add_routes(metrics_routes)
     app.add_routes(chat_routes)
+    app.add_routes(responses_routes)
+    for path in RESPONSES_PATHS:
+        speak_errors(app, path, openai_error_shape)
     app.add_routes(lightspeed_routes)
     app.add_routes(web_ui_routes)
     app.add_routes(openapi_routes)

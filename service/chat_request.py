@@ -157,16 +157,24 @@ class ChatCompletionRequest(BaseModel):
             raise UnsupportedRequest("messages: the last message must be a user message")
         if not turns[-1][1].strip():
             raise UnsupportedRequest("messages: the last user message has no text")
-        history = [] if self.conversation_id else [turn for turn in turns[:-1] if turn[1]]
-        question = turns[-1][1]
-        if history:
-            question = "\n\n".join(f"{role}: {text}" for role, text in [*history, turns[-1]])
         return QueryRequest(
-            query=question,
+            query=question_of(turns, continuing=self.conversation_id is not None),
             conversation_id=self.conversation_id,
             model=self.model,
             system_prompt="\n\n".join(instructions) or None,
         )
+
+
+def question_of(turns: list[tuple[str, str]], *, continuing: bool) -> str:
+    """Return the agent's question: the last turn, after the earlier ones unless `continuing`.
+
+    A conversation the agent keeps has the earlier turns already; otherwise they are sent
+    along as `role: text` paragraphs.
+    """
+    history = [] if continuing else [turn for turn in turns[:-1] if turn[1]]
+    if not history:
+        return turns[-1][1]
+    return "\n\n".join(f"{role}: {text}" for role, text in [*history, turns[-1]])
 
 
 def _text(message: ChatMessage, where: str) -> str:

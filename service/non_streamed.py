@@ -14,7 +14,9 @@ CHAT_COMPLETION = "chat.completion"
 """The label (logs, metrics, span) of a non-streamed `POST /v1/chat/completions`."""
 QUERY = "query"
 """The label of a `POST /v1/query`."""
-LABELS = (CHAT_COMPLETION, QUERY)
+RESPONSE = "response"
+"""The label of a non-streamed `POST /v1/responses`."""
+LABELS = (CHAT_COMPLETION, QUERY, RESPONSE)
 """Every label a non-streamed answer goes by."""
 
 _ERROR_STATUS = {"timeout": 504, "internal": 500}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -46,9 +46,18 @@ class Sink(Protocol):
     """Where a session's turn goes: to its client (`DirectSink`), or into the resume store."""
 
     async def serve(
-        self, session: StreamSession, turn: Turn, formatter: Formatter
+        self,
+        session: StreamSession,
+        turn: Turn,
+        formatter: Formatter,
+        *,
+        stream_id: str | None = None,
     ) -> web.StreamResponse:
-        """Answer the session's request with the turn, run through `session.streaming`."""
+        """Answer the session's request with the turn, run through `session.streaming`.
+
+        `stream_id` names the stream where streams are kept (a resume store), if the caller
+        chose it.
+        """
         ...
 
 
@@ -117,13 +126,30 @@ class StreamSession:
         structlog.contextvars.bind_contextvars(conversation_id=turn.conversation_id)
         return turn
 
-    async def stream(self, query: QueryRequest, formatter: Formatter) -> web.StreamResponse:
-        """Start the turn and stream it in `formatter`'s format through the app's sink."""
+    async def stream(
+        self,
+        query: QueryRequest,
+        formatter: Formatter,
+        *,
+        stream_id: str | None = None,
+        on_start: Callable[[Turn], Awaitable[None]] | None = None,
+    ) -> web.StreamResponse:
+        """Start the turn and stream it in `formatter`'s format through the app's sink.
+
+        `on_start` is awaited once the upstream started the turn, before any frame goes out;
+        `stream_id` is the stream's id in a resume store, if the caller chose it.
+        """
         turn = await self.start_turn(query, formatter.name)
         if isinstance(turn, web.Response):
             return turn
+        if on_start is not None:
+            try:
+                await on_start(turn)
+            except BaseException:
+                await close_events(turn.events)
+                raise
         sink = self.request.app.get(STREAM_SINK) or DIRECT
-        return await sink.serve(self, turn, formatter)
+        return await sink.serve(self, turn, formatter, stream_id=stream_id)
 
     async def pump(
         self,
@@ -202,7 +228,12 @@ class DirectSink:
     """Streams a session's turn straight to its client, on the request's connection."""
 
     async def serve(
-        self, session: StreamSession, turn: Turn, formatter: Formatter
+        self,
+        session: StreamSession,
+        turn: Turn,
+        formatter: Formatter,
+        *,
+        stream_id: str | None = None,
     ) -> web.StreamResponse:
         """Prepare the SSE response and pump the turn into it, ending with its terminal frame."""
         response = web.StreamResponse(headers=sse_headers(formatter.media_type, formatter.headers))

@@ -86,11 +86,19 @@ class Resumer:
         return len(self._producers)
 
     async def serve(
-        self, session: StreamSession, turn: Turn, formatter: Formatter
+        self,
+        session: StreamSession,
+        turn: Turn,
+        formatter: Formatter,
+        *,
+        stream_id: str | None = None,
     ) -> web.StreamResponse:
-        """Run the turn detached into the store and follow it on this connection."""
+        """Run the turn detached into the store and follow it on this connection.
+
+        `stream_id` is the stream's id if the caller chose one (fresh from new_stream_id).
+        """
         request = session.request
-        stream_id = new_stream_id()
+        stream_id = stream_id or new_stream_id()
         structlog.contextvars.bind_contextvars(stream_id=stream_id)
         meta = StreamMeta(
             stream_id=stream_id,

@@ -106,11 +106,18 @@ def _after(request: web.Request, stream_id: str) -> int:
         parsed = parse_event_id(header)
         if parsed is not None and parsed[0] == stream_id:
             return parsed[1]
-    after = request.query.get("after", "-1")
+    return query_sequence(request, "after", status=422)
+
+
+def query_sequence(request: web.Request, name: str, *, status: int) -> int:
+    """Return the frame sequence the query parameter `name` holds, -1 if absent.
+
+    Anything else is refused with `status`.
+    """
     try:
-        value = int(after)
+        value = int(request.query.get(name, "-1"))
     except ValueError:
         value = -2
     if value < -1:
-        raise Rejected(422, "Invalid request", "after: must be a frame sequence (0 or more)")
+        raise Rejected(status, "Invalid request", f"{name}: must be a frame sequence (0 or more)")
     return value

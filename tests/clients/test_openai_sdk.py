@@ -50,20 +50,25 @@ class Tap(httpx2.AsyncBaseTransport):
         await self._inner.aclose()
 
 
+def tapped_client(base_url: str) -> tuple[openai.AsyncOpenAI, Tap]:
+    """An AsyncOpenAI client of the service at `base_url` (no retries), and its tap."""
+    tap = Tap()
+    client = openai.AsyncOpenAI(
+        base_url=f"{base_url}/v1",
+        api_key="unused",
+        max_retries=0,
+        http_client=httpx2.AsyncClient(transport=tap),
+    )
+    return client, tap
+
+
 @pytest.fixture
 async def sdk(live_service: LiveService) -> Any:
     """An AsyncOpenAI client for a scripted turn, and the tap on its HTTP transport."""
     clients = []
 
     async def make(steps: list[Any]) -> tuple[openai.AsyncOpenAI, Tap]:
-        base_url = await live_service(steps)
-        tap = Tap()
-        client = openai.AsyncOpenAI(
-            base_url=f"{base_url}/v1",
-            api_key="unused",
-            max_retries=0,
-            http_client=httpx2.AsyncClient(transport=tap),
-        )
+        client, tap = tapped_client(await live_service(steps))
         clients.append(client)
         return client, tap
 

@@ -12,8 +12,10 @@ from tests.fakes.agents_upstream import FakeAgentsUpstream, Step, fixture_steps
 
 QUERY = {"query": "Say hello."}
 FIXTURES = ["text.sse", "long.sse", "tool.sse", "mcp.sse", "shield.sse", "fail-mid.sse"]
-_VARYING = re.compile(rb"chatcmpl-[0-9a-zA-Z]+|\"created\": ?\d+")
-"""What differs between two turns of the `openai` format: its completion id and timestamp."""
+_VARYING = re.compile(
+    rb"chatcmpl-[0-9a-zA-Z]+|\"created\": ?\d+|(resp|msg)_[A-Za-z0-9_-]{22}|\"created_at\":\d+"
+)
+"""What differs between two turns of the openai formats: their ids and timestamps."""
 _ID_LINE = re.compile(rb"^id: .*\n", re.MULTILINE)
 
 

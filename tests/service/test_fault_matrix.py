@@ -95,14 +95,19 @@ class Kinds:
     heartbeat: str
     error: str
     terminal: str
+    failed: str = field(default="", compare=False)
+    """The terminal frame's kind after an error (`responses`: `response.failed`)."""
 
     @classmethod
     def of(cls, format_name: str) -> Kinds:
         formatter = load_registry().get(format_name)
+        failing = formatter()
+        failing.format(ErrorEvent(message="m"))
         return cls(
             heartbeat=frame_kind(texts(formatter().format(HeartbeatEvent()))[-1]),
             error=frame_kind(texts(formatter().format(ErrorEvent(message="m")))[-1]),
             terminal=frame_kind(texts(formatter().format(EndEvent()))[-1]),
+            failed=frame_kind(texts(failing.format(EndEvent()))[-1]),
         )
 
 
@@ -207,11 +212,10 @@ def summarize(frames: list[str], kinds: Kinds) -> str:
     names = []
     for frame in frames:
         kind = frame_kind(frame)
-        names.append(
-            {kinds.heartbeat: "heartbeat", kinds.error: "error", kinds.terminal: "terminal"}.get(
-                kind, "frame"
-            )
-        )
+        named = {kinds.heartbeat: "heartbeat", kinds.error: "error", kinds.terminal: "terminal"}
+        if kinds.failed:
+            named[kinds.failed] = "terminal"
+        names.append(named.get(kind, "frame"))
     runs: list[list[Any]] = []
     for name in names:
         if runs and runs[-1][0] == name:
@@ -390,8 +394,8 @@ async def test_a_fault_in_the_upstream_stream_gives_error_then_terminal_frame(
     assert status == 200
     frames = split_frames(body)
     seen = [frame_kind(frame) for frame in frames]
-    assert seen[-1] == kinds.terminal, frames[-3:]
-    assert seen.count(kinds.terminal) == 1
+    assert seen[-1] == kinds.failed, frames[-3:]
+    assert seen.count(kinds.failed) == 1
     error_at = seen.index(kinds.error)
     assert error_at < len(seen) - 1
     assert message.casefold() in frames[error_at].casefold(), frames[error_at]
@@ -667,6 +671,9 @@ def test_frame_kinds_tell_the_terminal_and_error_frames_of_each_format():
     assert Kinds.of("raw") == Kinds("event:heartbeat", "event:turn_error", "event:end")
     assert Kinds.of("openai") == Kinds("comment", "error", "[DONE]")
     assert Kinds.of("vercel") == Kinds("comment", "error", "[DONE]")
+    assert Kinds.of("responses") == Kinds("comment", "event:error", "event:response.completed")
+    assert Kinds.of("responses").failed == "event:response.failed"
+    assert Kinds.of("openai").failed == "[DONE]"
 
 
 def test_summaries_name_heartbeats_errors_and_the_terminal_frame():

@@ -7,7 +7,7 @@ async def test_formats_lists_every_installed_format(make_client):
     client = await make_client()
     response = await client.get("/v1/formats")
     assert response.status == 200
-    builtins = (await response.json())[:7]  # built-ins first; installed plugins follow
+    builtins = (await response.json())[:8]  # built-ins first; installed plugins follow
     assert builtins == [
         {
             "name": "lightspeed-0.1",
@@ -46,6 +46,15 @@ async def test_formats_lists_every_installed_format(make_client):
             "description": (
                 "The normalized events as SSE: event: <type> (error: turn_error), "
                 "id: <sequence>, data: <JSON>"
+            ),
+        },
+        {
+            "name": "responses",
+            "aliases": ["openai-responses"],
+            "media_type": "text/event-stream",
+            "description": (
+                "OpenAI Responses API events, response.created to response.completed (OpenAI "
+                "SDKs' responses.stream); the agent's tools as server-side items"
             ),
         },
         {

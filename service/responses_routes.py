@@ -1,0 +1,139 @@
+"""`POST /v1/responses` (OpenAI's Responses API) over one agent turn, and its resume by id."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict
+
+from formatters.events import Event
+from formatters.responses import ResponseBuilder, ResponsesFormatter, parse_response_id
+from service.chat_request import UnsupportedRequest
+from service.conversations.owners import NO_CONVERSATION
+from service.errors import Rejected, refusal
+from service.non_streamed import RESPONSE, TURN_FAILED, UNAVAILABLE, answer_turn
+from service.request_body import read_json
+from service.responses_request import ResponsesRequest
+from service.resume.follower import NOTHING_AFTER
+from service.resume.ids import is_stream_id, new_stream_id
+from service.resume.limits import TOO_MANY_FOLLOWERS
+from service.resume.manager import RESUMER, STORE_UNAVAILABLE, STREAM_NOT_FOUND, StreamNotFound
+from service.resume.routes import query_sequence
+from service.route_spec import Answer, ErrorDialect, ServerSentEvent, always, declare
+from service.session import StreamSession
+from service.state import SLOT_REFUSALS
+
+responses_routes = web.RouteTableDef()
+RESPONSES_PATHS = ("/v1/responses", "/v1/responses/{response_id}")
+"""The routes whose errors take OpenAI's shape (service/openai_errors.py)."""
+
+
+class OpenAIErrorDetail(BaseModel):
+    """OpenAI's error object."""
+
+    message: str
+    type: str
+    param: str | None
+    code: str | None
+
+
+class OpenAIErrorBody(BaseModel):
+    """Every error answer of the Responses routes: OpenAI's error shape."""
+
+    error: OpenAIErrorDetail
+
+
+class ResponseObject(BaseModel):
+    """A `response` object, as the Responses API answers it (its keys as `responses` builds)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    object: str
+    status: str
+
+
+OPENAI_ERRORS = ErrorDialect(OpenAIErrorBody)
+"""The Responses routes answer their errors in OpenAI's shape, at the contract's statuses."""
+
+
+class ResponsesFold:
+    """Folds a turn's events into one `response` object, as `responses.stream` assembles it."""
+
+    def __init__(self, builder: ResponseBuilder) -> None:
+        self.builder = builder
+
+    def take(self, event: Event) -> None:
+        """Fold one event in."""
+        self.builder.payloads(event)
+
+
+@responses_routes.post("/v1/responses")
+@declare(
+    "OpenAI Responses over one agent turn.",
+    {
+        200: Answer(
+            "With `stream: true` the `responses` SSE format, else one `response` object.",
+            ResponseObject,
+            content={"text/event-stream": ServerSentEvent},
+        ),
+        400: refusal("A request an agent turn cannot answer (the cause names the fields)."),
+        404: NO_CONVERSATION,
+        503: UNAVAILABLE,
+    },
+    TURN_FAILED,
+    SLOT_REFUSALS,
+    body=ResponsesRequest,
+    errors=OPENAI_ERRORS,
+)
+async def create_response(request: web.Request) -> web.StreamResponse:
+    """Answer a Responses request: its SSE events with `stream`, else one `response` object."""
+    body = await read_json(request, ResponsesRequest)
+    try:
+        query = body.to_query()
+    except UnsupportedRequest as exc:
+        raise Rejected(400, "Unsupported request", exc.cause) from exc
+    stream_id = new_stream_id()
+    formatter = ResponsesFormatter(
+        model=body.model,
+        stream_id=stream_id,
+        instructions=body.instructions,
+        previous_response_id=body.previous_response_id,
+    )
+    with StreamSession(request) as session:
+        if body.stream:
+            return await session.stream(query, formatter, stream_id=stream_id)
+        fold = ResponsesFold(formatter.builder)
+        failed = await answer_turn(session, query, fold, RESPONSE)
+    if failed is not None:
+        return failed
+    assert fold.builder.final is not None, "a turn read whole ends with its end event"
+    return web.json_response(fold.builder.final)
+
+
+@responses_routes.get("/v1/responses/{response_id}")
+@declare(
+    "Replay a streamed response's events after `starting_after`, then follow it live.",
+    {
+        200: Answer("The response's events after the given one, then live.", stream=True),
+        204: NOTHING_AFTER,
+        400: refusal("`stream` is not true, or `starting_after` is not a sequence number."),
+        404: STREAM_NOT_FOUND.but(when=always),
+        429: TOO_MANY_FOLLOWERS,
+        503: STORE_UNAVAILABLE,
+    },
+    errors=OPENAI_ERRORS,
+)
+async def retrieve_response(request: web.Request) -> web.StreamResponse:
+    """Replay a streamed response's events after `starting_after`, then follow it live."""
+    if request.query.get("stream") != "true":
+        raise Rejected(
+            400,
+            "Unsupported request",
+            "stream: only stream=true is supported: responses are kept as their event stream",
+        )
+    after = query_sequence(request, "starting_after", status=400)
+    parsed = parse_response_id(request.match_info["response_id"])
+    resumer = request.app.get(RESUMER)
+    if parsed is None or not is_stream_id(parsed[0]) or resumer is None:
+        raise StreamNotFound()
+    return await resumer.follow_stream(request, parsed[0], after)

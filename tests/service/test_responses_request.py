@@ -1,0 +1,86 @@
+"""`ResponsesRequest.to_query`: OpenAI's input items become one agent query, or a clear refusal."""
+
+from __future__ import annotations
+
+import pytest
+
+from formatters.responses import response_id
+from service.chat_request import UnsupportedRequest
+from service.conversations.owners import ConversationNotFound
+from service.request_models import QueryRequest
+from service.responses_request import ResponsesRequest
+
+
+def test_message_items_become_instructions_history_and_question():
+    body = ResponsesRequest(
+        model="m",
+        instructions="Be brief.",
+        input=[
+            {"role": "developer", "content": "Answer in English."},
+            {"role": "user", "content": "Hi"},
+            {
+                "type": "message",
+                "role": "assistant",
+                "content": [{"type": "output_text", "text": "Hello"}],
+            },
+            {"role": "user", "content": [{"type": "input_text", "text": "Weather?"}]},
+        ],
+    )
+    assert body.to_query() == QueryRequest(
+        query="user: Hi\n\nassistant: Hello\n\nuser: Weather?",
+        model="m",
+        system_prompt="Be brief.\n\nAnswer in English.",
+    )
+
+
+def test_a_previous_response_continues_its_conversation_with_the_last_message_only():
+    previous = response_id("s" * 22, "conv-7")
+    body = ResponsesRequest(
+        model="m",
+        previous_response_id=previous,
+        input=[{"role": "user", "content": "Hi"}, {"role": "user", "content": "Again"}],
+    )
+    assert body.to_query() == QueryRequest(query="Again", model="m", conversation_id="conv-7")
+    by_object = ResponsesRequest.model_validate(
+        {"model": "m", "input": "Again", "conversation": {"id": "conv-8"}}
+    )
+    assert by_object.to_query().conversation_id == "conv-8"
+
+
+def test_a_previous_response_id_that_is_not_one_is_not_found():
+    with pytest.raises(ConversationNotFound):
+        ResponsesRequest(model="m", input="x", previous_response_id="resp_other").to_query()
+
+
+@pytest.mark.parametrize(
+    ("fields", "cause"),
+    [
+        (
+            {"input": [{"type": "function_call_output", "call_id": "c", "output": "{}"}]},
+            "input[0]: only message items (role user, assistant, system or developer) are "
+            "supported, not type 'function_call_output'; the agent runs its own tools",
+        ),
+        (
+            {"input": [{"role": "user", "content": [{"type": "input_image", "image_url": "u"}]}]},
+            "input[0].content[0]: content parts of type 'input_image' are not supported; send text",
+        ),
+        (
+            {"input": [{"role": "assistant", "content": "Hello"}]},
+            "input: the last item must be a user message with text",
+        ),
+        (
+            {"tools": [{"type": "mcp", "server_label": "x"}]},
+            "tools: the agent's tools are configured on the service (AGENT_TOOLGROUPS)",
+        ),
+        ({"background": True}, "background: background responses are not supported"),
+        (
+            {"conversation": "c", "previous_response_id": "resp_x"},
+            "previous_response_id and conversation: send one of them, not both",
+        ),
+    ],
+)
+def test_what_an_agent_turn_cannot_do_is_refused_with_its_cause(fields, cause):
+    body = ResponsesRequest(**{"model": "m", "input": "Hi", **fields})
+    with pytest.raises(UnsupportedRequest) as refused:
+        body.to_query()
+    assert refused.value.cause == cause
