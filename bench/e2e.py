@@ -32,6 +32,7 @@ END_MARKERS = {
     "raw": b"event: end",
     "openai": b"[DONE]",
     "vercel": b"[DONE]",
+    "anthropic": b"event: message_stop",
 }
 DEFAULT_END = b'"event": "end"'
 
@@ -93,7 +94,7 @@ def run(ctx: Context) -> Result:
             service = middles[0]
             lightspeed = middles[2] if len(middles) > 2 else None
             runs = {m.name: measure(m, tokens, streams, concurrency) for m in middles}
-            formats = ctx.pick((), ("raw", "openai", "vercel"))
+            formats = ctx.pick((), ("raw", "openai", "vercel", "anthropic"))
             for fmt in formats:
                 runs[f"service ({fmt})"] = measure(
                     service,

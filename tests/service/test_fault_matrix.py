@@ -667,6 +667,7 @@ def test_frame_kinds_tell_the_terminal_and_error_frames_of_each_format():
     assert Kinds.of("raw") == Kinds("event:heartbeat", "event:turn_error", "event:end")
     assert Kinds.of("openai") == Kinds("comment", "error", "[DONE]")
     assert Kinds.of("vercel") == Kinds("comment", "error", "[DONE]")
+    assert Kinds.of("anthropic") == Kinds("event:ping", "event:error", "event:message_stop")
 
 
 def test_summaries_name_heartbeats_errors_and_the_terminal_frame():

@@ -264,8 +264,8 @@ SETTINGS = hypothesis.settings(
 
 def call_and_validate(case: Any, served: Served, headers: dict[str, str] | None = None) -> None:
     excluded = []
-    if case.operation.path == "/v1/chat/completions":
-        # The model takes every field OpenAI has, so a client gets a precise 422 for what an
+    if case.operation.path in ("/v1/chat/completions", "/v1/messages"):
+        # The models take every field OpenAI's and Anthropic's have, so a client gets a precise 422 for what an
         # agent turn cannot do (tools, n > 1, a last message that is not the user's...): valid
         # by the schema, refused by design.
         excluded.append(positive_data_acceptance)

@@ -14,6 +14,7 @@ import aiohttp
 import pytest
 from structlog.testing import capture_logs
 
+import formatters.anthropic
 import formatters.openai
 from service.app import create_app
 from service.metrics import METRICS
@@ -26,7 +27,7 @@ from tests.fakes.agents_upstream import Sleep, fixture_steps
 from tests.service.sse_reader import SseReader
 
 QUERY = {"query": "Say hello."}
-FORMATS = ("patternfly", "raw", "openai", "vercel")
+FORMATS = ("patternfly", "raw", "openai", "vercel", "anthropic")
 ID_LINE = re.compile(r"^id: .*\n", re.MULTILINE)
 NOT_FOUND = {
     "detail": {
@@ -38,9 +39,10 @@ NOT_FOUND = {
 
 @pytest.fixture
 def fixed_openai_ids(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make the openai format's completion id and `created` the same on every stream."""
+    """Make the openai and anthropic formats' ids and `created` the same on every stream."""
     monkeypatch.setattr(formatters.openai, "new_completion_id", lambda: "chatcmpl-fixed")
     monkeypatch.setattr(formatters.openai, "time", types.SimpleNamespace(time=lambda: 1.7e9))
+    monkeypatch.setattr(formatters.anthropic, "new_message_id", lambda: "msg_fixed")
 
 
 async def turns_ended(client: Any) -> None:
