@@ -33,6 +33,7 @@ END_MARKERS = {
     "openai": b"[DONE]",
     "vercel": b"[DONE]",
     "anthropic": b"event: message_stop",
+    "ag-ui": b'"type":"RUN_FINISHED"',
 }
 DEFAULT_END = b'"event": "end"'
 
@@ -94,7 +95,7 @@ def run(ctx: Context) -> Result:
             service = middles[0]
             lightspeed = middles[2] if len(middles) > 2 else None
             runs = {m.name: measure(m, tokens, streams, concurrency) for m in middles}
-            formats = ctx.pick((), ("raw", "openai", "vercel", "anthropic"))
+            formats = ctx.pick((), ("raw", "openai", "vercel", "anthropic", "ag-ui"))
             for fmt in formats:
                 runs[f"service ({fmt})"] = measure(
                     service,

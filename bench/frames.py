@@ -28,7 +28,7 @@ from service.upstream.agents import add_chunk
 from service.upstream.sse import SSEDecoder
 
 FIXTURES = ("long", "mcp", "shield-safe", "text", "tool")
-BUILTIN_FORMATS = ("patternfly", "raw", "openai", "vercel", "anthropic")
+BUILTIN_FORMATS = ("patternfly", "raw", "openai", "vercel", "anthropic", "ag-ui")
 CONVERSATION_ID = "c0ffee00-0000-4000-8000-000000000000"
 TARGET = 10.0
 

@@ -9,6 +9,7 @@ import structlog
 from aiohttp import web
 
 from service import anthropic_messages, auth
+from service.ag_ui_run import ag_ui_routes
 from service.chat_completions import chat_routes
 from service.conversations.bindings import BINDINGS, bindings_context
 from service.conversations.directory import ConversationDirectory, SharedRecords
@@ -68,6 +69,7 @@ def create_app(
     app.add_routes(metrics_routes)
     app.add_routes(chat_routes)
     anthropic_messages.install(app)
+    app.add_routes(ag_ui_routes)
     app.add_routes(lightspeed_routes)
     app.add_routes(web_ui_routes)
     app.add_routes(openapi_routes)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Literal
 
@@ -33,7 +34,7 @@ from service.resume.manager import (
 from service.route_spec import FORMAT_NAME, Answer, declare, resumable
 from service.state import ACTIVE_STREAMS, REGISTRY, SETTINGS, SLOT_REFUSALS, UPSTREAM
 from service.tracing import span
-from service.upstream import UpstreamUnavailable
+from service.upstream import Turn, UpstreamUnavailable
 
 log = structlog.get_logger(__name__)
 routes = web.RouteTableDef()
@@ -89,9 +90,16 @@ async def streaming_query(request: web.Request) -> web.StreamResponse:
 
 
 async def stream_turn(
-    request: web.Request, query: QueryRequest, formatter: Formatter
+    request: web.Request,
+    query: QueryRequest,
+    formatter: Formatter,
+    *,
+    on_start: Callable[[Turn], Awaitable[None]] | None = None,
 ) -> web.StreamResponse:
-    """Start one turn and stream it in `formatter`'s format (503 if it cannot start)."""
+    """Start one turn and stream it in `formatter`'s format (503 if it cannot start).
+
+    `on_start` is awaited once the upstream has started the turn, before any frame goes out.
+    """
     app = request.app
     settings = app[SETTINGS]
     structlog.contextvars.bind_contextvars(format=formatter.name)
@@ -103,6 +111,12 @@ async def stream_turn(
     except UpstreamUnavailable as exc:
         return unavailable(exc)
     structlog.contextvars.bind_contextvars(conversation_id=turn.conversation_id)
+    if on_start is not None:
+        try:
+            await on_start(turn)
+        except BaseException:
+            await close_events(turn.events)
+            raise
     resumer = app.get(RESUMER)
     if resumer is not None:
         started = loop.time()

@@ -10,7 +10,14 @@ import pytest
 
 from tests.clients.conftest import LiveService
 from tests.clients.http_tap import Tap
-from tests.clients.scenarios import TOOL_ANSWER, UPSTREAM_ERROR, failing_turn, tool_turn
+from tests.clients.scenarios import (
+    TEXT_ANSWER,
+    TOOL_ANSWER,
+    UPSTREAM_ERROR,
+    failing_turn,
+    silent_turn,
+    tool_turn,
+)
 from tests.fakes.agents_upstream import Status
 
 MESSAGES: list[Any] = [{"role": "user", "content": "What is the weather in Paris?"}]
@@ -87,6 +94,13 @@ async def test_the_stream_helper_gives_the_answer_text_and_no_tool_use_to_run(sd
         "text",
     ]
     assert b'"type":"tool_use"' not in tap.received, "a tool_use block is for the client to run"
+
+
+async def test_three_seconds_of_upstream_silence_are_pings_the_sdk_skips(sdk):
+    client, tap = await sdk(silent_turn())
+    async with client.messages.stream(model=MODEL, max_tokens=64, messages=MESSAGES) as stream:
+        assert await stream.get_final_text() == TEXT_ANSWER
+    assert tap.received.count(PING) >= 8
 
 
 async def test_create_with_stream_true_gives_the_events_in_anthropic_s_order(sdk):

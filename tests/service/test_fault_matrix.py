@@ -95,6 +95,8 @@ class Kinds:
     heartbeat: str
     error: str
     terminal: str
+    error_ends: bool = False
+    """The error frame is the terminal frame after an error (AG-UI's RUN_ERROR)."""
 
     @classmethod
     def of(cls, format_name: str) -> Kinds:
@@ -103,6 +105,7 @@ class Kinds:
             heartbeat=frame_kind(texts(formatter().format(HeartbeatEvent()))[-1]),
             error=frame_kind(texts(formatter().format(ErrorEvent(message="m")))[-1]),
             terminal=frame_kind(texts(formatter().format(EndEvent()))[-1]),
+            error_ends=formatter.error_ends_stream,
         )
 
 
@@ -390,10 +393,11 @@ async def test_a_fault_in_the_upstream_stream_gives_error_then_terminal_frame(
     assert status == 200
     frames = split_frames(body)
     seen = [frame_kind(frame) for frame in frames]
-    assert seen[-1] == kinds.terminal, frames[-3:]
-    assert seen.count(kinds.terminal) == 1
+    terminal = kinds.error if kinds.error_ends else kinds.terminal
+    assert seen[-1] == terminal, frames[-3:]
+    assert seen.count(terminal) == 1
     error_at = seen.index(kinds.error)
-    assert error_at < len(seen) - 1
+    assert error_at < len(seen) - 1 or kinds.error_ends
     assert message.casefold() in frames[error_at].casefold(), frames[error_at]
     assert kinds.error not in seen[error_at + 1 :]
     heartbeats = seen.count(kinds.heartbeat) if kinds.heartbeat != "comment" else 0
@@ -668,6 +672,7 @@ def test_frame_kinds_tell_the_terminal_and_error_frames_of_each_format():
     assert Kinds.of("openai") == Kinds("comment", "error", "[DONE]")
     assert Kinds.of("vercel") == Kinds("comment", "error", "[DONE]")
     assert Kinds.of("anthropic") == Kinds("event:ping", "event:error", "event:message_stop")
+    assert Kinds.of("ag-ui") == Kinds("comment", "RUN_ERROR", "RUN_FINISHED", error_ends=True)
 
 
 def test_summaries_name_heartbeats_errors_and_the_terminal_frame():

@@ -14,6 +14,7 @@ import aiohttp
 import pytest
 from structlog.testing import capture_logs
 
+import formatters.ag_ui
 import formatters.anthropic
 import formatters.openai
 from service.app import create_app
@@ -27,7 +28,7 @@ from tests.fakes.agents_upstream import Sleep, fixture_steps
 from tests.service.sse_reader import SseReader
 
 QUERY = {"query": "Say hello."}
-FORMATS = ("patternfly", "raw", "openai", "vercel", "anthropic")
+FORMATS = ("patternfly", "raw", "openai", "vercel", "anthropic", "ag-ui")
 ID_LINE = re.compile(r"^id: .*\n", re.MULTILINE)
 NOT_FOUND = {
     "detail": {
@@ -43,6 +44,7 @@ def fixed_openai_ids(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(formatters.openai, "new_completion_id", lambda: "chatcmpl-fixed")
     monkeypatch.setattr(formatters.openai, "time", types.SimpleNamespace(time=lambda: 1.7e9))
     monkeypatch.setattr(formatters.anthropic, "new_message_id", lambda: "msg_fixed")
+    monkeypatch.setattr(formatters.ag_ui, "new_id", lambda: "fixed-id")
 
 
 async def turns_ended(client: Any) -> None:

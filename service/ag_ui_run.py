@@ -1,0 +1,82 @@
+"""`POST /v1/ag-ui`: an AG-UI `RunAgentInput` runs one agent turn, streamed as AG-UI events."""
+
+from __future__ import annotations
+
+from ag_ui.core import (
+    AssistantMessage,
+    DeveloperMessage,
+    Message,
+    RunAgentInput,
+    SystemMessage,
+    TextPart,
+    UserMessage,
+)
+from aiohttp import web
+
+from formatters.ag_ui import AgUiFormatter
+from service.chat_request import UnsupportedRequest, question_of
+from service.conversations.bindings import BINDINGS
+from service.conversations.owners import request_owner
+from service.conversations.threads import ThreadMap
+from service.errors import Rejected
+from service.request_body import read_json
+from service.request_models import QueryRequest
+from service.routes import stream_turn
+from service.state import ACTIVE_STREAMS, SETTINGS
+from service.upstream import Turn
+
+AG_UI_PATH = "/v1/ag-ui"
+ag_ui_routes = web.RouteTableDef()
+
+
+@ag_ui_routes.post(AG_UI_PATH)
+async def run_agent(request: web.Request) -> web.StreamResponse:
+    """Run the thread's next turn: the last user message, in the caller's own conversation."""
+    body = await read_json(request, RunAgentInput)
+    threads = ThreadMap(request.app[BINDINGS])
+    owner = request_owner(request)
+    conversation = await threads.conversation(owner, body.thread_id)
+    try:
+        query = to_query(body, conversation)
+    except UnsupportedRequest as exc:
+        raise Rejected(422, "Unsupported request", exc.cause) from exc
+
+    async def bind(turn: Turn) -> None:
+        await threads.bind(owner, body.thread_id, turn.conversation_id)
+
+    formatter = AgUiFormatter(thread_id=body.thread_id, run_id=body.run_id)
+    app = request.app
+    with app[ACTIVE_STREAMS].slot(app[SETTINGS].max_concurrent_streams):
+        return await stream_turn(
+            request, query, formatter, on_start=bind if conversation is None else None
+        )
+
+
+def to_query(body: RunAgentInput, conversation_id: str | None) -> QueryRequest:
+    """Return the agent query of a run: in a known thread its last message, else the history."""
+    instructions: list[str] = []
+    turns: list[tuple[str, str]] = []
+    for position, message in enumerate(body.messages):
+        if isinstance(message, SystemMessage | DeveloperMessage):
+            instructions.append(message.content)
+        elif isinstance(message, UserMessage | AssistantMessage):
+            turns.append((message.role, _text(message, f"messages[{position}]")))
+    return QueryRequest(
+        query=question_of(turns, continuing=conversation_id is not None),
+        conversation_id=conversation_id,
+        system_prompt="\n\n".join(instructions) or None,
+    )
+
+
+def _text(message: Message, where: str) -> str:
+    content = getattr(message, "content", None)
+    if content is None or isinstance(content, str):
+        return content or ""
+    texts = []
+    for position, part in enumerate(content):
+        if not isinstance(part, TextPart):
+            raise UnsupportedRequest(
+                f"{where}.content[{position}]: only text parts are supported, not {part.type!r}"
+            )
+        texts.append(part.text)
+    return "".join(texts)
