@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 
-from formatters.base import Formatter, sse_comment, sse_frame
+from formatters.base import Formatter, Frame, FrameValue
 from formatters.event_json import compact_json, event_object
 from formatters.events import (
     DocumentsEvent,
@@ -26,9 +26,9 @@ from formatters.events import (
     ToolCallEvent,
     ToolResultEvent,
     TurnCompleteEvent,
+    content_text,
 )
-
-KEEP_ALIVE = sse_comment("keep-alive")
+from formatters.frames import KEEP_ALIVE
 
 
 def new_id() -> str:
@@ -47,11 +47,12 @@ class RunEvents:
         self._steps: list[str] = []
         self._tool_calls: set[str] = set()
         self._documents: list[JsonObject] = []
-        self._failed = False
+        self.failed = False
+        """Whether RUN_ERROR went out: AG-UI allows nothing after it."""
 
     def payloads(self, event: Event) -> list[JsonObject]:
         """Return the AG-UI events for one normalized event."""
-        if self._failed:
+        if self.failed:
             return []  # AG-UI: nothing may follow RUN_ERROR
         match event:
             case TextDeltaEvent(text=text) if text:
@@ -75,7 +76,7 @@ class RunEvents:
             case TurnCompleteEvent(text=text) if text and not self._text_sent:
                 return self._text(text)
             case ErrorEvent(message=message, code=code):
-                self._failed = True
+                self.failed = True
                 return [{"type": "RUN_ERROR", "message": message, "code": code}]
             case EndEvent():
                 return self._finish(event)
@@ -146,15 +147,19 @@ class AgUiFormatter(Formatter):
     def __init__(self, *, thread_id: str | None = None, run_id: str | None = None) -> None:
         self._events = RunEvents(thread_id=thread_id, run_id=run_id or new_id())
 
-    def format(self, event: Event) -> list[str]:
+    def format(self, event: Event) -> list[FrameValue]:
         """Return one `data:` frame per AG-UI event; a comment for heartbeats."""
         if isinstance(event, HeartbeatEvent):
             return [KEEP_ALIVE]
-        return [sse_frame(compact_json(payload)) for payload in self._events.payloads(event)]
+        return [Frame(compact_json(payload)) for payload in self._events.payloads(event)]
+
+    def closer(self) -> AgUiFormatter:
+        """Return a fresh formatter that knows whether this run already ended with RUN_ERROR."""
+        closer = AgUiFormatter()
+        closer._events.failed = self._events.failed
+        return closer
 
 
 def result_text(event: ToolResultEvent) -> str:
     """Return a tool result's content as the one string AG-UI's TOOL_CALL_RESULT carries."""
-    if isinstance(event.content, str):
-        return event.content
-    return "\n".join(item.text if item.type == "text" else "<image>" for item in event.content)
+    return content_text(event.content, "\n")

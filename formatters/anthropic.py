@@ -12,7 +12,7 @@ import json
 import uuid
 from typing import Any
 
-from formatters.base import Formatter, sse_frame
+from formatters.base import Formatter, Frame, FrameValue
 from formatters.event_json import compact_json
 from formatters.events import (
     ContentItem,
@@ -27,6 +27,7 @@ from formatters.events import (
     ToolCallEvent,
     ToolResultEvent,
     TurnCompleteEvent,
+    content_text,
 )
 
 DEFAULT_MODEL = "llama-stack-agent"
@@ -175,17 +176,17 @@ class AnthropicFormatter(Formatter):
     def __init__(self, *, model: str = DEFAULT_MODEL, message_id: str | None = None) -> None:
         self._events = MessageEvents(message_id=message_id or new_message_id(), model=model)
 
-    def format(self, event: Event) -> list[str]:
+    def format(self, event: Event) -> list[FrameValue]:
         """Return the frames for one event: `event: <type>` and its JSON; `ping` for heartbeats."""
         if isinstance(event, HeartbeatEvent):
             return [PING]
         return [
-            sse_frame(compact_json(payload), event=payload["type"])
+            Frame(compact_json(payload), event=payload["type"])
             for payload in self._events.payloads(event)
         ]
 
 
-PING = sse_frame(compact_json({"type": "ping"}), event="ping")
+PING = Frame(compact_json({"type": "ping"}), event="ping")
 
 
 class MessageAssembler:
@@ -247,7 +248,4 @@ def result_blocks(content: str | list[ContentItem]) -> list[JsonObject]:
     """Return a tool result's content as text blocks (an image as the text `<image>`)."""
     if isinstance(content, str):
         return [{"type": "text", "text": content}]
-    return [
-        {"type": "text", "text": item.text if item.type == "text" else "<image>"}
-        for item in content
-    ]
+    return [{"type": "text", "text": content_text([item])} for item in content]

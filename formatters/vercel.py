@@ -211,4 +211,3 @@ def _content_json(content: str | list[ContentItem]) -> Any:
     if isinstance(content, str):
         return content
     return [item.model_dump(mode="json", exclude_none=True) for item in content]
-

@@ -6,7 +6,7 @@ import json
 
 from formatters.anthropic import AnthropicFormatter, MessageAssembler, MessageEvents
 from formatters.events import EndEvent, ErrorEvent, Event, ToolCallEvent
-from tests.formatters.cases import CASES
+from tests.formatters.cases import CASES, texts
 
 MESSAGE_START = (
     'event: message_start\ndata: {"type":"message_start","message":{"id":"msg_1","type":"message",'
@@ -18,7 +18,7 @@ MESSAGE_START = (
 
 def render(events: list[Event]) -> str:
     formatter = AnthropicFormatter(model="m", message_id="msg_1")
-    return "".join(frame for event in events for frame in formatter.format(event))
+    return "".join(frame for event in events for frame in texts(formatter.format(event)))
 
 
 def frame(payload: str) -> str:
