@@ -203,9 +203,7 @@ class Resumer:
         except StoreUnavailable as exc:
             raise Rejected(503, "Unable to reach the stream store", exc.reason) from exc
 
-    def _closing_frames(
-        self, format_name: str, error: ErrorEvent, ids: Iterable[str]
-    ) -> list[str]:
+    def _closing_frames(self, format_name: str, error: ErrorEvent, ids: Iterable[str]) -> list[str]:
         """Return a fresh formatter's frames of `error` and the end, stamped with `ids`."""
         try:
             formatter = self._registry.get(format_name)()

@@ -318,9 +318,7 @@ class RedisStore:
         if reader.task is not None:
             reader.task.cancel()
 
-    async def _read_feed(
-        self, stream_id: str, feed: Feed, fallback: Fallback
-    ) -> None:
+    async def _read_feed(self, stream_id: str, feed: Feed, fallback: Fallback) -> None:
         """Publish the stream's frames to the feed from XREAD BLOCK and keep the stream attached.
 
         On a quiet stream, check that its producer lives, and end the stream for it if not.

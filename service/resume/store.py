@@ -95,9 +95,7 @@ class StreamStore(Protocol):
         """Return the stream's metadata, or None if it is unknown or expired."""
         ...
 
-    def follow(
-        self, stream_id: str, after: int, fallback: Fallback
-    ) -> AsyncGenerator[Batch, None]:
+    def follow(self, stream_id: str, after: int, fallback: Fallback) -> AsyncGenerator[Batch, None]:
         """Yield the frames after `after`, then live ones, up to the terminal frame.
 
         The follower counts as attached while it iterates. If the producer died, the store

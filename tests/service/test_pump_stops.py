@@ -80,7 +80,11 @@ class FailingStore(MemoryStore):
 async def run_producer(store: MemoryStore, events: list[Event]) -> list[object]:
     await store.create(StreamMeta(stream_id="S" * 22, format="raw", media_type="text/event-stream"))
     producer = Producer(
-        stream_id="S" * 22, turn=one_by_one(events), formatter=RawFormatter(), store=store, budget=1 << 20
+        stream_id="S" * 22,
+        turn=one_by_one(events),
+        formatter=RawFormatter(),
+        store=store,
+        budget=1 << 20,
     )
     ended: list[object] = []
     await producer.run(heartbeat_interval=5, stream_timeout=60, stop=None, on_end=ended.append)
@@ -88,7 +92,9 @@ async def run_producer(store: MemoryStore, events: list[Event]) -> list[object]:
 
 
 async def test_a_store_failure_is_the_producer_s_stop() -> None:
-    (result,) = await run_producer(FailingStore(good=2), [TextDeltaEvent(chunk=i, text="x") for i in range(4)])
+    (result,) = await run_producer(
+        FailingStore(good=2), [TextDeltaEvent(chunk=i, text="x") for i in range(4)]
+    )
     assert result.outcome is ResumeOutcome.STORE_FAILED  # type: ignore[attr-defined]
 
 
