@@ -42,6 +42,8 @@ END_MARKERS = {
     "openai": b"[DONE]",
     "responses": b'"reasoning_tokens":0},"total_tokens":',  # the terminal's usage, in its tail
     "vercel": b"[DONE]",
+    "anthropic": b"event: message_stop",
+    "ag-ui": b'"type":"RUN_FINISHED"',
 }
 DEFAULT_END = b'"event": "end"'
 
@@ -109,7 +111,7 @@ def run(ctx: Context) -> Result:
             service = middles[0]
             lightspeed = middles[2] if len(middles) > 2 else None
             runs = {m.name: measure(m, tokens, streams, concurrency) for m in middles}
-            formats = ctx.pick((), ("raw", "openai", "responses", "vercel"))
+            formats = ctx.pick((), ("raw", "openai", "responses", "vercel", "anthropic", "ag-ui"))
             for fmt in formats:
                 runs[f"service ({fmt})"] = measure(
                     service,

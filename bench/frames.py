@@ -32,7 +32,7 @@ from service.upstream.responses_normalizer import ResponsesNormalizer
 from service.upstream.sse import SSEDecoder
 
 FIXTURES = ("long", "mcp", "shield-safe", "text", "tool")
-BUILTIN_FORMATS = ("patternfly", "raw", "openai", "responses", "vercel")
+BUILTIN_FORMATS = ("patternfly", "raw", "openai", "responses", "vercel", "anthropic", "ag-ui")
 CONVERSATION_ID = "c0ffee00-0000-4000-8000-000000000000"
 TARGET = 10.0
 

@@ -39,6 +39,9 @@ class Formatter(ABC):
     description: ClassVar[str]
     headers: ClassVar[Mapping[str, str]] = MappingProxyType({})
     """Extra response headers this format needs."""
+    error_ends_stream: ClassVar[bool] = False
+    """Whether the error frame is also the terminal one (the protocol allows nothing after it:
+    AG-UI's RUN_ERROR); then the `end` event after an error formats to no frames."""
 
     @abstractmethod
     def format(self, event: Event) -> list[FrameValue]:

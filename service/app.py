@@ -8,7 +8,8 @@ import aiohttp
 import structlog
 from aiohttp import web
 
-from service import auth
+from service import anthropic_messages, auth
+from service.ag_ui_run import ag_ui_routes
 from service.chat_completions import chat_routes
 from service.conversations.bindings import BINDINGS, bindings_context
 from service.conversations.directory import ConversationDirectory, SharedRecords
@@ -73,6 +74,8 @@ def create_app(
     app.add_routes(responses_routes)
     for path in RESPONSES_PATHS:
         speak_errors(app, path, openai_error_shape)
+    anthropic_messages.install(app)
+    app.add_routes(ag_ui_routes)
     app.add_routes(lightspeed_routes)
     app.add_routes(web_ui_routes)
     app.add_routes(openapi_routes)

@@ -308,9 +308,13 @@ def _refuse(error: Unauthorized) -> Rejected:
     )
 
 
+API_KEY_HEADER = "X-Api-Key"
+"""Where Anthropic's SDKs send their API key; taken as the bearer token when no Authorization."""
+
+
 @web.middleware
 async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Require `Authorization: Bearer <token>` on every route but the open ones; set PRINCIPAL."""
+    """Require a bearer token (`Authorization` or `X-Api-Key`) off the open routes."""
     authenticator = request.app.get(AUTHENTICATOR)
     settings = request.app[SETTINGS]
     if (
@@ -320,6 +324,8 @@ async def authenticate(request: web.Request, handler: Handler) -> web.StreamResp
     ):
         return await handler(request)
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if not scheme and API_KEY_HEADER in request.headers:  # Anthropic's SDKs send their key so
+        scheme, token = "bearer", request.headers[API_KEY_HEADER]
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise _refuse(

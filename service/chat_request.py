@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -153,10 +154,6 @@ class ChatCompletionRequest(BaseModel):
                 instructions.append(text)
             else:
                 turns.append((message.role, text))
-        if not turns or turns[-1][0] != "user":
-            raise UnsupportedRequest("messages: the last message must be a user message")
-        if not turns[-1][1].strip():
-            raise UnsupportedRequest("messages: the last user message has no text")
         return QueryRequest(
             query=question_of(turns, continuing=self.conversation_id is not None),
             conversation_id=self.conversation_id,
@@ -165,12 +162,17 @@ class ChatCompletionRequest(BaseModel):
         )
 
 
-def question_of(turns: list[tuple[str, str]], *, continuing: bool) -> str:
-    """Return the agent's question: the last turn, after the earlier ones unless `continuing`.
+def question_of(turns: Sequence[tuple[str, str]], *, continuing: bool) -> str:
+    """Return the question of a conversation's last turn, with its history unless continuing.
 
-    A conversation the agent keeps has the earlier turns already; otherwise they are sent
-    along as `role: text` paragraphs.
+    A client that does not continue an agent conversation sends the whole history each time;
+    then the agent gets it as `role: text` paragraphs, the last one the question. Raise
+    UnsupportedRequest if the last turn is not a user's with text.
     """
+    if not turns or turns[-1][0] != "user":
+        raise UnsupportedRequest("messages: the last message must be a user message")
+    if not turns[-1][1].strip():
+        raise UnsupportedRequest("messages: the last user message has no text")
     history = [] if continuing else [turn for turn in turns[:-1] if turn[1]]
     if not history:
         return turns[-1][1]

@@ -16,7 +16,9 @@ QUERY = "query"
 """The label of a `POST /v1/query`."""
 RESPONSE = "response"
 """The label of a non-streamed `POST /v1/responses`."""
-LABELS = (CHAT_COMPLETION, QUERY, RESPONSE)
+MESSAGE = "message"
+"""The label of a non-streamed `POST /v1/messages`."""
+LABELS = (CHAT_COMPLETION, QUERY, RESPONSE, MESSAGE)
 """Every label a non-streamed answer goes by."""
 
 _ERROR_STATUS = {"timeout": 504, "internal": 500}

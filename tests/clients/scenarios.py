@@ -21,6 +21,14 @@ def failing_turn() -> list[Step]:
     return [*steps[:3], Sleep(IDLE), *steps[3:]]
 
 
+def silent_turn() -> list[Step]:
+    """text.sse with 3 s of upstream silence after its first word."""
+    steps = fixture_steps("text.sse")
+    return [*steps[:3], Sleep(SILENCE), *steps[3:]]
+
+
+SILENCE = 3.0
+TEXT_ANSWER = "Hello from the fake model. This is a scripted answer."
 TOOL_ANSWER = (
     'The tool returned: {"city": "test", "temperature_c": 21, "sky": "clear", "source": "mcp"}'
 )

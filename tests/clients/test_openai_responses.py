@@ -12,8 +12,8 @@ import openai
 import pytest
 
 from service.responses_request import CLIENT_FUNCTIONS
+from tests.clients.http_tap import Tap, tapped_client
 from tests.clients.scenarios import HEARTBEAT, TOOL_ANSWER, UPSTREAM_ERROR, failing_turn, tool_turn
-from tests.clients.test_openai_sdk import Tap, tapped_client
 from tests.fakes.agents_upstream import FakeAgentsUpstream, Sleep, Step, fixture_steps
 
 ANSWER = "Hello from the fake model. This is a scripted answer."

@@ -50,6 +50,11 @@ def test_every_frame_is_valid_sse_and_the_terminal_frame_comes_last(
     for frame in frames:
         assert_valid_sse_frame(frame)
     assert isinstance(CASES[case][-1], EndEvent)
+    failed = any(isinstance(event, ErrorEvent) for event in CASES[case])
+    if failed and formatter_class.error_ends_stream:
+        assert per_event[-1] == [], "nothing may follow this format's error frame"
+        assert frames[-len(per_event[-2]) :] == per_event[-2]
+        return
     assert per_event[-1], "the end event must produce the terminal frame"
     assert frames[-len(per_event[-1]) :] == per_event[-1]
 

@@ -96,18 +96,19 @@ class Kinds:
     error: str
     terminal: str
     failed: str = field(default="", compare=False)
-    """The terminal frame's kind after an error (`responses`: `response.failed`)."""
+    """The terminal frame's kind after an error (`responses`: `response.failed`; `ag-ui`: the
+    error frame itself, RUN_ERROR, which AG-UI lets nothing follow)."""
 
     @classmethod
     def of(cls, format_name: str) -> Kinds:
         formatter = load_registry().get(format_name)
         failing = formatter()
-        failing.format(ErrorEvent(message="m"))
+        failed_with = failing.format(ErrorEvent(message="m"))
         return cls(
             heartbeat=frame_kind(texts(formatter().format(HeartbeatEvent()))[-1]),
             error=frame_kind(texts(formatter().format(ErrorEvent(message="m")))[-1]),
             terminal=frame_kind(texts(formatter().format(EndEvent()))[-1]),
-            failed=frame_kind(texts(failing.format(EndEvent()))[-1]),
+            failed=frame_kind(texts([*failed_with, *failing.format(EndEvent())])[-1]),
         )
 
 
@@ -397,7 +398,7 @@ async def test_a_fault_in_the_upstream_stream_gives_error_then_terminal_frame(
     assert seen[-1] == kinds.failed, frames[-3:]
     assert seen.count(kinds.failed) == 1
     error_at = seen.index(kinds.error)
-    assert error_at < len(seen) - 1
+    assert error_at < len(seen) - 1 or kinds.failed == kinds.error
     assert message.casefold() in frames[error_at].casefold(), frames[error_at]
     assert kinds.error not in seen[error_at + 1 :]
     heartbeats = seen.count(kinds.heartbeat) if kinds.heartbeat != "comment" else 0
@@ -674,6 +675,10 @@ def test_frame_kinds_tell_the_terminal_and_error_frames_of_each_format():
     assert Kinds.of("responses") == Kinds("comment", "event:error", "event:response.completed")
     assert Kinds.of("responses").failed == "event:response.failed"
     assert Kinds.of("openai").failed == "[DONE]"
+    assert Kinds.of("anthropic") == Kinds("event:ping", "event:error", "event:message_stop")
+    assert Kinds.of("anthropic").failed == "event:message_stop"
+    assert Kinds.of("ag-ui") == Kinds("comment", "RUN_ERROR", "RUN_FINISHED")
+    assert Kinds.of("ag-ui").failed == "RUN_ERROR"
 
 
 def test_summaries_name_heartbeats_errors_and_the_terminal_frame():

@@ -264,10 +264,15 @@ SETTINGS = hypothesis.settings(
 
 def call_and_validate(case: Any, served: Served, headers: dict[str, str] | None = None) -> None:
     excluded = []
-    if case.operation.path in ("/v1/chat/completions", "/v1/responses"):
-        # The models take every field OpenAI has, so a client gets a precise 4xx for what an
-        # agent turn cannot do (tools, n > 1, a last message that is not the user's...): valid
-        # by the schema, refused by design.
+    if case.operation.path in (
+        "/v1/chat/completions",
+        "/v1/responses",
+        "/v1/messages",
+        "/v1/ag-ui",
+    ):
+        # The models take every field OpenAI's, Anthropic's and AG-UI's have, so a client gets
+        # a precise refusal for what an agent turn cannot do (tools, n > 1, a last message that
+        # is not the user's...): valid by the schema, refused by design.
         excluded.append(positive_data_acceptance)
     if case.meta is not None and case.meta.is_negative_at(ParameterLocation.HEADER):
         # A negative header case is one whose required Authorization is missing or wrong:

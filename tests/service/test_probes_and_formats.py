@@ -7,8 +7,26 @@ async def test_formats_lists_every_installed_format(make_client):
     client = await make_client()
     response = await client.get("/v1/formats")
     assert response.status == 200
-    builtins = (await response.json())[:8]  # built-ins first; installed plugins follow
+    builtins = (await response.json())[:10]  # built-ins first; installed plugins follow
     assert builtins == [
+        {
+            "name": "ag-ui",
+            "aliases": ["agui"],
+            "media_type": "text/event-stream",
+            "description": (
+                "AG-UI protocol events (CopilotKit): RUN_STARTED, TEXT_MESSAGE_*, TOOL_CALL_*, "
+                "RUN_FINISHED or RUN_ERROR"
+            ),
+        },
+        {
+            "name": "anthropic",
+            "aliases": ["anthropic-messages"],
+            "media_type": "text/event-stream",
+            "description": (
+                "Anthropic Messages stream events: message_start … message_stop, ping "
+                "keep-alives (Anthropic SDKs)"
+            ),
+        },
         {
             "name": "lightspeed-0.1",
             "aliases": [],

@@ -14,6 +14,8 @@ import aiohttp
 import pytest
 from structlog.testing import capture_logs
 
+import formatters.ag_ui
+import formatters.anthropic
 import formatters.openai
 import formatters.responses
 from service.app import create_app
@@ -27,7 +29,7 @@ from tests.fakes.agents_upstream import Sleep, fixture_steps
 from tests.service.sse_reader import SseReader
 
 QUERY = {"query": "Say hello."}
-FORMATS = ("patternfly", "raw", "openai", "responses", "vercel")
+FORMATS = ("patternfly", "raw", "openai", "responses", "vercel", "anthropic", "ag-ui")
 ID_LINE = re.compile(r"^id: .*\n", re.MULTILINE)
 NOT_FOUND = {
     "detail": {
@@ -39,13 +41,15 @@ NOT_FOUND = {
 
 @pytest.fixture
 def fixed_openai_ids(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make the openai formats' ids and clocks the same on every stream."""
+    """Make the openai, anthropic and ag-ui formats' ids and clocks the same on every stream."""
     monkeypatch.setattr(formatters.openai, "new_completion_id", lambda: "chatcmpl-fixed")
     monkeypatch.setattr(formatters.openai, "time", types.SimpleNamespace(time=lambda: 1.7e9))
     monkeypatch.setattr(formatters.responses, "time", types.SimpleNamespace(time=lambda: 1.7e9))
     monkeypatch.setattr(
         formatters.responses, "secrets", types.SimpleNamespace(token_urlsafe=lambda n: "s" * 22)
     )
+    monkeypatch.setattr(formatters.anthropic, "new_message_id", lambda: "msg_fixed")
+    monkeypatch.setattr(formatters.ag_ui, "new_id", lambda: "fixed-id")
 
 
 async def turns_ended(client: Any) -> None:

@@ -1,0 +1,165 @@
+"""The `ag-ui` format: AG-UI protocol events (CopilotKit's), as `@ag-ui/client` reads them.
+
+One run per stream: `RUN_STARTED`, the answer as text messages, each tool the agent ran as
+`TOOL_CALL_START/ARGS/END` and `TOOL_CALL_RESULT` (a result means the server ran it: AG-UI
+clients run no tool that has one), agent steps as `STEP_STARTED/FINISHED`, then `RUN_FINISHED`
+— or `RUN_ERROR`, after which AG-UI allows nothing. Heartbeats are SSE comments.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from formatters.base import Formatter, Frame, FrameValue
+from formatters.event_json import compact_json, event_object
+from formatters.events import (
+    DocumentsEvent,
+    EndEvent,
+    ErrorEvent,
+    Event,
+    HeartbeatEvent,
+    JsonObject,
+    StartEvent,
+    StepEndEvent,
+    StepStartEvent,
+    TextDeltaEvent,
+    ToolCallEvent,
+    ToolResultEvent,
+    TurnCompleteEvent,
+    content_text,
+)
+from formatters.frames import KEEP_ALIVE
+
+
+def new_id() -> str:
+    """Return a fresh id for a run or a message."""
+    return str(uuid.uuid4())
+
+
+class RunEvents:
+    """Maps one turn's normalized events to AG-UI event payloads, in an order AG-UI accepts."""
+
+    def __init__(self, *, thread_id: str | None, run_id: str) -> None:
+        self._thread_id = thread_id
+        self._run_id = run_id
+        self._message: str | None = None
+        self._text_sent = False
+        self._steps: list[str] = []
+        self._tool_calls: set[str] = set()
+        self._documents: list[JsonObject] = []
+        self.failed = False
+        """Whether RUN_ERROR went out: AG-UI allows nothing after it."""
+
+    def payloads(self, event: Event) -> list[JsonObject]:
+        """Return the AG-UI events for one normalized event."""
+        if self.failed:
+            return []  # AG-UI: nothing may follow RUN_ERROR
+        match event:
+            case TextDeltaEvent(text=text) if text:
+                return self._text(text)
+            case StartEvent(conversation_id=conversation_id):
+                self._thread_id = self._thread_id or conversation_id
+                return [{"type": "RUN_STARTED", **self._run()}]
+            case StepStartEvent(step=str(step)) if step not in self._steps:
+                self._steps.append(step)
+                return [*self._close_text(), {"type": "STEP_STARTED", "stepName": step}]
+            case StepEndEvent(step=str(step)) if step in self._steps:
+                self._steps.remove(step)
+                return [*self._close_text(), {"type": "STEP_FINISHED", "stepName": step}]
+            case ToolCallEvent(call_id=call_id) if call_id not in self._tool_calls:
+                self._tool_calls.add(call_id)
+                return [*self._close_text(), *self._tool_call(event)]
+            case ToolResultEvent():
+                return [*self._close_text(), self._tool_result(event)]
+            case DocumentsEvent(documents=documents):
+                self._documents.extend(document.model_dump() for document in documents)
+            case TurnCompleteEvent(text=text) if text and not self._text_sent:
+                return self._text(text)
+            case ErrorEvent(message=message, code=code):
+                self.failed = True
+                return [{"type": "RUN_ERROR", "message": message, "code": code}]
+            case EndEvent():
+                return self._finish(event)
+        return []
+
+    def _run(self) -> JsonObject:
+        return {"threadId": self._thread_id or "", "runId": self._run_id}
+
+    def _text(self, text: str) -> list[JsonObject]:
+        self._text_sent = True
+        opened: list[JsonObject] = []
+        if self._message is None:
+            self._message = new_id()
+            opened = [
+                {"type": "TEXT_MESSAGE_START", "messageId": self._message, "role": "assistant"}
+            ]
+        content = {"type": "TEXT_MESSAGE_CONTENT", "messageId": self._message, "delta": text}
+        return [*opened, content]
+
+    def _close_text(self) -> list[JsonObject]:
+        if self._message is None:
+            return []
+        message, self._message = self._message, None
+        return [{"type": "TEXT_MESSAGE_END", "messageId": message}]
+
+    def _tool_call(self, event: ToolCallEvent) -> list[JsonObject]:
+        call = {"toolCallId": event.call_id}
+        arguments = event.arguments
+        text = arguments if isinstance(arguments, str) else compact_json(arguments)
+        payloads: list[JsonObject] = [
+            {"type": "TOOL_CALL_START", **call, "toolCallName": event.name}
+        ]
+        if text:
+            payloads.append({"type": "TOOL_CALL_ARGS", **call, "delta": text})
+        return [*payloads, {"type": "TOOL_CALL_END", **call}]
+
+    def _tool_result(self, event: ToolResultEvent) -> JsonObject:
+        return {
+            "type": "TOOL_CALL_RESULT",
+            "messageId": new_id(),
+            "toolCallId": event.call_id,
+            "content": result_text(event),
+            "role": "tool",
+        }
+
+    def _finish(self, end: EndEvent) -> list[JsonObject]:
+        closing = self._close_text()
+        steps = [{"type": "STEP_FINISHED", "stepName": step} for step in reversed(self._steps)]
+        self._steps.clear()
+        result = event_object(end)
+        del result["chunk"]
+        finished = {"type": "RUN_FINISHED", **self._run(), "result": result}
+        return [*closing, *steps, finished]
+
+
+class AgUiFormatter(Formatter):
+    """AG-UI's events over SSE, as `@ag-ui/client`'s HttpAgent and CopilotKit read them."""
+
+    name = "ag-ui"
+    aliases = ("agui",)
+    description = (
+        "AG-UI protocol events (CopilotKit): RUN_STARTED, TEXT_MESSAGE_*, TOOL_CALL_*, "
+        "RUN_FINISHED or RUN_ERROR"
+    )
+
+    error_ends_stream = True
+
+    def __init__(self, *, thread_id: str | None = None, run_id: str | None = None) -> None:
+        self._events = RunEvents(thread_id=thread_id, run_id=run_id or new_id())
+
+    def format(self, event: Event) -> list[FrameValue]:
+        """Return one `data:` frame per AG-UI event; a comment for heartbeats."""
+        if isinstance(event, HeartbeatEvent):
+            return [KEEP_ALIVE]
+        return [Frame(compact_json(payload)) for payload in self._events.payloads(event)]
+
+    def closer(self) -> AgUiFormatter:
+        """Return a fresh formatter that knows whether this run already ended with RUN_ERROR."""
+        closer = AgUiFormatter()
+        closer._events.failed = self._events.failed
+        return closer
+
+
+def result_text(event: ToolResultEvent) -> str:
+    """Return a tool result's content as the one string AG-UI's TOOL_CALL_RESULT carries."""
+    return content_text(event.content, "\n")

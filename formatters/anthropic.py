@@ -1,0 +1,251 @@
+"""The `anthropic` format: Anthropic Messages stream events, as the Anthropic SDKs read them.
+
+The agent runs its tools itself, so its tool calls and their results are server-side blocks
+(`mcp_tool_use` / `mcp_tool_result`, as Anthropic's MCP connector sends them), never
+`tool_use`, which a client would try to run. The conversation id rides in the `message` of
+`message_start` as one extra key, `conversation_id`; the SDKs keep unknown keys.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from formatters.base import Formatter, Frame, FrameValue
+from formatters.event_json import compact_json
+from formatters.events import (
+    ContentItem,
+    EndEvent,
+    ErrorEvent,
+    Event,
+    HeartbeatEvent,
+    JsonObject,
+    ShieldEvent,
+    StartEvent,
+    TextDeltaEvent,
+    ToolCallEvent,
+    ToolResultEvent,
+    TurnCompleteEvent,
+    content_text,
+)
+
+DEFAULT_MODEL = "llama-stack-agent"
+"""The `model` of the message when the request named none (`/v1/streaming_query`)."""
+SERVER_NAME = "agent"
+"""The `server_name` of the agent's tool calls: the agent's own tool runtime."""
+CONVERSATION_ID = "conversation_id"
+"""Extra key of the `message` object: continue the agent conversation with it."""
+_ERROR_TYPES = {"timeout": "timeout_error", "drained": "overloaded_error"}
+"""Anthropic error types of the gateway's error codes; any other error is an `api_error`."""
+
+
+def new_message_id() -> str:
+    """Return a fresh `msg_` id."""
+    return f"msg_{uuid.uuid4().hex}"
+
+
+class MessageEvents:
+    """Maps one turn's normalized events to Anthropic stream event payloads, in order."""
+
+    def __init__(self, *, message_id: str, model: str) -> None:
+        self._message_id = message_id
+        self._model = model
+        self._started = False
+        self._blocks = 0
+        self._text_block: int | None = None
+        self._text_sent = False
+        self._tool_calls: set[str] = set()
+        self._refused = False
+        self._failed = False
+
+    def payloads(self, event: Event) -> list[JsonObject]:
+        """Return the payloads for one event (each the `data:` of one frame named by its type)."""
+        match event:
+            case TextDeltaEvent(text=text) if text:
+                return [*self._start(), *self._text(text)]
+            case StartEvent(conversation_id=conversation_id):
+                return self._start(conversation_id)
+            case ToolCallEvent(call_id=call_id) if call_id not in self._tool_calls:
+                self._tool_calls.add(call_id)
+                return [*self._start(), *self._close_text(), *self._tool_use(event)]
+            case ToolResultEvent():
+                return [*self._start(), *self._close_text(), *self._tool_result(event)]
+            case ShieldEvent(violation=violation) if violation is not None:
+                self._refused = True
+            case TurnCompleteEvent(text=text) if text and not self._text_sent:
+                return [*self._start(), *self._text(text)]
+            case ErrorEvent():
+                self._failed = True
+                return [error_payload(event)]
+            case EndEvent():
+                return self._finish(event)
+        return []
+
+    def _start(self, conversation_id: str | None = None) -> list[JsonObject]:
+        if self._started:
+            return []
+        self._started = True
+        message: JsonObject = {
+            "id": self._message_id,
+            "type": "message",
+            "role": "assistant",
+            "model": self._model,
+            "content": [],
+            "stop_reason": None,
+            "stop_sequence": None,
+            "usage": {"input_tokens": 0, "output_tokens": 0},
+        }
+        if conversation_id is not None:
+            message[CONVERSATION_ID] = conversation_id
+        return [{"type": "message_start", "message": message}]
+
+    def _text(self, text: str) -> list[JsonObject]:
+        self._text_sent = True
+        opened: list[JsonObject] = []
+        if self._text_block is None:
+            self._text_block = self._blocks
+            opened = [self._block_start({"type": "text", "text": ""})]
+        delta = {"type": "text_delta", "text": text}
+        return [*opened, {"type": "content_block_delta", "index": self._text_block, "delta": delta}]
+
+    def _close_text(self) -> list[JsonObject]:
+        if self._text_block is None:
+            return []
+        index, self._text_block = self._text_block, None
+        return [{"type": "content_block_stop", "index": index}]
+
+    def _tool_use(self, event: ToolCallEvent) -> list[JsonObject]:
+        block = {
+            "type": "mcp_tool_use",
+            "id": event.call_id,
+            "name": event.name,
+            "server_name": SERVER_NAME,
+            "input": {},
+        }
+        index = self._blocks
+        delta = {"type": "input_json_delta", "partial_json": compact_json(tool_input(event))}
+        return [
+            self._block_start(block),
+            {"type": "content_block_delta", "index": index, "delta": delta},
+            {"type": "content_block_stop", "index": index},
+        ]
+
+    def _tool_result(self, event: ToolResultEvent) -> list[JsonObject]:
+        block = {
+            "type": "mcp_tool_result",
+            "tool_use_id": event.call_id,
+            "is_error": event.failed,
+            "content": result_blocks(event.content),
+        }
+        index = self._blocks
+        return [self._block_start(block), {"type": "content_block_stop", "index": index}]
+
+    def _block_start(self, block: JsonObject) -> JsonObject:
+        index = self._blocks
+        self._blocks += 1
+        return {"type": "content_block_start", "index": index, "content_block": block}
+
+    def _finish(self, end: EndEvent) -> list[JsonObject]:
+        stop: list[JsonObject] = [{"type": "message_stop"}]
+        if self._failed:
+            return stop
+        delta = {"stop_reason": self._stop_reason(end), "stop_sequence": None}
+        usage = {"input_tokens": end.input_tokens, "output_tokens": end.output_tokens}
+        summary = {"type": "message_delta", "delta": delta, "usage": usage}
+        return [*self._start(), *self._close_text(), summary, *stop]
+
+    def _stop_reason(self, end: EndEvent) -> str:
+        if self._refused:
+            return "refusal"
+        if end.truncated:
+            return "max_tokens"
+        return "end_turn"
+
+
+class AnthropicFormatter(Formatter):
+    """Anthropic's streaming Messages API events, as the official Anthropic SDKs read them."""
+
+    name = "anthropic"
+    aliases = ("anthropic-messages",)
+    description = (
+        "Anthropic Messages stream events: message_start … message_stop, ping keep-alives "
+        "(Anthropic SDKs)"
+    )
+
+    def __init__(self, *, model: str = DEFAULT_MODEL, message_id: str | None = None) -> None:
+        self._events = MessageEvents(message_id=message_id or new_message_id(), model=model)
+
+    def format(self, event: Event) -> list[FrameValue]:
+        """Return the frames for one event: `event: <type>` and its JSON; `ping` for heartbeats."""
+        if isinstance(event, HeartbeatEvent):
+            return [PING]
+        return [
+            Frame(compact_json(payload), event=payload["type"])
+            for payload in self._events.payloads(event)
+        ]
+
+
+PING = Frame(compact_json({"type": "ping"}), event="ping")
+
+
+class MessageAssembler:
+    """Assembles stream event payloads into one `message` object, as the Anthropic SDKs do."""
+
+    def __init__(self) -> None:
+        self._message: JsonObject = {}
+        self._json: dict[int, str] = {}
+        self.error: JsonObject | None = None
+        """The `error` object of an error payload, if one came."""
+
+    def add(self, payload: JsonObject) -> None:
+        """Take in one payload from MessageEvents."""
+        match payload["type"]:
+            case "message_start":
+                self._message = json.loads(json.dumps(payload["message"]))
+            case "content_block_start":
+                self._message["content"].append(dict(payload["content_block"]))
+            case "content_block_delta":
+                self._add_delta(payload["index"], payload["delta"])
+            case "content_block_stop" if payload["index"] in self._json:
+                block = self._message["content"][payload["index"]]
+                block["input"] = json.loads(self._json.pop(payload["index"]))
+            case "message_delta":
+                self._message.update(payload["delta"])
+                self._message["usage"] = payload["usage"]
+            case "error":
+                self.error = payload["error"]
+
+    def _add_delta(self, index: int, delta: JsonObject) -> None:
+        if delta["type"] == "text_delta":
+            self._message["content"][index]["text"] += delta["text"]
+        elif delta["type"] == "input_json_delta":
+            self._json[index] = self._json.get(index, "") + delta["partial_json"]
+
+    def message(self) -> JsonObject:
+        """Return the `message` for everything added."""
+        return self._message
+
+
+def error_payload(event: ErrorEvent) -> JsonObject:
+    """Return the `error` event's payload, which the Anthropic SDKs raise as an APIStatusError."""
+    kind = _ERROR_TYPES.get(event.code, "api_error")
+    return {"type": "error", "error": {"type": kind, "message": event.message}}
+
+
+def tool_input(event: ToolCallEvent) -> JsonObject:
+    """Return a tool call's arguments as the JSON object Anthropic's `input` must be."""
+    arguments: Any = event.arguments
+    if isinstance(arguments, str):
+        try:
+            arguments = json.loads(arguments) if arguments.strip() else {}
+        except ValueError:
+            return {"arguments": event.arguments}
+    return arguments if isinstance(arguments, dict) else {"arguments": arguments}
+
+
+def result_blocks(content: str | list[ContentItem]) -> list[JsonObject]:
+    """Return a tool result's content as text blocks (an image as the text `<image>`)."""
+    if isinstance(content, str):
+        return [{"type": "text", "text": content}]
+    return [{"type": "text", "text": content_text([item])} for item in content]

@@ -1,0 +1,93 @@
+"""`POST /v1/ag-ui`: an AG-UI `RunAgentInput` runs one agent turn, streamed as AG-UI events."""
+
+from __future__ import annotations
+
+from ag_ui.core import (
+    AssistantMessage,
+    DeveloperMessage,
+    Message,
+    RunAgentInput,
+    SystemMessage,
+    TextPart,
+    UserMessage,
+)
+from aiohttp import web
+
+from formatters.ag_ui import AgUiFormatter
+from service.chat_request import UnsupportedRequest, question_of
+from service.conversations.bindings import BINDINGS
+from service.conversations.owners import request_owner
+from service.conversations.threads import ThreadMap
+from service.errors import Rejected, refusal
+from service.non_streamed import UNAVAILABLE
+from service.request_body import read_json
+from service.request_models import QueryRequest
+from service.route_spec import Answer, declare
+from service.session import StreamSession
+from service.state import SLOT_REFUSALS
+from service.upstream import Turn
+
+AG_UI_PATH = "/v1/ag-ui"
+ag_ui_routes = web.RouteTableDef()
+
+
+@ag_ui_routes.post(AG_UI_PATH)
+@declare(
+    "Run one agent turn from an AG-UI RunAgentInput; AG-UI events stream back.",
+    {
+        200: Answer("The `ag-ui` SSE format.", stream=True),
+        422: refusal("A run an agent turn cannot answer (the cause names the message)."),
+        503: UNAVAILABLE,
+    },
+    SLOT_REFUSALS,
+    body=RunAgentInput,
+)
+async def run_agent(request: web.Request) -> web.StreamResponse:
+    """Run the thread's next turn: the last user message, in the caller's own conversation."""
+    body = await read_json(request, RunAgentInput)
+    threads = ThreadMap(request.app[BINDINGS])
+    owner = request_owner(request)
+    conversation = await threads.conversation(owner, body.thread_id)
+    try:
+        query = to_query(body, conversation)
+    except UnsupportedRequest as exc:
+        raise Rejected(422, "Unsupported request", exc.cause) from exc
+
+    async def bind(turn: Turn) -> None:
+        await threads.bind(owner, body.thread_id, turn.conversation_id)
+
+    formatter = AgUiFormatter(thread_id=body.thread_id, run_id=body.run_id)
+    with StreamSession(request) as session:
+        return await session.stream(
+            query, formatter, on_start=bind if conversation is None else None
+        )
+
+
+def to_query(body: RunAgentInput, conversation_id: str | None) -> QueryRequest:
+    """Return the agent query of a run: in a known thread its last message, else the history."""
+    instructions: list[str] = []
+    turns: list[tuple[str, str]] = []
+    for position, message in enumerate(body.messages):
+        if isinstance(message, SystemMessage | DeveloperMessage):
+            instructions.append(message.content)
+        elif isinstance(message, UserMessage | AssistantMessage):
+            turns.append((message.role, _text(message, f"messages[{position}]")))
+    return QueryRequest(
+        query=question_of(turns, continuing=conversation_id is not None),
+        conversation_id=conversation_id,
+        system_prompt="\n\n".join(instructions) or None,
+    )
+
+
+def _text(message: Message, where: str) -> str:
+    content = getattr(message, "content", None)
+    if content is None or isinstance(content, str):
+        return content or ""
+    texts = []
+    for position, part in enumerate(content):
+        if not isinstance(part, TextPart):
+            raise UnsupportedRequest(
+                f"{where}.content[{position}]: only text parts are supported, not {part.type!r}"
+            )
+        texts.append(part.text)
+    return "".join(texts)

@@ -1,0 +1,105 @@
+"""`POST /v1/messages`: an Anthropic Messages request runs one agent turn."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from formatters.anthropic import AnthropicFormatter, MessageAssembler, MessageEvents, new_message_id
+from formatters.events import Event
+from service.anthropic_request import AnthropicErrorBody, AnthropicMessage, MessagesRequest
+from service.chat_request import UnsupportedRequest
+from service.conversations.owners import NO_CONVERSATION
+from service.errors import ErrorParts, Rejected, refusal, speak_errors
+from service.non_streamed import MESSAGE, TURN_FAILED, UNAVAILABLE, answer_turn
+from service.request_body import read_json
+from service.request_models import QueryRequest
+from service.route_spec import Answer, ErrorDialect, ServerSentEvent, declare
+from service.session import StreamSession
+from service.state import SLOT_REFUSALS
+
+MESSAGES_PATH = "/v1/messages"
+messages_routes = web.RouteTableDef()
+
+_ERROR_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    413: "request_too_large",
+    429: "rate_limit_error",
+    504: "timeout_error",
+    529: "overloaded_error",
+}
+"""Anthropic's error type of each status; any other 5xx is an `api_error`."""
+_AS_BAD_REQUEST = frozenset({408, 415, 422})
+"""Refusals Anthropic's API answers as a 400 `invalid_request_error`."""
+
+
+@messages_routes.post(MESSAGES_PATH)
+@declare(
+    "Anthropic-compatible Messages over one agent turn.",
+    {
+        200: Answer(
+            "With `stream: true` the `anthropic` SSE format, else one `message`.",
+            AnthropicMessage,
+            content={"text/event-stream": ServerSentEvent},
+        ),
+        400: refusal("A request an agent turn cannot answer (the cause names the fields)."),
+        404: NO_CONVERSATION,
+        503: UNAVAILABLE,
+    },
+    TURN_FAILED,
+    SLOT_REFUSALS,
+    body=MessagesRequest,
+    errors=ErrorDialect(AnthropicErrorBody, dict.fromkeys((408, 415, 422), 400)),
+)
+async def messages(request: web.Request) -> web.StreamResponse:
+    """Answer an Anthropic Messages request: its stream events with `stream`, else one message."""
+    body = await read_json(request, MessagesRequest)
+    try:
+        query = body.to_query()
+    except UnsupportedRequest as exc:
+        raise Rejected(400, "Unsupported request", exc.cause) from exc
+    with StreamSession(request) as session:
+        if body.stream:
+            return await session.stream(query, AnthropicFormatter(model=body.model))
+        return await _complete(session, query, body.model)
+
+
+async def _complete(session: StreamSession, query: QueryRequest, model: str) -> web.Response:
+    fold = MessageFold(model)
+    failed = await answer_turn(session, query, fold, MESSAGE)
+    return failed or web.json_response(checked(fold.message.message()))
+
+
+class MessageFold:
+    """Folds a turn's events into one Anthropic `message`, as the Anthropic SDKs fold a stream."""
+
+    def __init__(self, model: str) -> None:
+        self._events = MessageEvents(message_id=new_message_id(), model=model)
+        self.message = MessageAssembler()
+
+    def take(self, event: Event) -> None:
+        """Fold one event in."""
+        for payload in self._events.payloads(event):
+            self.message.add(payload)
+
+
+def checked(message: dict[str, Any]) -> dict[str, Any]:
+    """Return the assembled message as the `AnthropicMessage` model has it, key by key."""
+    return AnthropicMessage.model_validate(message).model_dump(mode="json", exclude_unset=True)
+
+
+def anthropic_error(parts: ErrorParts) -> tuple[int, dict[str, Any]]:
+    """Put an error in Anthropic's shape: `{"type": "error", "error": {"type", "message"}}`."""
+    status = 400 if parts.status in _AS_BAD_REQUEST else parts.status
+    kind = _ERROR_TYPES.get(status, "api_error" if status >= 500 else "invalid_request_error")
+    return status, {"type": "error", "error": {"type": kind, "message": parts.cause}}
+
+
+def install(app: web.Application) -> None:
+    """Add the route, its errors in Anthropic's shape."""
+    app.add_routes(messages_routes)
+    speak_errors(app, MESSAGES_PATH, anthropic_error)
