@@ -9,7 +9,7 @@ import structlog
 from aiohttp import web
 
 from service import auth
-from service.chat_completions import chat_routes
+from service.chat_completions import add_chat_routes
 from service.conversations.bindings import BINDINGS, bindings_context
 from service.conversations.directory import ConversationDirectory, SharedRecords
 from service.cors import configure_cors
@@ -66,7 +66,7 @@ def create_app(
     auth.install(app, settings)
     app.add_routes(routes)
     app.add_routes(metrics_routes)
-    app.add_routes(chat_routes)
+    add_chat_routes(app)
     app.add_routes(lightspeed_routes)
     app.add_routes(web_ui_routes)
     app.add_routes(openapi_routes)

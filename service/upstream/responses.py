@@ -23,6 +23,12 @@ from llama_stack_client import (
 from llama_stack_client._streaming import AsyncStream
 from llama_stack_client.types import ResponseObjectStream
 from llama_stack_client.types.response_create_params import (
+    InputListOpenAIResponseMessageUnionOpenAIResponseInputFunctionToolCallOutputOpenAIResponseMcpApprovalResponse as InputItem,  # noqa: E501
+)
+from llama_stack_client.types.response_create_params import (
+    InputListOpenAIResponseMessageUnionOpenAIResponseInputFunctionToolCallOutputOpenAIResponseMcpApprovalResponseOpenAIResponseInputFunctionToolCallOutput as FunctionOutputInput,  # noqa: E501
+)
+from llama_stack_client.types.response_create_params import (
     InputListOpenAIResponseMessageUnionOpenAIResponseInputFunctionToolCallOutputOpenAIResponseMcpApprovalResponseOpenAIResponseMessageInput as MessageInput,  # noqa: E501
 )
 from llama_stack_client.types.response_create_params import (
@@ -30,7 +36,10 @@ from llama_stack_client.types.response_create_params import (
 )
 from llama_stack_client.types.response_create_params import (
     Tool,
+    ToolChoice,
+    ToolChoiceOpenAIResponseInputToolChoiceFunctionTool,
     ToolOpenAIResponseInputToolFileSearch,
+    ToolOpenAIResponseInputToolFunction,
     ToolOpenAIResponseInputToolMcp,
 )
 
@@ -38,7 +47,7 @@ from formatters.events import Event
 from service.conversations.directory import Binding, ConversationDirectory
 from service.conversations.owners import ConversationNotFound
 from service.exc_text import root_cause, safe_description
-from service.request_models import QueryRequest
+from service.request_models import ClientToolsQuery, QueryRequest
 from service.settings import Settings
 from service.upstream import (
     LOST_UPSTREAM,
@@ -84,6 +93,7 @@ class ResponsesUpstream:
     """
 
     name = "responses"
+    client_functions = True
 
     def __init__(self, settings: Settings) -> None:
         if not settings.llama_stack_base_url:
@@ -306,6 +316,7 @@ class ResponsesUpstream:
     ) -> tuple[Stream, dict[str, object]]:
         settings = self._settings
         tools = [] if query.no_tools else _tools(settings)
+        tools += _functions(query)
         profile = await self._usable_server()
         guardrails = profile.guardrails(settings)
         async with asyncio.timeout(self._setup_timeout):
@@ -316,6 +327,7 @@ class ResponsesUpstream:
                     conversation=conversation,
                     instructions=query.system_prompt or settings.agent_instructions or omit,
                     tools=tools or omit,
+                    tool_choice=_function_choice(query) or omit,
                     # llama-stack-client types `guardrails` as a list of shields; OGX's is a bool
                     extra_body={"guardrails": guardrails} if guardrails is not None else None,
                     extra_headers=profile.headers(),
@@ -392,7 +404,14 @@ class ConversationMetadata:
         """Nothing to do: the metadata went with the deleted conversation."""
 
 
-def _input(query: QueryRequest) -> str | list[MessageInput]:
+def _input(query: QueryRequest) -> str | list[InputItem]:
+    if isinstance(query, ClientToolsQuery) and query.function_outputs:
+        return [
+            FunctionOutputInput(
+                type="function_call_output", call_id=done.call_id, output=done.output
+            )
+            for done in query.function_outputs
+        ]
     if not query.attachments:
         return query.query
     parts = [InputText(type="input_text", text=query.query)]
@@ -427,6 +446,34 @@ def _tools(settings: Settings) -> list[Tool]:
             mcp["allowed_tools"] = list(server.allowed_tools)
         tools.append(mcp)
     return tools
+
+
+def _functions(query: QueryRequest) -> list[Tool]:
+    """Return the client's own functions as the turn's function tools."""
+    if not isinstance(query, ClientToolsQuery):
+        return []
+    tools: list[Tool] = []
+    for function in query.functions:
+        tool = ToolOpenAIResponseInputToolFunction(
+            type="function", name=function.name, parameters=function.parameters
+        )
+        if function.description is not None:
+            tool["description"] = function.description
+        if function.strict is not None:
+            tool["strict"] = function.strict
+        tools.append(tool)
+    return tools
+
+
+def _function_choice(query: QueryRequest) -> ToolChoice | None:
+    """Return the turn's `tool_choice` among the client's functions; None leaves the default."""
+    if not isinstance(query, ClientToolsQuery) or not query.functions:
+        return None
+    if query.forced_function is not None:
+        return ToolChoiceOpenAIResponseInputToolChoiceFunctionTool(
+            type="function", name=query.forced_function
+        )
+    return query.function_choice
 
 
 def _is_not_found(exc: APIError) -> bool:
