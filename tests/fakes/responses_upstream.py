@@ -51,6 +51,8 @@ class FakeResponsesUpstream(ScriptedTurns):
     """State and script of the fake server; `steps` is what the next response streams."""
 
     steps: list[Step] = field(default_factory=list)
+    turns: list[list[Step]] = field(default_factory=list)
+    """Scripts of the next responses, one each, before `steps` plays for every later one."""
     server_version: str = "0.7.3"
     models: list[dict[str, Any]] = field(
         default_factory=lambda: [
@@ -210,7 +212,7 @@ class FakeResponsesUpstream(ScriptedTurns):
             return web.json_response(_error(message), status=400)
         if (refusal := self._guardrails_refusal(body.get("guardrails"))) is not None:
             return web.json_response(_error(refusal), status=400)
-        steps = list(self.steps)
+        steps = self.turns.pop(0) if self.turns else list(self.steps)
         if steps and isinstance(steps[0], Status):
             return web.Response(
                 status=steps[0].code, text=steps[0].body, content_type="application/json"
