@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 
+from formatters.call_ids import client_call_id, parse_client_call_id
+from formatters.event_json import event_object
 from formatters.events import (
     EndEvent,
     Event,
@@ -16,8 +18,6 @@ from formatters.events import (
     TurnAwaitingInputEvent,
     UsageEvent,
 )
-from formatters.call_ids import client_call_id, parse_client_call_id
-from formatters.event_json import event_object
 from formatters.openai import (
     DEFAULT_MODEL,
     ChunkBuilder,

@@ -14,11 +14,11 @@ from structlog.testing import capture_logs
 
 from formatters.events import Event, TextDeltaEvent
 from service.app import create_app
-from service.upstream.demo import ANSWER as DEMO_ANSWER
 from service.request_models import QueryRequest
 from service.settings import Settings
 from service.state import ACTIVE_STREAMS
 from service.upstream import Readiness, Turn
+from service.upstream.demo import ANSWER as DEMO_ANSWER
 from tests.conftest import split_frames
 from tests.fakes.agents_upstream import Sleep, Status, fixture_steps
 
