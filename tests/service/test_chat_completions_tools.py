@@ -222,3 +222,31 @@ async def test_the_demo_agent_runs_its_tools_then_calls_the_clients_and_answers_
     assert second["choices"][0]["finish_reason"] == "stop"
     conversation = first["gateway_events"][0]["conversation_id"]
     assert second["gateway_events"][0]["conversation_id"] == conversation
+
+
+async def test_only_the_owner_of_a_paused_turn_can_continue_it_with_tool_messages(
+    make_client, responses_server, fake
+):
+    client = await make_client(
+        llama_stack_base_url=str(responses_server.make_url("/")),
+        auth_mode="api-key",
+        auth_api_keys="alice:k-alice-3f9a0c1d2e4b5a69,bob:k-bob-0000aaaa1111bbbb",
+    )
+    alice = {"Authorization": "Bearer k-alice-3f9a0c1d2e4b5a69"}
+    bob = {"Authorization": "Bearer k-bob-0000aaaa1111bbbb"}
+    fake.turns = [fixture_steps("tool.sse")]
+    fake.steps = fixture_steps("tool-result.sse")
+    first = await (await client.post(URL, json=CHAT, headers=alice)).json()
+    (call,) = first["choices"][0]["message"]["tool_calls"]
+    messages = [
+        QUESTION,
+        {"role": "assistant", "tool_calls": [call]},
+        {"role": "tool", "tool_call_id": call["id"], "content": WEATHER},
+    ]
+    body = {**CHAT, "messages": messages}
+    foreign = await client.post(URL, json=body, headers=bob)
+    assert foreign.status == 404
+    assert (await foreign.json())["error"]["code"] == "conversation_not_found"
+    assert len(fake.requests) == 1
+    own = await client.post(URL, json=body, headers=alice)
+    assert (await own.json())["choices"][0]["message"]["content"] == ANSWER
