@@ -35,18 +35,8 @@ Start = Callable[..., Awaitable[str]]
 
 
 @pytest.fixture
-def fake() -> FakeResponsesUpstream:
-    return FakeResponsesUpstream()
-
-
-@pytest.fixture
-async def responses_server(aiohttp_server: Any, fake: FakeResponsesUpstream) -> TestServer:
-    return await aiohttp_server(fake.app())
-
-
-@pytest.fixture
 def service(make_client: MakeClient, responses_server: TestServer) -> Start:
-    """Start the service in front of the fake Responses upstream; return its `/v1` URL."""
+    """Start the service in front of the fake_responses Responses upstream; return its `/v1` URL."""
 
     async def start(**overrides: Any) -> str:
         client = await make_client(
@@ -65,15 +55,15 @@ def agents_tool_turn(silence: float = 0.0) -> list[Step]:
     return [*steps[:12], Sleep(silence), *steps[12:]] if silence else steps
 
 
-async def own_tool_turns(fake: FakeResponsesUpstream, service: Start) -> str:
+async def own_tool_turns(fake_responses: FakeResponsesUpstream, service: Start) -> str:
     """Script the model calling the client's get_weather, then answering with its output."""
-    fake.turns = [fixture_steps("tool.sse"), fixture_steps("tool-result.sse")]
+    fake_responses.turns = [fixture_steps("tool.sse"), fixture_steps("tool-result.sse")]
     return await service()
 
 
-def assert_result_went_back(fake: FakeResponsesUpstream) -> None:
+def assert_result_went_back(fake_responses: FakeResponsesUpstream) -> None:
     """The second turn went on in the first's conversation, with the client's tool output."""
-    first, second = fake.requests
+    first, second = fake_responses.requests
     assert second["conversation"] == first["conversation"]
     assert second["input"] == [
         {"type": "function_call_output", "call_id": "call_fake_0001", "output": WEATHER}
@@ -141,27 +131,33 @@ def run_sync(base_url: str, weather: Weather) -> Any:
         asyncio.set_event_loop(None)
 
 
-async def test_pydantic_ai_run_sync_answers_once_running_none_of_the_agents_tools(fake, service):
-    fake.steps = agents_tool_turn()
+async def test_pydantic_ai_run_sync_answers_once_running_none_of_the_agents_tools(
+    fake_responses, service
+):
+    fake_responses.steps = agents_tool_turn()
     weather = Weather()
     result = await asyncio.to_thread(run_sync, await service(), weather)
     assert result.output == WITH_AGENTS_TOOL
     assert weather.cities == []
-    assert len(fake.requests) == 1
+    assert len(fake_responses.requests) == 1
 
 
-async def test_pydantic_ai_run_sync_runs_its_own_tool_and_answers_with_its_result(fake, service):
+async def test_pydantic_ai_run_sync_runs_its_own_tool_and_answers_with_its_result(
+    fake_responses, service
+):
     weather = Weather()
-    result = await asyncio.to_thread(run_sync, await own_tool_turns(fake, service), weather)
+    result = await asyncio.to_thread(
+        run_sync, await own_tool_turns(fake_responses, service), weather
+    )
     assert result.output == WITH_OWN_TOOL
     assert weather.cities == ["test"]
-    assert_result_went_back(fake)
+    assert_result_went_back(fake_responses)
 
 
 async def test_pydantic_ai_run_stream_reads_through_silence_running_none_of_the_agents_tools(
-    fake, service, openai_clients
+    fake_responses, service, openai_clients
 ):
-    fake.steps = agents_tool_turn(SILENCE)
+    fake_responses.steps = agents_tool_turn(SILENCE)
     weather = Weather()
     base_url = await service(resume_window=30)
     agent = pydantic_agent(base_url, weather, openai_clients(base_url))
@@ -172,16 +168,16 @@ async def test_pydantic_ai_run_stream_reads_through_silence_running_none_of_the_
 
 
 async def test_pydantic_ai_run_stream_runs_its_own_tool_and_streams_the_answer(
-    fake, service, openai_clients
+    fake_responses, service, openai_clients
 ):
     weather = Weather()
-    base_url = await own_tool_turns(fake, service)
+    base_url = await own_tool_turns(fake_responses, service)
     agent = pydantic_agent(base_url, weather, openai_clients(base_url))
     async with agent.run_stream(QUESTION) as result:
         output = await result.get_output()
     assert output == WITH_OWN_TOOL
     assert weather.cities == ["test"]
-    assert_result_went_back(fake)
+    assert_result_went_back(fake_responses)
 
 
 # litellm
@@ -231,8 +227,10 @@ def litellm_completion(base_url: str, messages: list[Any], *, stream: bool) -> A
 
 @LITELLM_WARNING
 @pytest.mark.parametrize("stream", [False, True])
-async def test_litellm_answers_once_running_none_of_the_agents_tools(fake, service, stream):
-    fake.steps = agents_tool_turn(SILENCE if stream else 0)
+async def test_litellm_answers_once_running_none_of_the_agents_tools(
+    fake_responses, service, stream
+):
+    fake_responses.steps = agents_tool_turn(SILENCE if stream else 0)
     base_url = await service(resume_window=30 if stream else 0)
     messages = [{"role": "user", "content": QUESTION}]
     choice = await asyncio.to_thread(litellm_completion, base_url, messages, stream=stream)
@@ -243,8 +241,10 @@ async def test_litellm_answers_once_running_none_of_the_agents_tools(fake, servi
 
 @LITELLM_WARNING
 @pytest.mark.parametrize("stream", [False, True])
-async def test_litellm_runs_its_own_tool_and_gets_the_answer_with_its_result(fake, service, stream):
-    base_url = await own_tool_turns(fake, service)
+async def test_litellm_runs_its_own_tool_and_gets_the_answer_with_its_result(
+    fake_responses, service, stream
+):
+    base_url = await own_tool_turns(fake_responses, service)
     weather = Weather()
     messages: list[Any] = [{"role": "user", "content": QUESTION}]
     choice = await asyncio.to_thread(litellm_completion, base_url, messages, stream=stream)
@@ -262,7 +262,7 @@ async def test_litellm_runs_its_own_tool_and_gets_the_answer_with_its_result(fak
     assert final.message.content == WITH_OWN_TOOL
     assert final.finish_reason == "stop"
     assert weather.cities == ["test"]
-    assert_result_went_back(fake)
+    assert_result_went_back(fake_responses)
 
 
 # langchain-openai
@@ -296,9 +296,9 @@ def weather_tool(weather: Weather) -> Any:
 
 
 async def test_langchain_invoke_answers_once_running_none_of_the_agents_tools(
-    fake, service, chat_model
+    fake_responses, service, chat_model
 ):
-    fake.steps = agents_tool_turn()
+    fake_responses.steps = agents_tool_turn()
     weather = Weather()
     model = chat_model(await service()).bind_tools([weather_tool(weather)])
     message = await asyncio.to_thread(model.invoke, QUESTION)
@@ -308,9 +308,9 @@ async def test_langchain_invoke_answers_once_running_none_of_the_agents_tools(
 
 
 async def test_langchain_stream_reads_through_silence_running_none_of_the_agents_tools(
-    fake, service, chat_model
+    fake_responses, service, chat_model
 ):
-    fake.steps = agents_tool_turn(SILENCE)
+    fake_responses.steps = agents_tool_turn(SILENCE)
     weather = Weather()
     model = chat_model(await service(resume_window=30)).bind_tools([weather_tool(weather)])
     pieces = await asyncio.to_thread(lambda: list(model.stream(QUESTION)))
@@ -320,13 +320,13 @@ async def test_langchain_stream_reads_through_silence_running_none_of_the_agents
 
 
 async def test_langchain_bind_tools_runs_its_own_tool_and_gets_the_answer_with_its_result(
-    fake, service, chat_model
+    fake_responses, service, chat_model
 ):
     from langchain_core.messages import HumanMessage
 
     weather = Weather()
     get_weather = weather_tool(weather)
-    model = chat_model(await own_tool_turns(fake, service)).bind_tools([get_weather])
+    model = chat_model(await own_tool_turns(fake_responses, service)).bind_tools([get_weather])
     messages: list[Any] = [HumanMessage(QUESTION)]
     asked = await asyncio.to_thread(model.invoke, messages)
     (call,) = asked.tool_calls
@@ -336,16 +336,16 @@ async def test_langchain_bind_tools_runs_its_own_tool_and_gets_the_answer_with_i
     assert final.content == WITH_OWN_TOOL
     assert final.tool_calls == []
     assert weather.cities == ["test"]
-    assert_result_went_back(fake)
+    assert_result_went_back(fake_responses)
 
 
 # the openai SDK itself (the others' transport), on the same resumable silent stream
 
 
-async def test_the_openai_sdk_reads_a_resumable_stream_through_silence(fake, service):
+async def test_the_openai_sdk_reads_a_resumable_stream_through_silence(fake_responses, service):
     import openai
 
-    fake.steps = agents_tool_turn(SILENCE)
+    fake_responses.steps = agents_tool_turn(SILENCE)
     base_url = await service(resume_window=30)
     async with openai.AsyncOpenAI(base_url=base_url, api_key="unused", max_retries=0) as client:
         stream = await client.chat.completions.create(

@@ -37,16 +37,6 @@ ASIDE = ("start", "tool_call", "tool_result", "documents", "shield", "turn_await
 
 
 @pytest.fixture
-def fake() -> FakeResponsesUpstream:
-    return FakeResponsesUpstream()
-
-
-@pytest.fixture
-async def responses_server(aiohttp_server: Any, fake: FakeResponsesUpstream) -> TestServer:
-    return await aiohttp_server(fake.app())
-
-
-@pytest.fixture
 async def client(make_client: MakeClient, responses_server: TestServer) -> TestClient[Any, Any]:
     return await make_client(llama_stack_base_url=str(responses_server.make_url("/")))
 
@@ -57,7 +47,9 @@ def chunks(body: bytes) -> list[dict[str, Any]]:
     return [json.loads(frame.removeprefix("data: ")) for frame in frames[:-1]]
 
 
-async def raw_events(client: TestClient[Any, Any], fake: FakeResponsesUpstream) -> list[Any]:
+async def raw_events(
+    client: TestClient[Any, Any], fake_responses: FakeResponsesUpstream
+) -> list[Any]:
     """The `raw` format's events of the same scripted turn, as the activity to compare with."""
     response = await client.post("/v1/streaming_query?format=raw", json={"query": "Weather?"})
     frames = split_frames(await response.read())
@@ -75,8 +67,10 @@ def activity(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 @pytest.mark.parametrize("stream", [True, False])
-async def test_the_agents_own_tool_run_is_aside_complete_and_never_tool_calls(client, fake, stream):
-    fake.steps = fixture_steps("mcp.sse")
+async def test_the_agents_own_tool_run_is_aside_complete_and_never_tool_calls(
+    client, fake_responses, stream
+):
+    fake_responses.steps = fixture_steps("mcp.sse")
     response = await client.post(URL, json={**CHAT, "stream": stream})
     assert response.status == 200
     if stream:
@@ -95,7 +89,7 @@ async def test_the_agents_own_tool_run_is_aside_complete_and_never_tool_calls(cl
         assert choice["finish_reason"] == "stop"
         assert "tool_calls" not in choice["message"]
         aside = completion["gateway_events"]
-    expected = await raw_events(client, fake)
+    expected = await raw_events(client, fake_responses)
     assert activity(aside) == activity(expected)
     assert [e["type"] for e in activity(aside)] == ["tool_call", "tool_call", "tool_result", "end"]
     for event in aside:
@@ -103,12 +97,12 @@ async def test_the_agents_own_tool_run_is_aside_complete_and_never_tool_calls(cl
 
 
 async def test_the_clients_function_goes_upstream_and_its_call_comes_back_as_tool_calls(
-    client, fake
+    client, fake_responses
 ):
-    fake.steps = fixture_steps("tool.sse")
+    fake_responses.steps = fixture_steps("tool.sse")
     body = {**CHAT, "stream": True, "tool_choice": "required"}
     received = chunks(await (await client.post(URL, json=body)).read())
-    (request,) = fake.requests
+    (request,) = fake_responses.requests
     assert request["tools"] == [
         {
             "type": "function",
@@ -136,8 +130,8 @@ async def test_the_clients_function_goes_upstream_and_its_call_comes_back_as_too
     assert [c["choices"][0]["finish_reason"] for c in received if c["choices"]][-1] == "tool_calls"
 
 
-async def test_tool_messages_continue_the_paused_turn_in_its_conversation(client, fake):
-    fake.turns = [fixture_steps("tool.sse"), fixture_steps("tool-result.sse")]
+async def test_tool_messages_continue_the_paused_turn_in_its_conversation(client, fake_responses):
+    fake_responses.turns = [fixture_steps("tool.sse"), fixture_steps("tool-result.sse")]
     first = await (await client.post(URL, json=CHAT)).json()
     (call,) = first["choices"][0]["message"]["tool_calls"]
     assert first["choices"][0]["finish_reason"] == "tool_calls"
@@ -150,7 +144,7 @@ async def test_tool_messages_continue_the_paused_turn_in_its_conversation(client
     second = await (await client.post(URL, json={**CHAT, "messages": messages})).json()
     assert second["choices"][0]["message"]["content"] == ANSWER
     assert second["choices"][0]["finish_reason"] == "stop"
-    opened, continued = fake.requests
+    opened, continued = fake_responses.requests
     assert continued["conversation"] == opened["conversation"]
     assert continued["input"] == [
         {"type": "function_call_output", "call_id": "call_fake_0001", "output": WEATHER}
@@ -158,12 +152,12 @@ async def test_tool_messages_continue_the_paused_turn_in_its_conversation(client
     assert continued["tools"] == opened["tools"]
 
 
-async def test_a_forced_function_is_the_upstreams_tool_choice(client, fake):
-    fake.steps = fixture_steps("tool.sse")
+async def test_a_forced_function_is_the_upstreams_tool_choice(client, fake_responses):
+    fake_responses.steps = fixture_steps("tool.sse")
     choice = {"type": "function", "function": {"name": "get_weather"}}
     response = await client.post(URL, json={**CHAT, "tool_choice": choice})
     assert response.status == 200
-    assert fake.requests[0]["tool_choice"] == {"type": "function", "name": "get_weather"}
+    assert fake_responses.requests[0]["tool_choice"] == {"type": "function", "name": "get_weather"}
 
 
 async def test_tool_messages_of_two_conversations_are_refused(client):
@@ -225,7 +219,7 @@ async def test_the_demo_agent_runs_its_tools_then_calls_the_clients_and_answers_
 
 
 async def test_only_the_owner_of_a_paused_turn_can_continue_it_with_tool_messages(
-    make_client, responses_server, fake
+    make_client, responses_server, fake_responses
 ):
     client = await make_client(
         llama_stack_base_url=str(responses_server.make_url("/")),
@@ -234,8 +228,8 @@ async def test_only_the_owner_of_a_paused_turn_can_continue_it_with_tool_message
     )
     alice = {"Authorization": "Bearer k-alice-3f9a0c1d2e4b5a69"}
     bob = {"Authorization": "Bearer k-bob-0000aaaa1111bbbb"}
-    fake.turns = [fixture_steps("tool.sse")]
-    fake.steps = fixture_steps("tool-result.sse")
+    fake_responses.turns = [fixture_steps("tool.sse")]
+    fake_responses.steps = fixture_steps("tool-result.sse")
     first = await (await client.post(URL, json=CHAT, headers=alice)).json()
     (call,) = first["choices"][0]["message"]["tool_calls"]
     messages = [
@@ -247,6 +241,6 @@ async def test_only_the_owner_of_a_paused_turn_can_continue_it_with_tool_message
     foreign = await client.post(URL, json=body, headers=bob)
     assert foreign.status == 404
     assert (await foreign.json())["error"]["code"] == "conversation_not_found"
-    assert len(fake.requests) == 1
+    assert len(fake_responses.requests) == 1
     own = await client.post(URL, json=body, headers=alice)
     assert (await own.json())["choices"][0]["message"]["content"] == ANSWER
