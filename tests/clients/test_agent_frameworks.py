@@ -18,7 +18,7 @@ from aiohttp.test_utils import TestServer
 
 from tests.conftest import MakeClient
 from tests.fakes.agents_upstream import Sleep, Step
-from tests.fakes.responses_upstream import FakeResponsesUpstream, fixture_steps
+from tests.fakes.responses_upstream import WEATHER_TOOL, FakeResponsesUpstream, fixture_steps
 
 MODEL = "openai/fake-model"
 QUESTION = "What is the weather in Paris?"
@@ -181,19 +181,6 @@ async def test_pydantic_ai_run_stream_runs_its_own_tool_and_streams_the_answer(
 
 
 # litellm
-
-WEATHER_TOOL = {
-    "type": "function",
-    "function": {
-        "name": "get_weather",
-        "description": "Get the current weather for a city",
-        "parameters": {
-            "type": "object",
-            "properties": {"city": {"type": "string"}},
-            "required": ["city"],
-        },
-    },
-}
 
 
 LITELLM_WARNING = pytest.mark.filterwarnings(

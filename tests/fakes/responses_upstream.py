@@ -16,7 +16,29 @@ from aiohttp.typedefs import Handler
 from tests.fakes.agents_upstream import Drop, ScriptedTurns, Sleep, Status, Step
 from tests.paths import RESPONSES_FIXTURES
 
-__all__ = ["Drop", "FakeResponsesUpstream", "Sleep", "Status", "fixture_events", "fixture_steps"]
+__all__ = [
+    "WEATHER_TOOL",
+    "Drop",
+    "FakeResponsesUpstream",
+    "Sleep",
+    "Status",
+    "fixture_events",
+    "fixture_steps",
+]
+
+WEATHER_TOOL = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "description": "Get the current weather for a city",
+        "parameters": {
+            "type": "object",
+            "properties": {"city": {"type": "string"}},
+            "required": ["city"],
+        },
+    },
+}
+"""The client's get_weather as chat completions' `tools` take it: the function tool.sse calls."""
 
 _CONVERSATION_ID = re.compile(r"conv_[0-9a-f]{48}")
 

@@ -13,21 +13,9 @@ from formatters.events import EVENT_ADAPTER
 from tests.conftest import MakeClient, split_frames
 from tests.fakes.agents_upstream import FakeAgentsUpstream
 from tests.fakes.agents_upstream import fixture_steps as agents_steps
-from tests.fakes.responses_upstream import FakeResponsesUpstream, fixture_steps
+from tests.fakes.responses_upstream import WEATHER_TOOL, FakeResponsesUpstream, fixture_steps
 
 URL = "/v1/chat/completions"
-WEATHER_TOOL = {
-    "type": "function",
-    "function": {
-        "name": "get_weather",
-        "description": "Get the current weather for a city",
-        "parameters": {
-            "type": "object",
-            "properties": {"city": {"type": "string"}},
-            "required": ["city"],
-        },
-    },
-}
 QUESTION = {"role": "user", "content": "What is the weather in Paris?"}
 CHAT = {"model": "openai/fake-model", "messages": [QUESTION], "tools": [WEATHER_TOOL]}
 WEATHER = '{"city": "test", "temperature_c": 21, "sky": "clear"}'
