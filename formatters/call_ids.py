@@ -26,6 +26,6 @@ def parse_client_call_id(text: str) -> tuple[str, str] | None:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return None
     conversation_id, separator, call_id = raw.partition(_SEPARATOR)
-    if not separator or not conversation_id or not call_id:
+    if not separator or not conversation_id.strip() or not call_id.strip():
         return None
     return conversation_id, call_id
