@@ -11,8 +11,8 @@ from service.completion import ChatFold
 from service.conversations.owners import NO_CONVERSATION
 from service.errors import Rejected, refusal, speak_errors
 from service.non_streamed import TURN_FAILED, UNAVAILABLE, answer_turn
-from service.request_body import read_json
 from service.openai_errors import OpenAIErrorBody, openai_error_shape
+from service.request_body import read_json
 from service.request_models import ClientToolsQuery, QueryRequest
 from service.route_spec import Answer, ErrorDialect, ServerSentEvent, declare
 from service.routes import stream_turn

@@ -47,7 +47,7 @@ def fake_responses() -> FakeResponsesUpstream:
 
 @pytest.fixture
 async def responses_server(
-    aiohttp_server: Any, fake_responses: FakeResponsesUpstream
+    aiohttp_server: AiohttpServer, fake_responses: FakeResponsesUpstream
 ) -> TestServer:
     return await aiohttp_server(fake_responses.app())
 

@@ -329,6 +329,10 @@ async def test_langchain_bind_tools_runs_its_own_tool_and_gets_the_answer_with_i
 # the openai SDK itself (the others' transport), on the same resumable silent stream
 
 
+TOOLS: Any = [WEATHER_TOOL]
+"""The `tools` of a request, typed loosely as the SDK's own TypedDicts take them."""
+
+
 async def test_the_openai_sdk_reads_a_resumable_stream_through_silence(fake_responses, service):
     import openai
 
@@ -338,7 +342,7 @@ async def test_the_openai_sdk_reads_a_resumable_stream_through_silence(fake_resp
         stream = await client.chat.completions.create(
             model=MODEL,
             messages=[{"role": "user", "content": QUESTION}],
-            tools=[WEATHER_TOOL],
+            tools=TOOLS,
             stream=True,
         )
         deltas = [choice.delta async for chunk in stream for choice in chunk.choices]

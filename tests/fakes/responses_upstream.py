@@ -26,7 +26,7 @@ __all__ = [
     "fixture_steps",
 ]
 
-WEATHER_TOOL = {
+WEATHER_TOOL: dict[str, Any] = {
     "type": "function",
     "function": {
         "name": "get_weather",

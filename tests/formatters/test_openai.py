@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 from formatters.call_ids import client_call_id, parse_client_call_id
 from formatters.event_json import event_object
@@ -39,7 +40,7 @@ END_EMPTY = (
 )
 
 
-def render(events: list[Event], **options: bool) -> str:
+def render(events: list[Event], **options: Any) -> str:
     formatter = OpenAIFormatter(
         completion_id="chatcmpl-1", created=1700000000, model="m", **options
     )

@@ -206,17 +206,17 @@ async def test_conversation_id_continues_the_agent_session_with_the_last_message
     assert fake_agents.turns[1]["body"]["messages"] == [{"role": "user", "content": "Again."}]
 
 
-def openai_error(response: str, cause: str, kind: str = "invalid_request_error") -> dict:
+def openai_error(response: str, cause: str, kind: str = "invalid_request_error") -> dict[str, Any]:
     """OpenAI's error object, as this route answers every error."""
     code = response.lower().replace(" ", "_")
     return {"error": {"message": f"{response}: {cause}", "type": kind, "param": None, "code": code}}
 
 
-def assert_refused(status: int, body: dict, response: str) -> str:
+def assert_refused(status: int, body: dict[str, Any], response: str) -> str:
     assert status == 422
     assert set(body) == {"error"}
     assert body["error"]["code"] == response.lower().replace(" ", "_")
-    cause = body["error"]["message"].removeprefix(f"{response}: ")
+    cause = str(body["error"]["message"]).removeprefix(f"{response}: ")
     assert body == openai_error(response, cause)
     return cause
 
