@@ -1,9 +1,12 @@
 """The `openai` format: OpenAI `chat.completion.chunk` frames, then `data: [DONE]`.
 
-What OpenAI's chunks have no field for (the conversation id, tool results, shield verdicts,
-referenced documents, the end summary) rides in one extra top-level key, `gateway_event`, of a
-chunk whose delta is empty: the normalized event as the `raw` format sends it. OpenAI SDKs keep
-unknown keys without acting on them, and an empty delta adds nothing to the answer.
+The answer is the assistant content. The agent's own tool activity never becomes `tool_calls`
+(a client would run those tools again): each complete tool call, its result, documents, shield
+verdicts, the conversation id and the end summary ride in one extra top-level key,
+`gateway_event`, of a chunk whose delta is empty: the normalized event as the `raw` format sends
+it. OpenAI SDKs keep unknown keys without acting on them, and an empty delta adds nothing to the
+answer. Only calls of the client's own functions (`client_tools`) that the turn paused for are
+`tool_calls`, with ids that name their conversation (`formatters.call_ids`).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import uuid
 from typing import Any, Self
 
 from formatters.base import Formatter, Frame, FrameValue
+from formatters.call_ids import client_call_id
 from formatters.event_json import compact_json, event_object
 from formatters.events import (
     DocumentsEvent,
@@ -24,9 +28,9 @@ from formatters.events import (
     ShieldEvent,
     StartEvent,
     TextDeltaEvent,
-    ToolCallDeltaEvent,
     ToolCallEvent,
     ToolResultEvent,
+    TurnAwaitingInputEvent,
     TurnCompleteEvent,
 )
 from formatters.finish import FinishReason
@@ -38,6 +42,8 @@ GATEWAY_EVENTS = "gateway_events"
 """Top-level key of a non-streamed `chat.completion`: every `gateway_event`, in order."""
 DEFAULT_MODEL = "llama-stack-agent"
 """The `model` of chunks when the request named none (`/v1/streaming_query`)."""
+RUN_STEP = "tool_execution"
+"""The step of a tool call the agent ran itself (see `ToolCallEvent`)."""
 
 
 def new_completion_id() -> str:
@@ -46,10 +52,21 @@ def new_completion_id() -> str:
 
 
 class ChunkBuilder:
-    """Maps one turn's normalized events to chunk payloads (and an error payload), in order."""
+    """Maps one turn's normalized events to chunk payloads (and an error payload), in order.
+
+    A call of one of `client_tools` that the agent did not run before the turn paused for input
+    is the client's to run: it goes out as `tool_calls` when the turn pauses, and only then does
+    the turn finish with `tool_calls`.
+    """
 
     def __init__(
-        self, *, completion_id: str, created: int, model: str, include_usage: bool
+        self,
+        *,
+        completion_id: str,
+        created: int,
+        model: str,
+        include_usage: bool,
+        client_tools: frozenset[str] = frozenset(),
     ) -> None:
         self._head: JsonObject = {
             "id": completion_id,
@@ -58,54 +75,65 @@ class ChunkBuilder:
             "model": model,
         }
         self._include_usage = include_usage
-        self._tool_calls: dict[str, int] = {}
+        self._client_tools = client_tools
+        self._conversation_id = ""
+        self._unrun: dict[str, ToolCallEvent] = {}
+        """Calls of client tools the model made and the agent has not run, by call id."""
         self._text_sent = False
         self._finish_reason = FinishReason()
 
     def payloads(self, event: Event) -> list[JsonObject]:
         """Return the JSON payloads for one event (`data:` of one frame each)."""
-        self._finish_reason.observe(event)
         match event:
-            case StartEvent():
+            case StartEvent(conversation_id=conversation_id):
+                self._conversation_id = conversation_id
                 return [self._chunk({"role": "assistant", "content": ""}, extension=event)]
             case TextDeltaEvent(text=text) if text:
                 self._text_sent = True
                 return [self._chunk({"content": text})]
-            case ToolCallDeltaEvent(call_id=str()):
-                return self._tool_call_delta(event)
-            case ToolCallEvent(call_id=call_id) if call_id not in self._tool_calls:
-                arguments = _arguments_text(event.arguments)
-                return [self._announce(call_id, event.name, arguments)]
-            case ShieldEvent() | ToolResultEvent() | DocumentsEvent():
+            case ToolCallEvent():
+                self._track(event)
                 return [self._chunk({}, extension=event)]
+            case ToolResultEvent(call_id=call_id):
+                self._unrun.pop(call_id, None)
+                return [self._chunk({}, extension=event)]
+            case ShieldEvent() | DocumentsEvent():
+                self._finish_reason.observe(event)
+                return [self._chunk({}, extension=event)]
+            case TurnAwaitingInputEvent():
+                return [*self._hand_over(event), self._chunk({}, extension=event)]
             case TurnCompleteEvent(text=text) if text and not self._text_sent:
                 self._text_sent = True
                 return [self._chunk({"content": text})]
             case ErrorEvent():
+                self._finish_reason.observe(event)
                 return [error_payload(event)]
             case EndEvent() if not self._finish_reason.failed:
                 return self._finish(event)
         return []
 
-    def _tool_call_delta(self, event: ToolCallDeltaEvent) -> list[JsonObject]:
-        assert event.call_id is not None
-        index = self._tool_calls.get(event.call_id)
-        if index is not None:
-            call = {"index": index, "function": {"arguments": event.delta}}
-            return [self._chunk({"tool_calls": [call]})]
-        if event.name is None:
-            return []
-        return [self._announce(event.call_id, event.name, event.delta)]
+    def _track(self, call: ToolCallEvent) -> None:
+        if call.step == RUN_STEP:
+            self._unrun.pop(call.call_id, None)
+        elif call.name in self._client_tools:
+            self._unrun.setdefault(call.call_id, call)
 
-    def _announce(self, call_id: str, name: str, arguments: str) -> JsonObject:
-        index = self._tool_calls[call_id] = len(self._tool_calls)
-        call = {
-            "index": index,
-            "id": call_id,
-            "type": "function",
-            "function": {"name": name, "arguments": arguments},
-        }
-        return self._chunk({"tool_calls": [call]})
+    def _hand_over(self, awaiting: TurnAwaitingInputEvent) -> list[JsonObject]:
+        """Return the chunk of the client's tool calls the turn paused for (none if none)."""
+        if not self._unrun:
+            return []  # nothing the client can answer: the turn finishes as if it ended
+        self._finish_reason.observe(awaiting)
+        calls = [
+            {
+                "index": index,
+                "id": client_call_id(self._conversation_id, call.call_id),
+                "type": "function",
+                "function": {"name": call.name, "arguments": _arguments_text(call.arguments)},
+            }
+            for index, call in enumerate(self._unrun.values())
+        ]
+        self._unrun.clear()
+        return [self._chunk({"tool_calls": calls})]
 
     def _finish(self, end: EndEvent) -> list[JsonObject]:
         chunks = [self._chunk({}, finish_reason=self._finish_reason.of(end), extension=end)]
@@ -139,16 +167,19 @@ class OpenAIFormatter(Formatter):
         include_usage: bool = False,
         completion_id: str | None = None,
         created: int | None = None,
+        client_tools: frozenset[str] = frozenset(),
     ) -> None:
         self._model = model
         self._include_usage = include_usage
         self._completion_id = completion_id or new_completion_id()
         self._created = int(time.time()) if created is None else created
+        self._client_tools = client_tools
         self._chunks = ChunkBuilder(
             completion_id=self._completion_id,
             created=self._created,
             model=model,
             include_usage=include_usage,
+            client_tools=client_tools,
         )
 
     def format(self, event: Event) -> list[FrameValue]:
@@ -172,6 +203,7 @@ class OpenAIFormatter(Formatter):
             include_usage=self._include_usage,
             completion_id=self._completion_id,
             created=self._created,
+            client_tools=self._client_tools,
         )
 
 

@@ -10,7 +10,7 @@ from aiohttp import web
 
 from service import anthropic_messages, auth
 from service.ag_ui_run import ag_ui_routes
-from service.chat_completions import chat_routes
+from service.chat_completions import add_chat_routes
 from service.conversations.bindings import BINDINGS, bindings_context
 from service.conversations.directory import ConversationDirectory, SharedRecords
 from service.cors import configure_cors
@@ -70,7 +70,7 @@ def create_app(
     auth.install(app, settings)
     app.add_routes(routes)
     app.add_routes(metrics_routes)
-    app.add_routes(chat_routes)
+    add_chat_routes(app)
     app.add_routes(responses_routes)
     for path in RESPONSES_PATHS:
         speak_errors(app, path, openai_error_shape)

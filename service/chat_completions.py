@@ -9,18 +9,26 @@ from service.chat_answer import ChatCompletion, checked
 from service.chat_request import ChatCompletionRequest, UnsupportedRequest
 from service.completion import ChatFold
 from service.conversations.owners import NO_CONVERSATION
-from service.errors import Rejected, refusal
+from service.errors import Rejected, refusal, speak_errors
 from service.non_streamed import CHAT_COMPLETION, TURN_FAILED, UNAVAILABLE, answer_turn
+from service.openai_errors import OpenAIErrorBody, openai_error_shape
 from service.request_body import read_json
-from service.request_models import QueryRequest
-from service.route_spec import Answer, ServerSentEvent, declare
+from service.request_models import ClientToolsQuery, QueryRequest
+from service.route_spec import Answer, ErrorDialect, ServerSentEvent, declare
 from service.session import StreamSession
-from service.state import SLOT_REFUSALS
+from service.state import SLOT_REFUSALS, UPSTREAM
 
+CHAT_COMPLETIONS = "/v1/chat/completions"
 chat_routes = web.RouteTableDef()
 
 
-@chat_routes.post("/v1/chat/completions")
+def add_chat_routes(app: web.Application) -> None:
+    """Serve chat completions on `app`, every error in OpenAI's error object."""
+    app.add_routes(chat_routes)
+    speak_errors(app, CHAT_COMPLETIONS, openai_error_shape)
+
+
+@chat_routes.post(CHAT_COMPLETIONS)
 @declare(
     "OpenAI-compatible chat completion over one agent turn.",
     {
@@ -36,6 +44,7 @@ chat_routes = web.RouteTableDef()
     TURN_FAILED,
     SLOT_REFUSALS,
     body=ChatCompletionRequest,
+    errors=ErrorDialect(OpenAIErrorBody),
 )
 async def chat_completions(request: web.Request) -> web.StreamResponse:
     """Answer an OpenAI chat request: `openai` SSE chunks with `stream`, else one JSON object."""
@@ -44,14 +53,26 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
         query = body.to_query()
     except UnsupportedRequest as exc:
         raise Rejected(422, "Unsupported request", exc.cause) from exc
+    upstream = request.app[UPSTREAM]
+    if isinstance(query, ClientToolsQuery) and not upstream.client_functions:
+        raise Rejected(
+            422,
+            "Unsupported request",
+            f"tools: the {upstream.name} upstream cannot offer the client's own functions to "
+            "the model; use the responses upstream (LLAMA_STACK_API=responses)",
+        )
     with StreamSession(request) as session:
         if body.stream:
-            formatter = OpenAIFormatter(model=body.model, include_usage=body.include_usage)
+            formatter = OpenAIFormatter(
+                model=body.model, include_usage=body.include_usage, client_tools=body.client_tools
+            )
             return await session.stream(query, formatter)
-        return await _complete(session, query, body.model)
+        return await _complete(session, query, body)
 
 
-async def _complete(session: StreamSession, query: QueryRequest, model: str) -> web.Response:
-    fold = ChatFold(model)
+async def _complete(
+    session: StreamSession, query: QueryRequest, body: ChatCompletionRequest
+) -> web.Response:
+    fold = ChatFold(body.model, body.client_tools)
     failed = await answer_turn(session, query, fold, CHAT_COMPLETION)
     return failed or web.json_response(checked(fold.completion.completion()))

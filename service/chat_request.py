@@ -7,7 +7,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from service.request_models import NonBlank, QueryRequest
+from formatters.call_ids import parse_client_call_id
+from service.request_models import (
+    ClientFunction,
+    ClientToolsQuery,
+    FunctionOutput,
+    NonBlank,
+    QueryRequest,
+)
 
 Role = Literal["system", "developer", "user", "assistant", "tool", "function"]
 _INSTRUCTION_ROLES = ("system", "developer")
@@ -31,7 +38,8 @@ class ChatMessage(BaseModel):
     name: str | None = None
     refusal: str | None = None
     tool_calls: list[dict[str, Any]] | None = Field(
-        default=None, description="Accepted on assistant messages and ignored: the agent ran them."
+        default=None,
+        description="Accepted on assistant messages: the calls the service's conversation holds.",
     )
     tool_call_id: str | None = None
     function_call: dict[str, Any] | None = None
@@ -45,6 +53,43 @@ class StreamOptions(BaseModel):
 
     include_usage: bool = False
     include_obfuscation: bool | None = None
+
+
+class ChatFunction(BaseModel):
+    """The function of a `tools` entry: what the model may call, the client then runs."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    name: NonBlank
+    description: str | None = None
+    parameters: dict[str, Any] | None = None
+    strict: bool | None = None
+
+
+class ChatTool(BaseModel):
+    """One entry of `tools`: a function of the client's own."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    type: Literal["function"]
+    function: ChatFunction
+
+
+class FunctionName(BaseModel):
+    """The function a named `tool_choice` forces."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    name: NonBlank
+
+
+class NamedToolChoice(BaseModel):
+    """`tool_choice` naming the one function the model must call."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    type: Literal["function"]
+    function: FunctionName
 
 
 class ChatCompletionRequest(BaseModel):
@@ -79,6 +124,14 @@ class ChatCompletionRequest(BaseModel):
     metadata: dict[str, str] | None = None
     store: bool | None = None
     parallel_tool_calls: bool | None = None
+    tools: list[ChatTool] | None = Field(
+        default=None,
+        description=(
+            "The client's own functions: offered to the model next to the agent's tools; a call "
+            "of one ends the answer with `tool_calls`, and `tool` messages answer it."
+        ),
+    )
+    tool_choice: Literal["auto", "none", "required"] | NamedToolChoice | None = None
     service_tier: str | None = None
     reasoning_effort: str | None = None
     verbosity: str | None = None
@@ -86,8 +139,6 @@ class ChatCompletionRequest(BaseModel):
     safety_identifier: str | None = None
     # Refused unless absent or left at what an agent turn does anyway (see `refusals`).
     n: int | None = None
-    tools: list[dict[str, Any]] | None = None
-    tool_choice: str | dict[str, Any] | None = None
     functions: list[dict[str, Any]] | None = None
     function_call: str | dict[str, Any] | None = None
     response_format: dict[str, Any] | None = None
@@ -103,20 +154,33 @@ class ChatCompletionRequest(BaseModel):
         """Whether the stream should end with a usage chunk."""
         return self.stream_options is not None and self.stream_options.include_usage
 
+    @property
+    def client_tools(self) -> frozenset[str]:
+        """The names of the client's own functions (`tools`)."""
+        return frozenset(tool.function.name for tool in self.tools or ())
+
     def refusals(self) -> list[str]:
         """Return why each field set to something an agent turn cannot do is refused."""
-        agent_tools = "the agent's tools are configured on the service (AGENT_TOOLGROUPS)"
+        names = [tool.function.name for tool in self.tools or ()]
+        forced = (
+            self.tool_choice.function.name
+            if self.tool_choice is not None and not isinstance(self.tool_choice, str)
+            else None
+        )
         checks = [
             (self.n not in (None, 1), "n: only one choice (n=1) is supported"),
-            (bool(self.tools), f"tools: client-defined tools are not supported; {agent_tools}"),
-            (bool(self.functions), f"functions: not supported; {agent_tools}"),
+            (len(set(names)) != len(names), "tools: two tools have the same name"),
             (
-                self.tool_choice not in (None, "auto", "none"),
-                f"tool_choice: only 'auto' or 'none' is supported; {agent_tools}",
+                bool(self.functions) or self.function_call is not None,
+                "functions, function_call: the legacy fields are not supported; send tools",
             ),
             (
-                self.function_call not in (None, "auto", "none"),
-                "function_call: only 'auto' or 'none' is supported",
+                not names and self.tool_choice not in (None, "auto", "none"),
+                "tool_choice: a choice other than 'auto' or 'none' needs tools",
+            ),
+            (
+                bool(names) and forced is not None and forced not in names,
+                f"tool_choice: no function named {forced!r} in tools",
             ),
             (
                 self.response_format not in (None, {"type": "text"}),
@@ -136,30 +200,88 @@ class ChatCompletionRequest(BaseModel):
         return [cause for refused, cause in checks if refused]
 
     def to_query(self) -> QueryRequest:
-        """Return the agent query for this conversation, or raise UnsupportedRequest."""
+        """Return the agent query for this conversation, or raise UnsupportedRequest.
+
+        Trailing `tool` messages answer the client tool calls a turn paused for: the query goes
+        on with their outputs in that turn's conversation, named by their `tool_call_id`.
+        """
         refusals = self.refusals()
         if refusals:
             raise UnsupportedRequest("; ".join(refusals))
+        outputs_from = len(self.messages)
+        while outputs_from and self.messages[outputs_from - 1].role == "tool":
+            outputs_from -= 1
         instructions: list[str] = []
         turns: list[tuple[str, str]] = []
-        for position, message in enumerate(self.messages):
+        for position, message in enumerate(self.messages[:outputs_from]):
             where = f"messages[{position}]"
-            if message.role in ("tool", "function"):
+            if message.role == "function":
                 raise UnsupportedRequest(
-                    f"{where}: '{message.role}' messages are not supported: the agent runs its own "
-                    "tools, and the tool calls in its answers are for information only"
+                    f"{where}: 'function' messages (the legacy form) are not supported; send "
+                    "'tool' messages"
                 )
             text = _text(message, where)
             if message.role in _INSTRUCTION_ROLES:
                 instructions.append(text)
             else:
                 turns.append((message.role, text))
+        system_prompt = "\n\n".join(instructions) or None
+        if outputs_from < len(self.messages):
+            return self._continued(outputs_from, system_prompt)
+        question = question_of(turns, continuing=self.conversation_id is not None)
+        if self.tools:
+            return ClientToolsQuery(
+                query=question,
+                conversation_id=self.conversation_id,
+                model=self.model,
+                system_prompt=system_prompt,
+                **self._functions(),
+            )
         return QueryRequest(
-            query=question_of(turns, continuing=self.conversation_id is not None),
+            query=question,
             conversation_id=self.conversation_id,
             model=self.model,
-            system_prompt="\n\n".join(instructions) or None,
+            system_prompt=system_prompt,
         )
+
+    def _continued(self, first: int, system_prompt: str | None) -> ClientToolsQuery:
+        """Return the query that gives the paused turn the outputs of messages[first:]."""
+        conversations: set[str] = set()
+        outputs = []
+        for position in range(first, len(self.messages)):
+            message, where = self.messages[position], f"messages[{position}]"
+            parsed = parse_client_call_id(message.tool_call_id or "")
+            if parsed is None:
+                raise UnsupportedRequest(
+                    f"{where}.tool_call_id: {message.tool_call_id!r} is not the id of a tool call "
+                    "this service made"
+                )
+            conversations.add(parsed[0])
+            outputs.append(FunctionOutput(call_id=parsed[1], output=_text(message, where)))
+        if len(conversations) > 1 or (
+            self.conversation_id is not None and conversations != {self.conversation_id}
+        ):
+            raise UnsupportedRequest(
+                "messages: the tool messages answer tool calls of different conversations"
+            )
+        return ClientToolsQuery(
+            conversation_id=conversations.pop(),
+            model=self.model,
+            system_prompt=system_prompt,
+            function_outputs=tuple(outputs),
+            **self._functions(),
+        )
+
+    def _functions(self) -> dict[str, Any]:
+        """Return the client's functions and the choice among them, as ClientToolsQuery fields."""
+        choice = self.tool_choice or "auto"
+        return {
+            "functions": tuple(
+                ClientFunction(**tool.function.model_dump()) for tool in self.tools or ()
+            ),
+            "function_choice": choice if isinstance(choice, str) else "required",
+            "forced_function": None if isinstance(choice, str) else choice.function.name,
+        }
 
 
 def question_of(turns: Sequence[tuple[str, str]], *, continuing: bool) -> str:

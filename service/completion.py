@@ -43,12 +43,13 @@ class Fold(Protocol):
 class ChatFold:
     """Folds a turn's events into one `chat.completion`, as the OpenAI SDKs fold its chunks."""
 
-    def __init__(self, model: str) -> None:
+    def __init__(self, model: str, client_tools: frozenset[str] = frozenset()) -> None:
         self._chunks = ChunkBuilder(
             completion_id=new_completion_id(),
             created=int(time.time()),
             model=model,
             include_usage=True,
+            client_tools=client_tools,
         )
         self.completion = CompletionBuilder()
 

@@ -63,3 +63,39 @@ class QueryRequest(BaseModel):
     vector_store_ids: list[str] | None = Field(default=None, description=IGNORED)
     shield_ids: list[str] | None = Field(default=None, description=IGNORED)
     solr: SolrOptions | None = Field(default=None, description=IGNORED)
+
+
+class ClientFunction(BaseModel):
+    """A function of the client's own, offered to the model; the client runs it, not the agent."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    name: NonBlank
+    description: str | None = None
+    parameters: dict[str, Any] | None = None
+    strict: bool | None = None
+
+
+class FunctionOutput(BaseModel):
+    """What a client's function returned, for the upstream's call id it answers."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    call_id: NonBlank
+    output: str
+
+
+class ClientToolsQuery(QueryRequest):
+    """A turn that offers the client's functions to the model, or goes on with their outputs.
+
+    Never a request body: `POST /v1/chat/completions` builds it. With `function_outputs`,
+    `conversation_id` is the paused conversation and `query` is empty.
+    """
+
+    query: str = ""
+    functions: tuple[ClientFunction, ...] = ()
+    function_choice: Literal["auto", "none", "required"] = "auto"
+    forced_function: str | None = Field(
+        default=None, description="The one function the model must call (with `required`)."
+    )
+    function_outputs: tuple[FunctionOutput, ...] = ()

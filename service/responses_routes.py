@@ -11,6 +11,7 @@ from service.chat_request import UnsupportedRequest
 from service.conversations.owners import NO_CONVERSATION
 from service.errors import Rejected, refusal
 from service.non_streamed import RESPONSE, TURN_FAILED, UNAVAILABLE, answer_turn
+from service.openai_errors import OpenAIErrorBody
 from service.request_body import read_json
 from service.responses_request import ResponsesRequest
 from service.resume.follower import NOTHING_AFTER
@@ -25,21 +26,6 @@ from service.state import SLOT_REFUSALS
 responses_routes = web.RouteTableDef()
 RESPONSES_PATHS = ("/v1/responses", "/v1/responses/{response_id}")
 """The routes whose errors take OpenAI's shape (service/openai_errors.py)."""
-
-
-class OpenAIErrorDetail(BaseModel):
-    """OpenAI's error object."""
-
-    message: str
-    type: str
-    param: str | None
-    code: str | None
-
-
-class OpenAIErrorBody(BaseModel):
-    """Every error answer of the Responses routes: OpenAI's error shape."""
-
-    error: OpenAIErrorDetail
 
 
 class ResponseObject(BaseModel):

@@ -1,4 +1,4 @@
-"""Shared fixtures: a clean environment, the fake Agents upstream, and service clients."""
+"""Shared fixtures: a clean environment, the fake upstreams, and service clients."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from service.app import create_app
 from service.settings import Settings
 from service.upstream import Upstream
 from tests.fakes.agents_upstream import FakeAgentsUpstream
+from tests.fakes.responses_upstream import FakeResponsesUpstream
 
 pytest_plugins = ["pytester", "tests.route_statuses"]
 
@@ -36,6 +37,19 @@ async def agents_server(
     aiohttp_server: AiohttpServer, fake_agents: FakeAgentsUpstream
 ) -> TestServer:
     return await aiohttp_server(fake_agents.app())
+
+
+@pytest.fixture
+def fake_responses() -> FakeResponsesUpstream:
+    """The fake Responses upstream (modules that script it their own way define their own)."""
+    return FakeResponsesUpstream()
+
+
+@pytest.fixture
+async def responses_server(
+    aiohttp_server: AiohttpServer, fake_responses: FakeResponsesUpstream
+) -> TestServer:
+    return await aiohttp_server(fake_responses.app())
 
 
 @pytest.fixture

@@ -129,6 +129,8 @@ class Upstream(Protocol):
     """An agent backend that can stream a turn."""
 
     name: str
+    client_functions: bool
+    """Whether a turn can offer the client's own functions (a ClientToolsQuery) to the model."""
 
     async def start_turn(self, query: QueryRequest, *, owner: str | None = None) -> Turn:
         """Start one turn; raise UpstreamUnavailable if it cannot start.

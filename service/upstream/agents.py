@@ -56,6 +56,7 @@ class AgentsUpstream:
     """Streams turns from llama-stack's Agents API over one shared aiohttp session."""
 
     name = "agents"
+    client_functions = False
 
     def __init__(
         self,

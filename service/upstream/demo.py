@@ -1,17 +1,22 @@
-"""The demo agent: a scripted Agents-API turn streamed through the real normalizer."""
+"""The demo agent: a scripted Agents-API turn streamed through the real normalizer.
+
+Offered functions of the client's own, it runs its own tools, then calls one of the client's
+and pauses; given that call's output, it answers with it.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 from formatters.events import Event
 from service.conversations.directory import Binding, ConversationDirectory
 from service.conversations.lru import Lru
 from service.conversations.owners import ConversationNotFound
-from service.request_models import QueryRequest
+from service.request_models import ClientFunction, ClientToolsQuery, QueryRequest
 from service.upstream import HistoryTurn, ModelInfo, Readiness, Speaker, Turn
 from service.upstream.agents_normalizer import normalize_chunk
 from service.upstream.history import iso_utc
@@ -43,6 +48,7 @@ class DemoUpstream:
     """A scripted agent for trying the service without a llama-stack server."""
 
     name = "demo"
+    client_functions = True
 
     def __init__(self, delay: float = 0.05, directory: ConversationDirectory | None = None) -> None:
         self._delay = delay
@@ -61,7 +67,7 @@ class DemoUpstream:
             raise ConversationNotFound()
         if self._histories.get(conversation_id) is None:
             self._histories.put(conversation_id, [])
-        return Turn(conversation_id, events=self._events(conversation_id, query.query))
+        return Turn(conversation_id, events=self._events(conversation_id, _script(query)))
 
     async def readiness(self) -> Readiness:
         """Report ready: the demo agent needs nothing."""
@@ -89,23 +95,97 @@ class DemoUpstream:
             raise ConversationNotFound()
         return turns
 
-    async def _events(self, conversation_id: str, question: str) -> AsyncIterator[Event]:
+    async def _events(self, conversation_id: str, script: Script) -> AsyncIterator[Event]:
         started = iso_utc()
-        for index, (pause, chunk) in enumerate(demo_chunks(question)):
+        for index, (pause, chunk) in enumerate(script.chunks):
             if pause and self._delay:
                 await asyncio.sleep(pause * self._delay)
             for event in normalize_chunk(index, chunk):
                 yield event
         turns = self._histories.get(conversation_id)
-        if turns is not None:
-            messages: tuple[tuple[Speaker, str], ...] = (("user", question), ("assistant", ANSWER))
+        if turns is not None and script.answer is not None:
+            messages: tuple[tuple[Speaker, str], ...] = (
+                ("user", script.question),
+                ("assistant", script.answer),
+            )
             model, provider = MODEL.provider_resource_id, MODEL.provider_id
             turns.append(HistoryTurn(messages, started, iso_utc(), model, provider))
 
 
-def demo_chunks(question: str) -> list[tuple[float, dict[str, Any]]]:
+Chunks = list[tuple[float, dict[str, Any]]]
+
+
+@dataclass(frozen=True, slots=True)
+class Script:
+    """A scripted turn: its chunks, and the question and answer its history keeps (if it ends)."""
+
+    chunks: Chunks
+    question: str
+    answer: str | None
+
+
+def _script(query: QueryRequest) -> Script:
+    """Return the turn for the query: the usual one, a client function call, or its answer."""
+    if not isinstance(query, ClientToolsQuery) or query.function_choice == "none":
+        return Script(demo_chunks(query.query), query.query, ANSWER)
+    if query.function_outputs:
+        answer = "The tool returned: " + "\n".join(done.output for done in query.function_outputs)
+        return Script(answered_chunks(answer), "", answer)
+    named = [f for f in query.functions if f.name == query.forced_function]
+    function = (named or list(query.functions))[0]
+    return Script(calling_chunks(query.query, function), query.query, None)
+
+
+def answered_chunks(answer: str) -> Chunks:
+    """Return the turn that goes on with a client function's output: an answer quoting it."""
+    chunks: Chunks = [(1, _step("step_start", "inference", "demo-infer-4"))]
+    chunks += [(1, _text("demo-infer-4", word)) for word in _words(answer)]
+    chunks += [
+        (1, _step("step_complete", "inference", "demo-infer-4")),
+        (
+            0,
+            _payload(
+                "turn_complete", turn={"output_message": {"role": "assistant", "content": answer}}
+            ),
+        ),
+    ]
+    return chunks
+
+
+def calling_chunks(question: str, function: ClientFunction) -> Chunks:
+    """Return the usual turn up to its answer, then a call of the client's function, paused."""
+    chunks = demo_chunks(question)
+    answer_starts = next(i for i, (_, c) in enumerate(chunks) if _step_id(c) == "demo-infer-3")
+    call = _call("demo-client-call-1", function.name, example_arguments(function.parameters))
+    return [
+        *chunks[:answer_starts],
+        (1, _step("step_start", "inference", "demo-infer-client")),
+        (2, _tool_delta("demo-infer-client", "succeeded", call)),
+        (1, _step("step_complete", "inference", "demo-infer-client")),
+        (0, _payload("turn_awaiting_input", turn={"output_message": {"role": "assistant"}})),
+    ]
+
+
+def example_arguments(schema: dict[str, Any] | None) -> dict[str, Any]:
+    """Return arguments that fit a JSON Schema's required properties: one example of each type."""
+    if not schema:
+        return {}
+    examples: dict[str, Any] = {"string": "demo", "integer": 1, "number": 1, "boolean": True}
+    examples |= {"array": [], "object": {}}
+    properties = schema.get("properties") or {}
+    return {
+        name: examples.get(str((properties.get(name) or {}).get("type")), "demo")
+        for name in schema.get("required") or ()
+    }
+
+
+def _step_id(chunk: dict[str, Any]) -> object:
+    return chunk["event"]["payload"].get("step_id")
+
+
+def demo_chunks(question: str) -> Chunks:
     """Return the scripted turn as (pause in delay units, Agents-API wire chunk) pairs."""
-    chunks: list[tuple[float, dict[str, Any]]] = [
+    chunks: Chunks = [
         (0, _payload("turn_start", turn_id="demo-turn")),
         (1, _step("step_start", "shield_call", "demo-shield-in")),
         (

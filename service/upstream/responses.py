@@ -22,6 +22,12 @@ from llama_stack_client import (
     NotFoundError,
 )
 from llama_stack_client.types.response_create_params import (
+    InputListOpenAIResponseMessageUnionOpenAIResponseInputFunctionToolCallOutputOpenAIResponseMcpApprovalResponse as InputItem,  # noqa: E501
+)
+from llama_stack_client.types.response_create_params import (
+    InputListOpenAIResponseMessageUnionOpenAIResponseInputFunctionToolCallOutputOpenAIResponseMcpApprovalResponseOpenAIResponseInputFunctionToolCallOutput as FunctionOutputInput,  # noqa: E501
+)
+from llama_stack_client.types.response_create_params import (
     InputListOpenAIResponseMessageUnionOpenAIResponseInputFunctionToolCallOutputOpenAIResponseMcpApprovalResponseOpenAIResponseMessageInput as MessageInput,  # noqa: E501
 )
 from llama_stack_client.types.response_create_params import (
@@ -29,7 +35,10 @@ from llama_stack_client.types.response_create_params import (
 )
 from llama_stack_client.types.response_create_params import (
     Tool,
+    ToolChoice,
+    ToolChoiceOpenAIResponseInputToolChoiceFunctionTool,
     ToolOpenAIResponseInputToolFileSearch,
+    ToolOpenAIResponseInputToolFunction,
     ToolOpenAIResponseInputToolMcp,
 )
 
@@ -37,7 +46,7 @@ from formatters.events import ErrorEvent, Event
 from service.conversations.directory import Binding, ConversationDirectory
 from service.conversations.owners import ConversationNotFound
 from service.exc_text import root_cause, safe_description
-from service.request_models import QueryRequest
+from service.request_models import ClientToolsQuery, QueryRequest
 from service.settings import Settings
 from service.upstream import (
     LOST_UPSTREAM,
@@ -140,6 +149,7 @@ class ResponsesUpstream:
     """
 
     name = "responses"
+    client_functions = True
 
     def __init__(self, settings: Settings) -> None:
         if not settings.llama_stack_base_url:
@@ -401,6 +411,7 @@ class ResponsesUpstream:
         """POST the turn and read until its first event; ErrorLine if that is an error line."""
         settings = self._settings
         tools = [] if query.no_tools else _tools(settings)
+        tools += _functions(query)
         profile = await self._usable_server()
         body: dict[str, object] = {
             "input": _input(query),
@@ -412,6 +423,8 @@ class ResponsesUpstream:
             body["instructions"] = instructions
         if tools:
             body["tools"] = tools
+        if (choice := _function_choice(query)) is not None:
+            body["tool_choice"] = choice
         # OGX's `guardrails` is a bool, llama-stack's a list of shields
         if (guardrails := profile.guardrails(settings)) is not None:
             body["guardrails"] = guardrails
@@ -503,7 +516,14 @@ class ConversationMetadata:
         """Nothing to do: the metadata went with the deleted conversation."""
 
 
-def _input(query: QueryRequest) -> str | list[MessageInput]:
+def _input(query: QueryRequest) -> str | list[InputItem]:
+    if isinstance(query, ClientToolsQuery) and query.function_outputs:
+        return [
+            FunctionOutputInput(
+                type="function_call_output", call_id=done.call_id, output=done.output
+            )
+            for done in query.function_outputs
+        ]
     if not query.attachments:
         return query.query
     parts = [InputText(type="input_text", text=query.query)]
@@ -538,6 +558,34 @@ def _tools(settings: Settings) -> list[Tool]:
             mcp["allowed_tools"] = list(server.allowed_tools)
         tools.append(mcp)
     return tools
+
+
+def _functions(query: QueryRequest) -> list[Tool]:
+    """Return the client's own functions as the turn's function tools."""
+    if not isinstance(query, ClientToolsQuery):
+        return []
+    tools: list[Tool] = []
+    for function in query.functions:
+        tool = ToolOpenAIResponseInputToolFunction(
+            type="function", name=function.name, parameters=function.parameters
+        )
+        if function.description is not None:
+            tool["description"] = function.description
+        if function.strict is not None:
+            tool["strict"] = function.strict
+        tools.append(tool)
+    return tools
+
+
+def _function_choice(query: QueryRequest) -> ToolChoice | None:
+    """Return the turn's `tool_choice` among the client's functions; None leaves the default."""
+    if not isinstance(query, ClientToolsQuery) or not query.functions:
+        return None
+    if query.forced_function is not None:
+        return ToolChoiceOpenAIResponseInputToolChoiceFunctionTool(
+            type="function", name=query.forced_function
+        )
+    return query.function_choice
 
 
 def _is_not_found(exc: ErrorLine) -> bool:

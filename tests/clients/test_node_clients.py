@@ -68,9 +68,12 @@ def raw_tool_calls(result: dict[str, Any]) -> list[str]:
 
 
 def openai_tool_calls(result: dict[str, Any]) -> list[str]:
+    """The agent's tool calls: aside in `gateway_event`, never `tool_calls` a client would run."""
     chunks = [d for d in data_of(result)[:-1] if "choices" in d]
     deltas = [choice["delta"] for chunk in chunks for choice in chunk["choices"]]
-    return [call["function"]["name"] for d in deltas for call in d.get("tool_calls", [])]
+    assert not any("tool_calls" in delta for delta in deltas)
+    aside = [chunk["gateway_event"] for chunk in chunks if "gateway_event" in chunk]
+    return [event["name"] for event in aside if event["type"] == "tool_call"]
 
 
 def vercel_tool_calls(result: dict[str, Any]) -> list[str]:

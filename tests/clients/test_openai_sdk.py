@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import openai
@@ -31,7 +32,7 @@ async def sdk(live_service: LiveService) -> Any:
         await client.close()
 
 
-async def test_streamed_chunks_give_the_answer_and_tool_calls_through_heartbeats(sdk):
+async def test_streamed_chunks_give_the_answer_and_none_of_the_agents_tool_calls(sdk):
     client, tap = await sdk(tool_turn())
     stream = await client.chat.completions.create(
         model="vllm/fake-model",
@@ -53,7 +54,7 @@ async def test_streamed_chunks_give_the_answer_and_tool_calls_through_heartbeats
             if choice.finish_reason:
                 finish_reasons.append(choice.finish_reason)
     assert "".join(text) == TOOL_ANSWER
-    assert [tuple(call) for call in calls.values()] == [WEATHER_CALL]
+    assert calls == {}
     assert finish_reasons == ["stop"]
     assert usages[-1] is not None and usages[-1].total_tokens == 0
     assert tap.received.count(b": keep-alive\n\n") >= 2
@@ -65,27 +66,35 @@ async def test_the_sdks_stream_helper_assembles_the_final_completion(sdk):
         completion = await stream.get_final_completion()
     message = completion.choices[0].message
     assert message.content == TOOL_ANSWER
-    assert [(c.id, c.function.name, c.function.arguments) for c in message.tool_calls] == [
-        WEATHER_CALL
-    ]
+    assert message.tool_calls is None
     assert completion.choices[0].finish_reason == "stop"
     assert tap.received.count(b": keep-alive\n\n") >= 2
 
 
-async def test_a_non_streamed_completion_has_the_answer_tool_calls_and_gateway_events(sdk):
+async def test_a_non_streamed_completion_has_the_answer_and_the_agents_tools_aside(sdk):
     client, _ = await sdk(tool_turn())
     completion = await client.chat.completions.create(model="vllm/fake-model", messages=MESSAGES)
     message = completion.choices[0].message
     assert completion.object == "chat.completion"
     assert completion.model == "vllm/fake-model"
     assert message.content == TOOL_ANSWER
-    assert [(c.id, c.function.name, c.function.arguments) for c in message.tool_calls] == [
-        WEATHER_CALL
-    ]
+    assert message.tool_calls is None
+    assert completion.choices[0].finish_reason == "stop"
     assert completion.usage is not None and completion.usage.total_tokens == 0
     events = completion.model_extra["gateway_events"]
-    assert [event["type"] for event in events] == ["start", "tool_result", "end"]
-    assert events[1]["content"] == [
+    assert [event["type"] for event in events] == [
+        "start",
+        "tool_call",
+        "tool_call",
+        "tool_result",
+        "end",
+    ]
+    call_id, name, arguments = WEATHER_CALL
+    assert [(e["step"], e["call_id"], e["name"], e["arguments"]) for e in events[1:3]] == [
+        ("inference", call_id, name, json.loads(arguments)),
+        ("tool_execution", call_id, name, json.loads(arguments)),
+    ]
+    assert events[3]["content"] == [
         {
             "type": "text",
             "text": '{"city": "test", "temperature_c": 21, "sky": "clear", "source": "mcp"}',
@@ -93,12 +102,18 @@ async def test_a_non_streamed_completion_has_the_answer_tool_calls_and_gateway_e
     ]
 
 
-async def test_a_turn_waiting_for_a_client_tool_finishes_with_tool_calls(sdk):
+async def test_a_turn_waiting_for_a_tool_the_client_never_offered_hands_nothing_over(sdk):
     client, _ = await sdk(fixture_steps("tool.sse"))
     completion = await client.chat.completions.create(model="vllm/fake-model", messages=MESSAGES)
-    assert completion.choices[0].finish_reason == "tool_calls"
-    (call,) = completion.choices[0].message.tool_calls
-    assert (call.id, call.function.name, call.function.arguments) == WEATHER_CALL
+    assert completion.choices[0].finish_reason == "stop"
+    assert completion.choices[0].message.tool_calls is None
+    events = completion.model_extra["gateway_events"]
+    assert [event["type"] for event in events] == [
+        "start",
+        "tool_call",
+        "turn_awaiting_input",
+        "end",
+    ]
 
 
 async def test_an_upstream_error_mid_stream_raises_the_sdks_api_error(sdk):
@@ -131,7 +146,10 @@ async def test_an_upstream_error_not_streamed_is_an_api_status_error(sdk):
         await client.chat.completions.create(model="vllm/fake-model", messages=MESSAGES)
     assert raised.value.status_code == 502
     assert raised.value.body == {
-        "detail": {"response": "The agent turn failed", "cause": UPSTREAM_ERROR}
+        "message": f"The agent turn failed: {UPSTREAM_ERROR}",
+        "type": "server_error",
+        "param": None,
+        "code": "the_agent_turn_failed",
     }
 
 
@@ -153,8 +171,9 @@ async def test_unsupported_parameters_are_a_clear_422_for_the_sdk(sdk):
             n=2,
             tools=[{"type": "function", "function": {"name": "get_weather", "parameters": {}}}],
         )
-    body: Any = raised.value.body
-    assert body["detail"]["response"] == "Unsupported request"
-    assert body["detail"]["cause"].startswith(
-        "n: only one choice (n=1) is supported; tools: client-defined tools are not supported"
-    )
+    assert raised.value.body == {
+        "message": "Unsupported request: n: only one choice (n=1) is supported",
+        "type": "invalid_request_error",
+        "param": None,
+        "code": "unsupported_request",
+    }

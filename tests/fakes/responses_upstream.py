@@ -16,7 +16,29 @@ from aiohttp.typedefs import Handler
 from tests.fakes.agents_upstream import Drop, ScriptedTurns, Sleep, Status, Step
 from tests.paths import RESPONSES_FIXTURES
 
-__all__ = ["Drop", "FakeResponsesUpstream", "Sleep", "Status", "fixture_events", "fixture_steps"]
+__all__ = [
+    "WEATHER_TOOL",
+    "Drop",
+    "FakeResponsesUpstream",
+    "Sleep",
+    "Status",
+    "fixture_events",
+    "fixture_steps",
+]
+
+WEATHER_TOOL: dict[str, Any] = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "description": "Get the current weather for a city",
+        "parameters": {
+            "type": "object",
+            "properties": {"city": {"type": "string"}},
+            "required": ["city"],
+        },
+    },
+}
+"""The client's get_weather as chat completions' `tools` take it: the function tool.sse calls."""
 
 _CONVERSATION_ID = re.compile(r"conv_[0-9a-f]{48}")
 
@@ -51,6 +73,8 @@ class FakeResponsesUpstream(ScriptedTurns):
     """State and script of the fake server; `steps` is what the next response streams."""
 
     steps: list[Step] = field(default_factory=list)
+    turns: list[list[Step]] = field(default_factory=list)
+    """Scripts of the next responses, one each, before `steps` plays for every later one."""
     server_version: str = "0.7.3"
     models: list[dict[str, Any]] = field(
         default_factory=lambda: [
@@ -210,7 +234,7 @@ class FakeResponsesUpstream(ScriptedTurns):
             return web.json_response(_error(message), status=400)
         if (refusal := self._guardrails_refusal(body.get("guardrails"))) is not None:
             return web.json_response(_error(refusal), status=400)
-        steps = list(self.steps)
+        steps = self.turns.pop(0) if self.turns else list(self.steps)
         if steps and isinstance(steps[0], Status):
             return web.Response(
                 status=steps[0].code, text=steps[0].body, content_type="application/json"

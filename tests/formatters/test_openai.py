@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
+from formatters.call_ids import client_call_id, parse_client_call_id
+from formatters.event_json import event_object
 from formatters.events import (
     EndEvent,
     Event,
@@ -37,7 +40,7 @@ END_EMPTY = (
 )
 
 
-def render(events: list[Event], **options: bool) -> str:
+def render(events: list[Event], **options: Any) -> str:
     formatter = OpenAIFormatter(
         completion_id="chatcmpl-1", created=1700000000, model="m", **options
     )
@@ -55,20 +58,29 @@ def test_text_only_case() -> None:
     )  # fmt: skip
 
 
-def test_tool_call_case_announces_the_call_once_and_carries_its_result_aside() -> None:
+def gateway(event: str) -> str:
+    return "data: " + CHOICE + '{},"logprobs":null,"finish_reason":null}],"gateway_event":' + event
+
+
+def test_the_agents_tool_calls_ride_aside_as_complete_calls_never_as_tool_calls() -> None:
     assert render(CASES["tool_call"]) == (
         START_CHUNK
-        + "data: " + CHOICE + '{"tool_calls":[{"index":0,"id":"c1","type":"function",'
-        '"function":{"name":"get_weather","arguments":"{\\"city\\":\\"Paris\\"}"}}]},'
-        '"logprobs":null,"finish_reason":null}]}\n\n'
-        + "data: " + CHOICE + '{},"logprobs":null,"finish_reason":null}],'
-        '"gateway_event":{"type":"tool_result","chunk":7,"step":"tool_execution","call_id":"c1",'
+        + gateway('{"type":"tool_call","chunk":4,"step":"inference","call_id":"c1",'
+        '"name":"get_weather","arguments":{"city":"Paris"}}}\n\n')
+        + gateway('{"type":"tool_call","chunk":7,"step":"tool_execution","call_id":"c1",'
+        '"name":"get_weather","arguments":{"city":"Paris","days":2}}}\n\n')
+        + gateway('{"type":"tool_result","chunk":7,"step":"tool_execution","call_id":"c1",'
         '"name":"get_weather","content":[{"type":"text","text":"sunny, 21 \\u00b0C"}],'
-        '"failed":false}}\n\n'
+        '"failed":false}}\n\n')
         + "data: " + CHOICE + '{"content":"It is sunny."},"logprobs":null,"finish_reason":null}]}\n\n'
         + "data: " + CHOICE + '{},"logprobs":null,"finish_reason":"stop"}],' + END_EMPTY
         + "data: [DONE]\n\n"
     )  # fmt: skip
+
+
+def test_an_agent_run_tool_named_like_a_client_tool_stays_aside() -> None:
+    frames = render(CASES["tool_call"], client_tools=frozenset({"get_weather"}))
+    assert frames == render(CASES["tool_call"])
 
 
 def test_documents_and_shield_verdicts_ride_in_gateway_event_with_an_empty_delta() -> None:
@@ -134,38 +146,39 @@ def test_include_usage_adds_null_usage_to_every_chunk_and_a_usage_chunk_before_d
     assert frames[4:] == ["data: [DONE]", ""]
 
 
-def test_a_turn_awaiting_client_tool_results_finishes_with_tool_calls() -> None:
-    events: list[Event] = [
-        START,
-        ToolCallEvent(chunk=0, call_id="call_1", name="get_weather", arguments={"city": "test"}),
-        TurnAwaitingInputEvent(chunk=1),
-        EndEvent(),
-    ]
-    assert '"finish_reason":"tool_calls"}]' in render(events).split("\n\n")[-3]
+CLIENT_TURN: list[Event] = [
+    START,
+    ToolCallDeltaEvent(chunk=0, step="inference", call_id="call_1", name="get_weather", delta=""),
+    ToolCallDeltaEvent(chunk=1, step="inference", call_id="call_1", delta='{"city":"test"}'),
+    ToolCallEvent(
+        chunk=2, step="inference", call_id="call_1", name="get_weather", arguments={"city": "test"}
+    ),
+    TurnAwaitingInputEvent(chunk=3),
+    EndEvent(),
+]
+CLIENT_CALL_ID = client_call_id(START.conversation_id, "call_1")
 
 
-def test_streamed_tool_arguments_keep_their_index_and_the_final_call_is_not_repeated() -> None:
-    events: list[Event] = [
-        START,
-        ToolCallDeltaEvent(chunk=0, call_id="a", name="first", delta='{"x":'),
-        ToolCallDeltaEvent(chunk=1, call_id="b", name="second", delta="{}"),
-        ToolCallDeltaEvent(chunk=2, call_id="a", delta="1}"),
-        ToolCallEvent(chunk=3, call_id="a", name="first", arguments={"x": 1}),
-        ToolCallDeltaEvent(chunk=4, delta="[unparsed("),
-        EndEvent(),
-    ]
-    frames = render(events).split("\n\n")
-    assert frames[1:4] == [
-        "data: " + CHOICE + '{"tool_calls":[{"index":0,"id":"a","type":"function",'
-        '"function":{"name":"first","arguments":"{\\"x\\":"}}]},"logprobs":null,'
-        '"finish_reason":null}]}',
-        "data: " + CHOICE + '{"tool_calls":[{"index":1,"id":"b","type":"function",'
-        '"function":{"name":"second","arguments":"{}"}}]},"logprobs":null,"finish_reason":null}]}',
-        "data: " + CHOICE + '{"tool_calls":[{"index":0,"function":{"arguments":"1}"}}]},'
+def test_a_turn_paused_for_a_client_tool_hands_it_over_as_tool_calls() -> None:
+    frames = render(CLIENT_TURN, client_tools=frozenset({"get_weather", "other"})).split("\n\n")
+    assert frames[1:] == [
+        gateway('{"type":"tool_call","chunk":2,"step":"inference","call_id":"call_1",'
+        '"name":"get_weather","arguments":{"city":"test"}}}'),
+        "data: " + CHOICE + '{"tool_calls":[{"index":0,"id":"' + CLIENT_CALL_ID + '",'
+        '"type":"function","function":{"name":"get_weather","arguments":"{\\"city\\":\\"test\\"}"}}]},'
         '"logprobs":null,"finish_reason":null}]}',
-    ]
-    assert '"finish_reason":"stop"' in frames[4]
-    assert len(frames) == 7
+        gateway('{"type":"turn_awaiting_input","chunk":3}}'),
+        "data: " + CHOICE + '{},"logprobs":null,"finish_reason":"tool_calls"}],' + END_EMPTY[:-2],
+        "data: [DONE]",
+        "",
+    ]  # fmt: skip
+    assert parse_client_call_id(CLIENT_CALL_ID) == (START.conversation_id, "call_1")
+
+
+def test_a_paused_turn_calling_no_client_tool_finishes_with_stop_and_hands_nothing_over() -> None:
+    frames = render(CLIENT_TURN, client_tools=frozenset({"other"}))
+    assert "tool_calls" not in frames
+    assert '"finish_reason":"stop"' in frames.split("\n\n")[-3]
 
 
 def test_defaults_give_a_fresh_id_the_current_time_and_the_default_model() -> None:
@@ -178,9 +191,13 @@ def test_defaults_give_a_fresh_id_the_current_time_and_the_default_model() -> No
     assert json.loads(other.removeprefix("data: "))["id"] != chunk["id"]
 
 
-def assemble(events: list[Event]) -> CompletionBuilder:
+def assemble(events: list[Event], client_tools: frozenset[str] = frozenset()) -> CompletionBuilder:
     chunks = ChunkBuilder(
-        completion_id="chatcmpl-1", created=1700000000, model="m", include_usage=True
+        completion_id="chatcmpl-1",
+        created=1700000000,
+        model="m",
+        include_usage=True,
+        client_tools=client_tools,
     )
     builder = CompletionBuilder()
     for event in events:
@@ -202,34 +219,34 @@ def test_the_chunks_of_a_tool_call_turn_assemble_into_one_chat_completion() -> N
         "choices": [
             {
                 "index": 0,
-                "message": {
-                    "role": "assistant",
-                    "content": "It is sunny.",
-                    "refusal": None,
-                    "tool_calls": [
-                        {
-                            "id": "c1",
-                            "type": "function",
-                            "function": {"name": "get_weather", "arguments": '{"city":"Paris"}'},
-                        }
-                    ],
-                },
+                "message": {"role": "assistant", "content": "It is sunny.", "refusal": None},
                 "logprobs": None,
                 "finish_reason": "stop",
             }
         ],
         "usage": {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8},
     }
-    assert [event["type"] for event in events] == ["start", "tool_result", "end"]
+    assert events == [
+        event_object(event)
+        for event in CASES["tool_call"]
+        if event.type in ("start", "tool_call", "tool_result")
+    ] + [event_object(EndEvent(input_tokens=5, output_tokens=3))]
 
 
 def test_an_assembled_turn_without_text_but_with_tool_calls_has_null_content() -> None:
     builder = assemble(
-        [START, ToolCallEvent(call_id="x", name="f", arguments="{}"), TurnAwaitingInputEvent()]
+        [START, ToolCallEvent(call_id="x", name="f", arguments="{}"), TurnAwaitingInputEvent()],
+        frozenset({"f"}),
     )
-    message = builder.completion()["choices"][0]["message"]
-    assert message["content"] is None
-    assert message["tool_calls"][0]["function"] == {"name": "f", "arguments": "{}"}
+    choice = builder.completion()["choices"][0]
+    assert choice["message"]["content"] is None
+    assert choice["message"]["tool_calls"] == [
+        {
+            "id": client_call_id(START.conversation_id, "x"),
+            "type": "function",
+            "function": {"name": "f", "arguments": "{}"},
+        }
+    ]
 
 
 def test_an_assembled_failed_turn_reports_the_error() -> None:

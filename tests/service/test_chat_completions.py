@@ -18,10 +18,12 @@ from service.request_models import QueryRequest
 from service.settings import Settings
 from service.state import ACTIVE_STREAMS
 from service.upstream import Readiness, Turn
+from service.upstream.demo import ANSWER as DEMO_ANSWER
 from tests.conftest import split_frames
 from tests.fakes.agents_upstream import Sleep, Status, fixture_steps
 
 URL = "/v1/chat/completions"
+FUNCTION = {"type": "function", "function": {"name": "f"}}
 CHAT = {"model": "vllm/fake-model", "messages": [{"role": "user", "content": "Say hello."}]}
 ANSWER = "Hello from the fake model. This is a scripted answer."
 ID = re.compile(r'"id":"chatcmpl-[0-9a-f]{32}","object":"chat.completion.chunk","created":\d+,')
@@ -204,11 +206,18 @@ async def test_conversation_id_continues_the_agent_session_with_the_last_message
     assert fake_agents.turns[1]["body"]["messages"] == [{"role": "user", "content": "Again."}]
 
 
+def openai_error(response: str, cause: str, kind: str = "invalid_request_error") -> dict[str, Any]:
+    """OpenAI's error object, as this route answers every error."""
+    code = response.lower().replace(" ", "_")
+    return {"error": {"message": f"{response}: {cause}", "type": kind, "param": None, "code": code}}
+
+
 def assert_refused(status: int, body: dict[str, Any], response: str) -> str:
     assert status == 422
-    assert set(body) == {"detail"}
-    assert body["detail"]["response"] == response
-    cause: str = body["detail"]["cause"]
+    assert set(body) == {"error"}
+    assert body["error"]["code"] == response.lower().replace(" ", "_")
+    cause = str(body["error"]["message"]).removeprefix(f"{response}: ")
+    assert body == openai_error(response, cause)
     return cause
 
 
@@ -217,14 +226,23 @@ def assert_refused(status: int, body: dict[str, Any], response: str) -> str:
     [
         ({"n": 2}, "n: only one choice (n=1) is supported"),
         (
-            {"tools": [{"type": "function", "function": {"name": "f"}}]},
-            "tools: client-defined tools are not supported; the agent's tools are configured "
-            "on the service (AGENT_TOOLGROUPS)",
+            {"tool_choice": "required"},
+            "tool_choice: a choice other than 'auto' or 'none' needs tools",
         ),
         (
-            {"tool_choice": "required"},
-            "tool_choice: only 'auto' or 'none' is supported; the agent's tools are configured "
-            "on the service (AGENT_TOOLGROUPS)",
+            {"tools": [FUNCTION, FUNCTION]},
+            "tools: two tools have the same name",
+        ),
+        (
+            {
+                "tools": [FUNCTION],
+                "tool_choice": {"type": "function", "function": {"name": "other"}},
+            },
+            "tool_choice: no function named 'other' in tools",
+        ),
+        (
+            {"functions": [{"name": "f"}]},
+            "functions, function_call: the legacy fields are not supported; send tools",
         ),
         (
             {"response_format": {"type": "json_object"}},
@@ -246,8 +264,7 @@ def assert_refused(status: int, body: dict[str, Any], response: str) -> str:
         ),
         (
             {"messages": [{"role": "tool", "tool_call_id": "c", "content": "21 °C"}]},
-            "messages[0]: 'tool' messages are not supported: the agent runs its own tools, and "
-            "the tool calls in its answers are for information only",
+            "messages[0].tool_call_id: 'c' is not the id of a tool call this service made",
         ),
         (
             {
@@ -325,7 +342,7 @@ async def test_an_upstream_that_cannot_start_the_turn_is_503(agents_client, fake
     client = await agents_client()
     response = await client.post(URL, json={**CHAT, "stream": stream})
     assert response.status == 503
-    assert (await response.json())["detail"]["response"] == "Unable to connect to Llama Stack"
+    assert (await response.json())["error"]["code"] == "unable_to_connect_to_llama_stack"
 
 
 async def test_an_upstream_error_streamed_is_the_openai_error_then_done(agents_client, fake_agents):
@@ -362,9 +379,7 @@ async def test_an_upstream_error_not_streamed_is_502_with_its_message(
     client = await agents_client()
     response = await client.post(URL, json=CHAT)
     assert response.status == 502
-    assert await response.json() == {
-        "detail": {"response": "The agent turn failed", "cause": cause}
-    }
+    assert await response.json() == openai_error("The agent turn failed", cause, "server_error")
 
 
 async def test_a_non_streamed_turn_over_the_time_limit_is_504(agents_client, fake_agents):
@@ -372,8 +387,10 @@ async def test_a_non_streamed_turn_over_the_time_limit_is_504(agents_client, fak
     client = await agents_client(heartbeat_interval=0.3, stream_timeout=1.0)
     response = await client.post(URL, json=CHAT)
     assert response.status == 504
-    assert (await response.json())["detail"]["cause"] == (
-        "The answer took longer than the 1 s this service allows."
+    assert await response.json() == openai_error(
+        "The agent turn failed",
+        "The answer took longer than the 1 s this service allows.",
+        "server_error",
     )
     await asyncio.wait_for(fake_agents.turn_ended.wait(), 5)
     assert fake_agents.end_reason == "cancelled"
@@ -428,12 +445,11 @@ async def test_a_non_streamed_turn_still_open_when_the_drain_times_out_is_502(
     drain = asyncio.create_task(client.app.shutdown())
     response = await asyncio.wait_for(answer, 5)
     assert response.status == 502
-    assert await response.json() == {
-        "detail": {
-            "response": "The agent turn failed",
-            "cause": "The service is restarting and ended this answer early; please ask again.",
-        }
-    }
+    assert await response.json() == openai_error(
+        "The agent turn failed",
+        "The service is restarting and ended this answer early; please ask again.",
+        "server_error",
+    )
     await asyncio.wait_for(drain, 5)
     await asyncio.wait_for(fake_agents.turn_ended.wait(), 5)
     assert fake_agents.end_reason == "cancelled"
@@ -460,12 +476,9 @@ async def test_a_non_streamed_turn_the_service_fails_is_500_and_logged(make_clie
     with capture_logs() as logs:
         response = await client.post(URL, json=CHAT)
     assert response.status == 500
-    assert await response.json() == {
-        "detail": {
-            "response": "The agent turn failed",
-            "cause": "The service failed while streaming the answer.",
-        }
-    }
+    assert await response.json() == openai_error(
+        "The agent turn failed", "The service failed while streaming the answer.", "server_error"
+    )
     assert [(e["event"], e["log_level"]) for e in logs if "failed" in e["event"]] == [
         ("stream failed", "error")
     ]
@@ -486,11 +499,15 @@ async def test_completions_count_against_the_concurrent_stream_limit(agents_clie
 async def test_the_demo_agent_answers_a_chat_completion(make_client):
     client = await make_client()
     completion = await (await client.post(URL, json=CHAT)).json()
-    message = completion["choices"][0]["message"]
-    assert message["content"].startswith("agent-stream-gateway sits between your chat frontend")
-    assert [call["function"]["name"] for call in message["tool_calls"]] == [
-        "knowledge_search",
-        "get_gateway_status",
+    (choice,) = completion["choices"]
+    assert choice["message"] == {"role": "assistant", "content": DEMO_ANSWER, "refusal": None}
+    assert choice["finish_reason"] == "stop"
+    calls = [e for e in completion["gateway_events"] if e["type"] == "tool_call"]
+    assert [(call["step"], call["name"]) for call in calls] == [
+        ("inference", "knowledge_search"),
+        ("tool_execution", "knowledge_search"),
+        ("inference", "get_gateway_status"),
+        ("tool_execution", "get_gateway_status"),
     ]
     documents = completion["gateway_events"][-1]["referenced_documents"]
     assert [document["title"] for document in documents] == [

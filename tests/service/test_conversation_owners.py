@@ -24,6 +24,12 @@ NOT_FOUND = (
     b'{"detail": {"response": "Conversation not found", "cause": "No conversation of yours has '
     b'this id: unknown, or started by someone else."}}'
 )
+NOT_FOUND_OPENAI = (
+    b'{"error": {"message": "Conversation not found: No conversation of yours has this id: '
+    b'unknown, or started by someone else.", "type": "not_found_error", "param": null, '
+    b'"code": "conversation_not_found"}}'
+)
+"""The same 404 on the route that speaks OpenAI's API, in OpenAI's error object."""
 UNKNOWN = {
     "responses": "conv_" + "0" * 48,
     "agents": "session-unknown",
@@ -234,7 +240,7 @@ async def test_chat_completions_refuse_another_callers_conversation(service, kin
         "conversation_id": conversation_id,
     }
     foreign = await client.post("/v1/chat/completions", json=body, headers=bearer(BOB))
-    assert (foreign.status, await foreign.read()) == (404, NOT_FOUND)
+    assert (foreign.status, await foreign.read()) == (404, NOT_FOUND_OPENAI)
     own = await client.post("/v1/chat/completions", json=body, headers=bearer(ALICE))
     assert own.status == 200, await own.text()
 
