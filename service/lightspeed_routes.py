@@ -18,7 +18,7 @@ from service.lightspeed_models import (
 )
 from service.non_streamed import TURN_FAILED, UNAVAILABLE, answer_turn, unavailable
 from service.query_answer import QueryFold
-from service.request_body import read_json
+from service.query_body import read_query
 from service.request_models import QueryRequest
 from service.route_spec import Answer, always, declare
 from service.state import ACTIVE_STREAMS, SETTINGS, SLOT_REFUSALS, UPSTREAM
@@ -63,7 +63,7 @@ async def models(request: web.Request) -> web.Response:
 )
 async def query(request: web.Request) -> web.Response:
     """Run one agent turn and answer it whole, in lightspeed-stack 0.7.1's `QueryResponse`."""
-    body = await read_json(request, QueryRequest)
+    body = await read_query(request)
     app = request.app
     fold = QueryFold()
     with app[ACTIVE_STREAMS].slot(app[SETTINGS].max_concurrent_streams):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 from dataclasses import replace
 from typing import Literal
 
@@ -11,15 +12,17 @@ import structlog
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
-from formatters.base import Formatter
+from formatters.base import EVENT_STREAM, Formatter
 from formatters.events import event_json_schema
+from formatters.plain_text import MEDIA_TYPE as PLAIN_TEXT
+from formatters.plain_text import PlainTextFormatter
 from service.conversations.owners import NO_CONVERSATION, request_owner
 from service.errors import Rejected, refusal
 from service.metrics import CANCELLED, METRICS, Metrics
 from service.non_streamed import UNAVAILABLE, unavailable
 from service.pipeline import StreamResult, close_events, run_stream
+from service.query_body import read_query
 from service.registry import DEFAULT_FORMAT, UnknownFormat
-from service.request_body import read_json
 from service.request_models import QueryRequest
 from service.resume.follower import NOTHING_AFTER
 from service.resume.limits import TOO_MANY_FOLLOWERS
@@ -56,7 +59,13 @@ UNKNOWN_FORMAT = refusal("Unknown format (the cause names the installed ones).")
 @declare(
     "Stream one agent turn as SSE in the chosen format.",
     {
-        200: Answer("The turn as SSE frames in the chosen format.", stream=True, headers=STREAM_ID),
+        200: Answer(
+            "The turn as SSE frames in the chosen format; with `media_type: text/plain`, the"
+            " answer's text alone.",
+            content={PLAIN_TEXT: {"type": "string"}},
+            stream=True,
+            headers=STREAM_ID,
+        ),
         204: NOTHING_AFTER,
         400: UNKNOWN_FORMAT,
         404: STREAM_NOT_FOUND,
@@ -83,7 +92,9 @@ async def streaming_query(request: web.Request) -> web.StreamResponse:
         raise Rejected(
             400, "Unknown format", f"'{format_name}' is not an installed format; known: {known}"
         ) from None
-    query = await read_json(request, QueryRequest)
+    query = await read_query(request)
+    if query.media_type == PLAIN_TEXT:
+        formatter_class = PlainTextFormatter
     with app[ACTIVE_STREAMS].slot(settings.max_concurrent_streams):
         return await stream_turn(request, query, formatter_class())
 
@@ -104,7 +115,8 @@ async def stream_turn(
         return unavailable(exc)
     structlog.contextvars.bind_contextvars(conversation_id=turn.conversation_id)
     resumer = app.get(RESUMER)
-    if resumer is not None:
+    framed = formatter.media_type == EVENT_STREAM
+    if resumer is not None and framed:
         started = loop.time()
 
         def ended(result: StreamResult | None) -> None:
@@ -137,7 +149,8 @@ async def stream_turn(
                 turn,
                 formatter,
                 response.write,
-                heartbeat_interval=settings.heartbeat_interval,
+                # text without frames has no keep-alive to send (and no ids to resume by)
+                heartbeat_interval=settings.heartbeat_interval if framed else math.inf,
                 stream_timeout=settings.stream_timeout,
                 write_timeout=settings.write_timeout,
                 stop=app[ACTIVE_STREAMS].stop_signal(),

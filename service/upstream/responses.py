@@ -305,7 +305,7 @@ class ResponsesUpstream:
         self, query: QueryRequest, model: str, conversation: str
     ) -> tuple[Stream, dict[str, object]]:
         settings = self._settings
-        tools = [] if query.no_tools else _tools(settings)
+        tools = [] if query.no_tools else _tools(settings, query)
         profile = await self._usable_server()
         guardrails = profile.guardrails(settings)
         async with asyncio.timeout(self._setup_timeout):
@@ -406,13 +406,12 @@ def _input(query: QueryRequest) -> str | list[MessageInput]:
     return [MessageInput(type="message", role="user", content=parts)]
 
 
-def _tools(settings: Settings) -> list[Tool]:
+def _tools(settings: Settings, query: QueryRequest) -> list[Tool]:
     tools: list[Tool] = []
-    if settings.responses_vector_store_ids:
+    stores = query.vector_stores(settings.responses_vector_store_ids)
+    if stores:
         tools.append(
-            ToolOpenAIResponseInputToolFileSearch(
-                type="file_search", vector_store_ids=list(settings.responses_vector_store_ids)
-            )
+            ToolOpenAIResponseInputToolFileSearch(type="file_search", vector_store_ids=stores)
         )
     for server in settings.responses_mcp_servers:
         mcp = ToolOpenAIResponseInputToolMcp(
