@@ -109,7 +109,6 @@ async def test_allowed_vector_stores_replace_the_configured_ones(agents_client, 
     ]
 
 
-
 async def test_text_plain_with_resumable_streams_on_is_still_plain_text(agents_client, fake_agents):
     fake_agents.steps = fixture_steps("text.sse")
     client = await agents_client(resume_window=30)

@@ -404,6 +404,17 @@ async def test_configured_tools_and_guardrails_are_passed_on(responses_client, f
     assert request["guardrails"] == ["llama-guard"]
 
 
+async def test_a_requests_allowed_vector_stores_replace_the_configured_ones(responses_client, fake):
+    fake.steps = fixture_steps("text.sse")
+    client = await responses_client(
+        responses_vector_store_ids="vs_1", allowed_vector_store_ids="vs_2,vs_3"
+    )
+    await frames_of(client, {**QUERY, "vector_store_ids": ["vs_3", "vs_2"]})
+    assert fake.requests[0]["tools"] == [
+        {"type": "file_search", "vector_store_ids": ["vs_3", "vs_2"]}
+    ]
+
+
 async def test_no_tools_drops_the_configured_tools_but_keeps_guardrails(responses_client, fake):
     fake.steps = fixture_steps("text.sse")
     client = await responses_client(
