@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from formatters.base import Formatter
+from formatters.base import Formatter, FrameValue
 from formatters.events import (
     EndEvent,
     ErrorEvent,
@@ -14,6 +14,7 @@ from formatters.events import (
     ToolResultEvent,
     TurnCompleteEvent,
 )
+from formatters.frames import Text
 from formatters.gateway_errors import title
 
 MEDIA_TYPE = "text/plain"
@@ -39,25 +40,26 @@ class PlainTextFormatter(Formatter):
         self._calls: set[str] = set()
         self._text_sent = False
 
-    def format(self, event: Event) -> list[str]:
+    def format(self, event: Event) -> list[FrameValue]:
         """Return the text one event adds (possibly none)."""
         if type(event) is TextDeltaEvent:
             self._text_sent = self._text_sent or bool(event.text)
-            return [event.text] if event.text else []
+            return [Text(event.text)] if event.text else []
         match event:
             case ToolCallEvent(call_id=call_id, name=name) if call_id not in self._calls:
                 self._calls.add(call_id)
-                return [f"[Tool Call: {name}]\n"]
+                return [Text(f"[Tool Call: {name}]\n")]
             case ToolResultEvent():
-                return ["[Tool Result]\n"]
+                return [Text("[Tool Result]\n")]
             case TurnCompleteEvent(text=text) if text and not self._text_sent:
                 self._text_sent = True
-                return [text]
+                return [Text(text)]
             case ErrorEvent(code="interrupted", message=message):
-                return [f"\n\n*{message}*"]
+                return [Text(f"\n\n*{message}*")]
             case ErrorEvent(message=message, code=code):
-                return [f"Status: {STATUS_CODES.get(code, 500)} - {title(event)} - {message}"]
+                status = STATUS_CODES.get(code, 500)
+                return [Text(f"Status: {status} - {title(event)} - {message}")]
             case EndEvent(referenced_documents=documents) if documents:
                 lines = "\n".join(f"{d.title}: {d.url}" for d in documents if d.url and d.title)
-                return [f"\n\n---\n\n{lines}"] if lines else []
+                return [Text(f"\n\n---\n\n{lines}")] if lines else []
         return []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from formatters.events import Document, EndEvent, ErrorEvent, TextDeltaEvent, ToolCallEvent
+from formatters.frames import encode
 from formatters.plain_text import PlainTextFormatter
 from tests.fakes.agents_upstream import Sleep, fixture_steps
 
@@ -58,7 +59,7 @@ def test_the_text_formatter_writes_one_line_per_call_and_the_gateways_error_code
         ErrorEvent(message="Too slow.", source="gateway", code="timeout"),
         EndEvent(referenced_documents=[Document(url="https://d/1", title="One")]),
     ]
-    assert "".join(frame for event in events for frame in formatter.format(event)) == (
+    assert encode(frame for event in events for frame in formatter.format(event)) == (
         "[Tool Call: echo]\nHiStatus: 504 - The answer took too long - Too slow."
         "\n\n---\n\nOne: https://d/1"
     )
