@@ -28,4 +28,5 @@ async def patternfly_body(turn: str, make_client: Any, agents_client: Any, fake_
     query = DEMO_QUESTION if turn == "demo" else "SCENARIO:x"
     response = await client.post("/v1/streaming_query", json={"query": query})
     assert response.status == 200
-    return (await response.read()).decode()
+    body: bytes = await response.read()
+    return body.decode()

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from formatters.events import Document, EndEvent, ErrorEvent, TextDeltaEvent, ToolCallEvent
+from formatters.events import (
+    Document,
+    EndEvent,
+    ErrorEvent,
+    Event,
+    TextDeltaEvent,
+    ToolCallEvent,
+)
 from formatters.frames import encode
 from formatters.plain_text import PlainTextFormatter
 from tests.fakes.agents_upstream import Sleep, fixture_steps
@@ -52,7 +59,7 @@ async def test_text_plain_writes_an_upstream_error_as_its_status_line(agents_cli
 def test_the_text_formatter_writes_one_line_per_call_and_the_gateways_error_codes() -> None:
     formatter = PlainTextFormatter()
     call = ToolCallEvent(chunk=0, step="inference", call_id="a", name="echo", arguments={})
-    events = [
+    events: list[Event] = [
         call,
         call.model_copy(update={"step": "tool_execution"}),
         TextDeltaEvent(chunk=1, text="Hi"),
