@@ -32,7 +32,18 @@ from service.upstream.responses_normalizer import ResponsesNormalizer
 from service.upstream.sse import SSEDecoder
 
 FIXTURES = ("long", "mcp", "shield-safe", "text", "tool")
-BUILTIN_FORMATS = ("patternfly", "raw", "openai", "responses", "vercel", "anthropic", "ag-ui")
+BUILTIN_FORMATS = (
+    "lightspeed-0.1",
+    "patternfly",
+    "raw",
+    "openai",
+    "responses",
+    "vercel",
+    "anthropic",
+    "ag-ui",
+)
+PEER_FORMAT = "lightspeed-0.1"
+"""The format whose bodies are lightspeed-stack 0.1.3's bytes: the one the ratio compares."""
 CONVERSATION_ID = "c0ffee00-0000-4000-8000-000000000000"
 TARGET = 10.0
 
@@ -166,23 +177,23 @@ def run(ctx: Context) -> Result:
             cells.append(num(peer_rate))
         else:
             cells.append("n/a")
-        pattern_rate = None
+        ours_rate = None
         for fmt in formats:
             cpu, body = measure_ours(pieces, registry.get(fmt), repeats[name], rounds)
             rate = chunks / cpu
             cells.append(num(rate))
-            if fmt == "patternfly":
-                pattern_rate = rate
+            if fmt == PEER_FORMAT:
+                ours_rate = rate
                 if isinstance(lightspeed, dict):
                     digest = hashlib.sha256(body).hexdigest()
                     if digest != lightspeed[f"{name}/client+stream_build_event"]["sha256"]:
                         table.notes.append(
-                            f"{name}: our patternfly body differs from lightspeed-stack's "
+                            f"{name}: our {PEER_FORMAT} body differs from lightspeed-stack's "
                             "(see tests/oracle for the deliberate differences)"
                         )
-        if peer_rate and pattern_rate:
-            ratios[name] = pattern_rate / peer_rate
-            cells.append(ratio(pattern_rate, peer_rate))
+        if peer_rate and ours_rate:
+            ratios[name] = ours_rate / peer_rate
+            cells.append(ratio(ours_rate, peer_rate))
         else:
             cells.append("n/a")
         table.add(f"{name} ({len(pieces)})", *cells)
@@ -196,14 +207,15 @@ def run(ctx: Context) -> Result:
             f"{handler['cpu_seconds'] / base['cpu_seconds']:.2f}x the CPU on long.sse)."
         )
         table.notes.append(
-            "ratio: ours `patternfly` / lightspeed-stack; the patternfly bodies are checked "
+            f"ratio: ours `{PEER_FORMAT}` / lightspeed-stack; the {PEER_FORMAT} bodies are checked "
             "byte-identical (SHA-256) to lightspeed-stack's for the same chunks."
         )
         worst = min(ratios.values()) if ratios else 0.0
         result.headlines.append(
             Headline(
                 "1 frames",
-                "chunks/s per core, ours patternfly ÷ lightspeed-stack (long.sse; worst fixture)",
+                f"chunks/s per core, ours {PEER_FORMAT} ÷ lightspeed-stack"
+                " (long.sse; worst fixture)",
                 f"{ratios.get('long', 0):.1f}x ({worst:.1f}x)",
                 f"≥ {TARGET:g}x",
                 worst >= TARGET,

@@ -39,8 +39,14 @@ class Comment(NamedTuple):
     text: str = ""
 
 
-type FrameValue = Frame | Comment
-"""What a formatter returns for an event: frames and comments, in order."""
+class Text(NamedTuple):
+    """Text written as it is, with no SSE framing: only for a response that is no event stream."""
+
+    text: str
+
+
+type FrameValue = Frame | Comment | Text
+"""What a formatter returns for an event: frames and comments (or, not SSE, text), in order."""
 
 KEEP_ALIVE = Comment("keep-alive")
 """The keep-alive of the formats that send SSE comments as heartbeats (openai, vercel)."""
@@ -70,6 +76,8 @@ def encode_frame(frame: FrameValue, resumable: bool = False) -> str:
         if resumable:
             return f"{head}{lines}id: {id}\n\n"
         return f"{head}id: {id}\n{lines}\n"
+    if type(frame) is Text:
+        return frame.text
     assert isinstance(frame, Comment)
     text = "".join(f": {line}\n" if line else ":\n" for line in LINE_BREAK.split(frame.text))
     return text if resumable else f"{text}\n"

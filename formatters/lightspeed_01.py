@@ -133,7 +133,7 @@ class Lightspeed01Formatter(Formatter):
 
         The same bytes `json.dumps` makes of that dict (default separators, ensure_ascii: its
         strings go through `encode_basestring_ascii`, its int through `int.__repr__`), without
-        walking a dict: tests/formatters/test_patternfly_token_frames.py holds them equal.
+        walking a dict: tests/formatters/test_lightspeed_01_token_frames.py holds them equal.
         """
         role_field = "" if role is None else f'"role": {encode_basestring_ascii(role)}, '
         return Frame(

@@ -29,7 +29,7 @@ class Lightspeed02Formatter(Lightspeed01Formatter):
                 token = {"tool_name": name, "arguments": client_arguments(arguments)}
                 return [self._object_token("tool_call", token, _TOOL_EXECUTION)]
             case ToolResultEvent(name=name, content=content, step=step):
-                token = _tool_result(name, content)
+                token = {"tool_name": name, **tool_result_token(name, content)}
                 return [self._object_token(self.result_event, token, step or _TOOL_EXECUTION)]
             case _:
                 return super()._frames(event)
@@ -41,10 +41,10 @@ class Lightspeed02Formatter(Lightspeed01Formatter):
         return Frame(json.dumps({"event": name, "data": data}))
 
 
-def _tool_result(name: str, content: str | list[ContentItem]) -> JsonObject:
+def tool_result_token(name: str, content: str | list[ContentItem]) -> JsonObject:
+    """Return a tool result's `summary` (knowledge_search) or `response`, as 0.2.0 words them."""
     if name == "query_from_memory":
-        fetched = f"Fetched {len(interleaved_text(content))} bytes from memory"
-        return {"tool_name": name, "response": fetched}
+        return {"response": f"Fetched {len(interleaved_text(content))} bytes from memory"}
     if name == "knowledge_search" and content:
-        return {"tool_name": name, "summary": knowledge_search_summary(content)}
-    return {"tool_name": name, "response": interleaved_text(content)}
+        return {"summary": knowledge_search_summary(content)}
+    return {"response": interleaved_text(content)}

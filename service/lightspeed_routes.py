@@ -18,7 +18,7 @@ from service.lightspeed_models import (
 )
 from service.non_streamed import QUERY, TURN_FAILED, UNAVAILABLE, answer_turn
 from service.query_answer import QueryFold
-from service.request_body import read_json
+from service.query_body import read_query
 from service.request_models import QueryRequest
 from service.route_spec import Answer, always, declare
 from service.session import StreamSession
@@ -65,7 +65,7 @@ async def models(request: web.Request) -> web.Response:
 )
 async def query(request: web.Request) -> web.Response:
     """Run one agent turn and answer it whole, in lightspeed-stack 0.7.1's `QueryResponse`."""
-    body = await read_json(request, QueryRequest)
+    body = await read_query(request)
     fold = QueryFold()
     with StreamSession(request) as session:
         failed = await answer_turn(session, body, fold, QUERY)

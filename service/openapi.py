@@ -15,6 +15,7 @@ from pydantic.json_schema import JsonSchemaMode, models_json_schema
 from service.auth import AUTH_REFUSALS, is_open
 from service.middleware import HEADER as REQUEST_ID_HEADER
 from service.request_body import BODY_REFUSALS
+from service.request_models import QueryRequest
 from service.route_spec import (
     FORMAT_NAME_KEY,
     Answer,
@@ -179,7 +180,22 @@ class _Builder:
     def components(self) -> JsonObject:
         """Return the schemas of every model the operations refer to."""
         _, schemas = models_json_schema(list(self.models), ref_template=REF)
-        return dict(sorted(_spell_out_patterns(schemas.get("$defs", {})).items()))
+        defs = schemas.get("$defs", {})
+        if QueryRequest.__name__ in defs:
+            _offered_vector_stores(
+                defs[QueryRequest.__name__], self.settings.allowed_vector_store_ids
+            )
+        return dict(sorted(_spell_out_patterns(defs).items()))
+
+
+def _offered_vector_stores(query: JsonObject, allowed: list[str]) -> None:
+    """Let the schema say which vector stores a request may name: the allowed ones, or none."""
+    field = query["properties"]["vector_store_ids"]
+    (array,) = [schema for schema in field["anyOf"] if schema.get("type") == "array"]
+    if allowed:
+        array["items"] = {"type": "string", "enum": list(allowed)}
+    else:
+        array["maxItems"] = 0
 
 
 _REQUEST_ID = Header(

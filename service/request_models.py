@@ -43,7 +43,7 @@ class QueryRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     IGNORED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {"generate_topic_summary", "media_type", "vector_store_ids", "shield_ids", "solr"}
+        {"generate_topic_summary", "shield_ids", "solr"}
     )
     """Fields lightspeed-stack accepts that have no effect here (yet)."""
 
@@ -59,10 +59,22 @@ class QueryRequest(BaseModel):
     )
     attachments: list[Attachment] | None = None
     generate_topic_summary: bool | None = Field(default=None, description=IGNORED)
-    media_type: str | None = Field(default=None, description=IGNORED)
-    vector_store_ids: list[str] | None = Field(default=None, description=IGNORED)
+    media_type: Literal["application/json", "text/plain"] | None = Field(
+        default=None,
+        description="`text/plain`: the answer's text alone, as lightspeed-stack 0.7.1 streams it"
+        " (no SSE frames, so no heartbeats); `application/json` or none: the SSE `format`.",
+    )
+    vector_store_ids: list[str] | None = Field(
+        default=None,
+        description="Search these vector stores for this turn, instead of the configured ones;"
+        " each must be in `ALLOWED_VECTOR_STORE_IDS` (422 otherwise).",
+    )
     shield_ids: list[str] | None = Field(default=None, description=IGNORED)
     solr: SolrOptions | None = Field(default=None, description=IGNORED)
+
+    def vector_stores(self, configured: list[str]) -> list[str]:
+        """Return the stores this turn searches: the (allowed) requested ones or `configured`."""
+        return list(self.vector_store_ids or configured)
 
 
 class ClientFunction(BaseModel):

@@ -9,11 +9,13 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 from formatters.events import event_json_schema
+from formatters.plain_text import MEDIA_TYPE as PLAIN_TEXT
+from formatters.plain_text import PlainTextFormatter
 from service.conversations.owners import NO_CONVERSATION
 from service.errors import Rejected, refusal
 from service.non_streamed import UNAVAILABLE
+from service.query_body import read_query
 from service.registry import DEFAULT_FORMAT, UnknownFormat
-from service.request_body import read_json
 from service.request_models import QueryRequest
 from service.resume.follower import NOTHING_AFTER
 from service.resume.limits import TOO_MANY_FOLLOWERS
@@ -48,7 +50,13 @@ UNKNOWN_FORMAT = refusal("Unknown format (the cause names the installed ones).")
 @declare(
     "Stream one agent turn as SSE in the chosen format.",
     {
-        200: Answer("The turn as SSE frames in the chosen format.", stream=True, headers=STREAM_ID),
+        200: Answer(
+            "The turn as SSE frames in the chosen format; with `media_type: text/plain`, the"
+            " answer's text alone.",
+            content={PLAIN_TEXT: {"type": "string"}},
+            stream=True,
+            headers=STREAM_ID,
+        ),
         204: NOTHING_AFTER,
         400: UNKNOWN_FORMAT,
         404: STREAM_NOT_FOUND,
@@ -75,7 +83,9 @@ async def streaming_query(request: web.Request) -> web.StreamResponse:
         raise Rejected(
             400, "Unknown format", f"'{format_name}' is not an installed format; known: {known}"
         ) from None
-    query = await read_json(request, QueryRequest)
+    query = await read_query(request)
+    if query.media_type == PLAIN_TEXT:
+        formatter_class = PlainTextFormatter
     with StreamSession(request) as session:
         return await session.stream(query, formatter_class())
 

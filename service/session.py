@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Protocol
@@ -11,7 +12,7 @@ from typing import Protocol
 import structlog
 from aiohttp import web
 
-from formatters.base import Formatter
+from formatters.base import EVENT_STREAM, Formatter
 from service.conversations.owners import request_owner
 from service.metrics import CANCELLED, METRICS
 from service.pipeline import (
@@ -148,7 +149,8 @@ class StreamSession:
             except BaseException:
                 await close_events(turn.events)
                 raise
-        sink = self.request.app.get(STREAM_SINK) or DIRECT
+        framed = formatter.media_type == EVENT_STREAM  # text/plain: no resume store
+        sink = (self.request.app.get(STREAM_SINK) if framed else None) or DIRECT
         return await sink.serve(self, turn, formatter, stream_id=stream_id)
 
     async def pump(
@@ -165,7 +167,12 @@ class StreamSession:
             turn,
             formatter,
             buffer,
-            heartbeat_interval=self.settings.heartbeat_interval,
+            # a stream that is no event stream (text/plain) has no keep-alive to send
+            heartbeat_interval=(
+                self.settings.heartbeat_interval
+                if formatter.media_type == EVENT_STREAM
+                else math.inf
+            ),
             stream_timeout=self.settings.stream_timeout,
             stop=self.stop,
             interrupt=interrupt,

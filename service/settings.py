@@ -205,6 +205,13 @@ class Settings(BaseSettings):
         description="Responses: vector stores one `file_search` tool searches (dropped with"
         " `no_tools`).",
     )
+    allowed_vector_store_ids: CommaList = Field(
+        default_factory=list,
+        description="Vector stores a request's `vector_store_ids` may name (any other is a 422"
+        " naming these); the request's list then replaces `RESPONSES_VECTOR_STORE_IDS`"
+        " (Agents: `AGENT_VECTOR_DB_IDS`, for a new conversation) for its turn. Empty: a request"
+        " may name none.",
+    )
     responses_mcp_servers: list[McpServer] = Field(
         default_factory=list,
         description='Responses: MCP servers offered as tools, a JSON list of `{"server_label",'
@@ -230,6 +237,7 @@ class Settings(BaseSettings):
         "agent_input_shields",
         "agent_output_shields",
         "responses_vector_store_ids",
+        "allowed_vector_store_ids",
         "responses_guardrails",
         "auth_jwt_algorithms",
         mode="before",

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from formatters.patternfly import PatternflyFormatter
+from formatters.lightspeed_01 import Lightspeed01Formatter
 from service.upstream.agents_normalizer import normalize_chunk
 from tests.formatters.cases import texts
 from tests.paths import REFERENCE
@@ -38,7 +38,7 @@ def test_reference_has_all_sixteen_examples() -> None:
 
 @pytest.mark.parametrize(("name", "chunks", "expected"), EXAMPLES, ids=[e[0] for e in EXAMPLES])
 def test_example_frames_match_the_reference(name: str, chunks: list[object], expected: str) -> None:
-    formatter = PatternflyFormatter()
+    formatter = Lightspeed01Formatter()
     frames = [
         frame
         for index, chunk in enumerate(chunks)

@@ -189,7 +189,7 @@ class AgentsUpstream:
             "enable_session_persistence": True,
             "input_shields": settings.agent_input_shields,
             "output_shields": settings.agent_output_shields,
-            "toolgroups": [] if query.no_tools else _toolgroups(settings),
+            "toolgroups": [] if query.no_tools else _toolgroups(settings, query),
         }
         key = tuple(json.dumps(value, sort_keys=True) for value in config.values())
         async with self._agent_lock:
@@ -285,13 +285,14 @@ def add_chunk(batch: list[Event], index: int, data: str) -> Event | None:
     return None
 
 
-def _toolgroups(settings: Settings) -> list[str | dict[str, Any]]:
+def _toolgroups(settings: Settings, query: QueryRequest) -> list[str | dict[str, Any]]:
     """Return the agent's tool groups; vector DB ids make the RAG tool search those DBs."""
     groups: list[str | dict[str, Any]] = [
         group for group in settings.agent_toolgroups if not group.startswith("builtin::rag")
     ]
-    if settings.agent_vector_db_ids:
-        rag = {"vector_db_ids": settings.agent_vector_db_ids}
+    stores = query.vector_stores(settings.agent_vector_db_ids)
+    if stores:
+        rag = {"vector_db_ids": stores}
         groups.insert(0, {"name": "builtin::rag/knowledge_search", "args": rag})
     elif len(groups) != len(settings.agent_toolgroups):
         log.warning("builtin::rag needs AGENT_VECTOR_DB_IDS to search anything; left out")

@@ -410,7 +410,7 @@ class ResponsesUpstream:
     async def _open(self, query: QueryRequest, model: str, conversation: str) -> OpenStream:
         """POST the turn and read until its first event; ErrorLine if that is an error line."""
         settings = self._settings
-        tools = [] if query.no_tools else _tools(settings)
+        tools = [] if query.no_tools else _tools(settings, query)
         tools += _functions(query)
         profile = await self._usable_server()
         body: dict[str, object] = {
@@ -537,13 +537,12 @@ def _input(query: QueryRequest) -> str | list[InputItem]:
     return [MessageInput(type="message", role="user", content=parts)]
 
 
-def _tools(settings: Settings) -> list[Tool]:
+def _tools(settings: Settings, query: QueryRequest) -> list[Tool]:
     tools: list[Tool] = []
-    if settings.responses_vector_store_ids:
+    stores = query.vector_stores(settings.responses_vector_store_ids)
+    if stores:
         tools.append(
-            ToolOpenAIResponseInputToolFileSearch(
-                type="file_search", vector_store_ids=list(settings.responses_vector_store_ids)
-            )
+            ToolOpenAIResponseInputToolFileSearch(type="file_search", vector_store_ids=stores)
         )
     for server in settings.responses_mcp_servers:
         mcp = ToolOpenAIResponseInputToolMcp(

@@ -185,7 +185,8 @@ async def test_fetch_event_source_reads_patternfly_like_the_chatbot_does(
     assert events[-2:] == ["turn_complete", "end"]
     assert events.count("heartbeat") >= 2
     tokens = [m["data"].get("token") for m in result["messages"] if m["event"] == "tool_call"]
-    assert "Tool:get_weather arguments:{'city': 'test'}" in tokens
+    call = {"tool_name": "get_weather", "call_id": "call_fake_0001", "arguments": {"city": "test"}}
+    assert call in tokens
     assert result["messages"][-2]["data"]["token"] == TOOL_ANSWER
 
 

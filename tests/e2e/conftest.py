@@ -46,7 +46,9 @@ from tests.paths import REPO
 
 HEALTH_TIMEOUT = float(os.environ.get("E2E_HEALTH_TIMEOUT", "180"))
 INSTALL_TIMEOUT = 1200
-FORMATS = ("patternfly", "raw")
+FORMATS = ("lightspeed-0.1", "raw")
+"""0.1.3's string tokens and shield verdicts, and the normalized events (`patternfly`, ours, is
+read in the frontends' rules: tests/service/test_*_rules.py)."""
 
 
 def selected_versions() -> list[str]:

@@ -1,4 +1,4 @@
-"""Read a finished stream of our service (`patternfly` or `raw` format) into what a user sees."""
+"""Read a finished stream of our service (`lightspeed-0.1` or `raw` format) into what a user sees."""
 
 from __future__ import annotations
 
@@ -35,14 +35,14 @@ def summarize(format_name: str, body: bytes) -> StreamSummary:
     assert body.endswith(b"\n\n"), f"stream does not end with a complete frame: {body[-200:]!r}"
     decoder = SSEDecoder()
     messages = decoder.feed(body)
-    if format_name == "patternfly":
-        return _patternfly([json.loads(m.data) for m in messages])
+    if format_name == "lightspeed-0.1":
+        return _lightspeed_01([json.loads(m.data) for m in messages])
     if format_name == "raw":
         return _raw([(m.event, json.loads(m.data)) for m in messages])
     raise ValueError(f"no reader for format {format_name}")
 
 
-def _patternfly(frames: list[dict[str, Any]]) -> StreamSummary:
+def _lightspeed_01(frames: list[dict[str, Any]]) -> StreamSummary:
     summary = StreamSummary(raw=frames)
     for frame in frames:
         name, data = frame["event"], frame["data"]

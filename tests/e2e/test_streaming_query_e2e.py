@@ -184,7 +184,7 @@ async def test_conversation_id_from_start_continues_the_conversation(gateway, st
 
 
 def _token_of(frame: dict[str, Any]) -> str | None:
-    """The answer text a frame carries (patternfly inference token or raw text_delta)."""
+    """The answer text a frame carries (lightspeed-0.1 inference token or raw text_delta)."""
     if frame.get("event") == "token" and frame["data"].get("role") == "inference":
         return frame["data"]["token"] or None
     if frame.get("event") == "text_delta":

@@ -1,4 +1,4 @@
-"""The patternfly formatter's exact bytes for normalized events."""
+"""The patternfly formatter (our own lightspeed-shaped dialect): its exact bytes, frame by frame."""
 
 from __future__ import annotations
 
@@ -7,14 +7,23 @@ from formatters.events import (
     ErrorEvent,
     Event,
     HeartbeatEvent,
-    ImageContent,
     ShieldEvent,
     ShieldViolation,
-    TextContent,
+    StartEvent,
+    TextDeltaEvent,
+    ToolCallEvent,
     ToolResultEvent,
+    TurnCompleteEvent,
 )
 from formatters.patternfly import PatternflyFormatter
+from service.resume.producer import interrupted
 from tests.formatters.cases import CASES, texts
+
+START = 'data: {"event": "start", "data": {"conversation_id": "c0ffee00-0000-0000-0000-000000000000"}}\n\n'
+END = (
+    'data: {"event": "end", "data": {"referenced_documents": [], "truncated": null, '
+    '"input_tokens": 0, "output_tokens": 0}, "available_quotas": {}}\n\n'
+)
 
 
 def render(events: list[Event]) -> str:
@@ -22,105 +31,107 @@ def render(events: list[Event]) -> str:
     return "".join(frame for event in events for frame in texts(formatter.format(event)))
 
 
-def test_tool_call_case() -> None:
+def test_a_tool_turn_is_one_call_frame_one_result_frame_and_the_answer() -> None:
+    """No empty tokens, no half-written call, no second frame for the run of the same call."""
     assert render(CASES["tool_call"]) == (
-        'data: {"event": "start", "data": {"conversation_id": "c0ffee00-0000-0000-0000-000000000000"}}\n\n'
-        'data: {"event": "token", "data": {"id": 0, "token": ""}}\n\n'
-        'data: {"event": "token", "data": {"id": 1, "role": "inference", "token": ""}}\n\n'
-        'data: {"event": "tool_call", "data": {"id": 2, "role": "inference", "token": ""}}\n\n'
-        'data: {"event": "tool_call", "data": {"id": 3, "role": "inference", "token": "[get_weather(city="}}\n\n'
-        'data: {"event": "tool_call", "data": {"id": 4, "role": "inference", "token": "get_weather"}}\n\n'
-        'data: {"event": "tool_call", "data": {"id": 5, "role": "tool_execution", "token": ""}}\n\n'
-        'data: {"event": "tool_call", "data": {"id": 6, "role": "tool_execution", "token": "Tool:get_weather arguments:{\'city\': \'Paris\', \'days\': 2.0}"}}\n\n'
-        'data: {"event": "tool_call", "data": {"id": 6, "role": "tool_execution", "token": "Tool:get_weather response:[TextContentItem(text=\'sunny, 21 \\u00b0C\', type=\'text\')]"}}\n\n'
-        'data: {"event": "token", "data": {"id": 8, "role": "inference", "token": "It is sunny."}}\n\n'
-        'data: {"event": "turn_complete", "data": {"id": 9, "token": "It is sunny."}}\n\n'
-        'data: {"event": "end", "data": {"referenced_documents": [], "truncated": null, "input_tokens": 0, "output_tokens": 0}, "available_quotas": {}}\n\n'
-    )
-
-
-def test_documents_case_lists_them_in_end() -> None:
-    frames = render(CASES["documents"]).split("\n\n")
-    assert (
-        frames[1]
-        == 'data: {"event": "token", "data": {"id": 0, "role": "shield_call", "token": "No Violation"}}'
-    )
-    assert frames[2] == (
+        START + 'data: {"event": "tool_call", "data": {"id": 0, "role": "tool_execution", "token": '
+        '{"tool_name": "get_weather", "call_id": "c1", "arguments": {"city": "Paris"}}}}\n\n'
         'data: {"event": "tool_call", "data": {"id": 1, "role": "tool_execution", "token": '
-        '"Tool:knowledge_search summary:knowledge_search tool found 2 chunks:"}}'
-    )
-    assert frames[-2] == (
-        'data: {"event": "end", "data": {"referenced_documents": ['
-        '{"doc_url": "https://docs.example.com/a", "doc_title": "About OpenShift"}, '
-        '{"doc_url": "https://docs.example.com/b", "doc_title": "Installing"}], '
-        '"truncated": null, "input_tokens": 0, "output_tokens": 0}, "available_quotas": {}}'
+        '{"tool_name": "get_weather", "call_id": "c1", "status": "success", '
+        '"response": "sunny, 21 \\u00b0C"}}}\n\n'
+        'data: {"event": "token", "data": {"id": 2, "role": "inference", "token": "It is sunny."}}\n\n'
+        'data: {"event": "turn_complete", "data": {"id": 3, "token": "It is sunny."}}\n\n' + END
     )
 
 
-def test_non_ascii_and_newlines_are_escaped_on_one_line() -> None:
-    frames = render(CASES["text_only"]).split("\n\n")
-    assert frames[3] == (
-        'data: {"event": "token", "data": {"id": 2, "role": "inference", '
-        '"token": "w\\u00f6rld \\"quoted\\"\\nnext line"}}'
+def test_a_shield_violation_is_the_refusal_as_answer_text_without_shield_tokens() -> None:
+    assert render(CASES["shield_violation"]) == (
+        START + 'data: {"event": "token", "data": {"id": 0, "role": "inference", '
+        '"token": "I can\'t answer that."}}\n\n'
+        'data: {"event": "turn_complete", "data": {"id": 0, "token": "I can\'t answer that."}}\n\n'
+        + END
     )
 
 
-def test_timer_heartbeats_count_as_frames() -> None:
-    frames = render(CASES["long_silence"]).split("\n\n")
-    assert frames[2] == 'data: {"event": "heartbeat", "data": {"id": 1, "token": "heartbeat"}}'
-    assert frames[6] == 'data: {"event": "heartbeat", "data": {"id": 5, "token": "heartbeat"}}'
-    assert (
-        frames[7]
-        == 'data: {"event": "token", "data": {"id": 6, "role": "inference", "token": "... done"}}'
+def test_a_passed_shield_and_a_streamed_refusal_send_no_verdict() -> None:
+    """The Responses API streams a guardrail's refusal as text: it is sent once."""
+    events: list[Event] = [
+        ShieldEvent(chunk=0, step="shield_call"),
+        ShieldEvent(chunk=1, step="shield_call", violation=ShieldViolation(user_message="No.")),
+        TextDeltaEvent(chunk=1, step="inference", text="No."),
+        TurnCompleteEvent(chunk=2, text="No."),
+    ]
+    assert render(events) == (
+        'data: {"event": "token", "data": {"id": 0, "role": "inference", "token": "No."}}\n\n'
+        'data: {"event": "turn_complete", "data": {"id": 1, "token": "No."}}\n\n'
     )
 
 
-def test_error_frame() -> None:
-    assert render([ErrorEvent(chunk=0, message="boom")]) == (
-        'data: {"event": "error", "data": {"id": 0, "token": "boom"}}\n\n'
+def test_an_upstream_error_carries_response_and_cause_beside_token() -> None:
+    assert render(CASES["error_mid_stream"]) == (
+        START
+        + 'data: {"event": "token", "data": {"id": 0, "role": "inference", "token": "Partial"}}\n\n'
+        'data: {"event": "error", "data": {"id": 1, "token": "500: Internal server error", '
+        '"response": "The agent failed", "cause": "500: Internal server error"}}\n\n' + END
     )
 
 
-def test_shield_violation_with_no_user_message() -> None:
-    event = ShieldEvent(chunk=0, step="shield_call", violation=ShieldViolation(metadata={}))
+def test_an_interrupt_is_an_interrupted_frame_not_an_error() -> None:
+    events: list[Event] = [
+        StartEvent(conversation_id="c0ffee00-0000-0000-0000-000000000000"),
+        TextDeltaEvent(chunk=0, step="inference", text="Hi"),
+        interrupted().error,
+        EndEvent(),
+    ]
+    assert render(events) == (
+        START
+        + 'data: {"event": "token", "data": {"id": 0, "role": "inference", "token": "Hi"}}\n\n'
+        'data: {"event": "interrupted", "data": {"id": 1, "token": "The answer was interrupted.", '
+        '"response": "The answer was interrupted", "cause": "The answer was interrupted."}}\n\n'
+        + END
+    )
+
+
+def test_arguments_that_are_not_an_object_are_wrapped_in_one() -> None:
+    events: list[Event] = [
+        ToolCallEvent(chunk=0, step="inference", call_id="a", name="echo", arguments="hi there"),
+        ToolCallEvent(chunk=1, step="inference", call_id="b", name="ping", arguments=" "),
+    ]
+    assert render(events) == (
+        'data: {"event": "tool_call", "data": {"id": 0, "role": "tool_execution", "token": '
+        '{"tool_name": "echo", "call_id": "a", "arguments": {"input": "hi there"}}}}\n\n'
+        'data: {"event": "tool_call", "data": {"id": 1, "role": "tool_execution", "token": '
+        '{"tool_name": "ping", "call_id": "b", "arguments": {}}}}\n\n'
+    )
+
+
+def test_a_failed_tool_result_has_status_failure() -> None:
+    event = ToolResultEvent(
+        chunk=0, step="tool_execution", call_id="a", name="echo", content="boom", failed=True
+    )
     assert render([event]) == (
-        'data: {"event": "token", "data": {"id": 0, "role": "shield_call", '
-        '"token": "Violation: None (Metadata: {})"}}\n\n'
+        'data: {"event": "tool_call", "data": {"id": 0, "role": "tool_execution", "token": '
+        '{"tool_name": "echo", "call_id": "a", "status": "failure", "response": "boom"}}}\n\n'
     )
 
 
-def test_query_from_memory_counts_characters() -> None:
-    event = ToolResultEvent(
-        chunk=0,
-        step="tool_execution",
-        call_id="c",
-        name="query_from_memory",
-        content=[TextContent(text="abc"), ImageContent(url="https://i/x.png")],
+def test_heartbeats_and_documents_keep_the_lightspeed_frames() -> None:
+    frames = render([HeartbeatEvent(), *CASES["documents"][1:]]).split("\n\n")
+    assert frames[0] == 'data: {"event": "heartbeat", "data": {"id": 0, "token": "heartbeat"}}'
+    assert frames[1] == (
+        'data: {"event": "tool_call", "data": {"id": 1, "role": "tool_execution", "token": '
+        '{"tool_name": "knowledge_search", "call_id": "k1", "status": "success", '
+        '"summary": "knowledge_search tool found 2 chunks:"}}}'
     )
-    assert '"token": "Fetched 11 bytes from memory"' in render([event])
-
-
-def test_knowledge_search_with_string_content_has_an_empty_summary() -> None:
-    event = ToolResultEvent(
-        chunk=0, step="tool_execution", call_id="c", name="knowledge_search", content="found\nx"
-    )
-    assert '"token": "Tool:knowledge_search summary:"' in render([event])
-
-
-def test_knowledge_search_with_empty_content_shows_the_response() -> None:
-    event = ToolResultEvent(
-        chunk=0, step="tool_execution", call_id="c", name="knowledge_search", content=[]
-    )
-    assert '"token": "Tool:knowledge_search response:[]"' in render([event])
-
-
-def test_end_reports_truncation_and_tokens() -> None:
-    assert render([EndEvent(truncated=True, input_tokens=3, output_tokens=5)]) == (
-        'data: {"event": "end", "data": {"referenced_documents": [], "truncated": true, '
-        '"input_tokens": 3, "output_tokens": 5}, "available_quotas": {}}\n\n'
+    assert frames[-2].startswith(
+        'data: {"event": "end", "data": {"referenced_documents": [{"doc_url": '
+        '"https://docs.example.com/a", "doc_title": "About OpenShift"}, '
     )
 
 
-def test_heartbeat_without_chunk_never_shares_an_id() -> None:
-    text = render([HeartbeatEvent(), HeartbeatEvent()])
-    assert '"id": 0,' in text and '"id": 1,' in text
+def test_a_gateway_error_has_the_same_fields() -> None:
+    error = ErrorEvent(message="Too slow.", source="gateway", code="timeout")
+    assert render([error]) == (
+        'data: {"event": "error", "data": {"id": 0, "token": "Too slow.", '
+        '"response": "The answer took too long", "cause": "Too slow."}}\n\n'
+    )

@@ -51,7 +51,8 @@ async def test_interrupt_cancels_the_upstream_within_a_second_and_followers_end_
     assert fake_agents.ended_at is not None and fake_agents.ended_at - asked < 1.0
     for follower in (first, second):
         frames = split_frames(await asyncio.wait_for(follower.read(), 5))
-        assert [data_of(frame)["event"] for frame in frames[-2:]] == ["error", "end"]
+        # patternfly, the default: an interrupt is an `interrupted` frame, not an error
+        assert [data_of(frame)["event"] for frame in frames[-2:]] == ["interrupted", "end"]
         assert data_of(frames[-2])["data"]["token"] == "The answer was interrupted."
 
 

@@ -151,7 +151,7 @@ async def test_a_thousand_concurrent_streams_all_complete_with_the_full_answer(s
         assert names[0] == "start"
         assert names[-2:] == ["turn_complete", "end"]
         answers.add(frames[-2]["data"]["token"])
-        assert f"'query': 'Question {number}: what does this gateway do?'" in body.decode()
+        assert f'"query": "Question {number}: what does this gateway do?"' in body.decode()
         kinds.add(tuple(name for name in names if name != "heartbeat"))
         assert len(frames[-1]["data"]["referenced_documents"]) == 2
     assert len(answers) == 1, "every stream got the whole, same answer"

@@ -8,7 +8,9 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
+from formatters.base import Formatter
 from formatters.events import ErrorEvent, Event, TextDeltaEvent
+from formatters.lightspeed_01 import Lightspeed01Formatter
 from formatters.patternfly import PatternflyFormatter
 from service.pipeline import INTERNAL_ERROR, Outcome, Stop, TooLarge, run_stream
 from service.resume.outcomes import ResumeOutcome
@@ -47,9 +49,15 @@ def turn(*items: Event | BaseException | float, closed: list[bool] | None = None
     return Turn(conversation_id="conv", events=events())
 
 
-async def pump(t: Turn, sink: Sink, interval: float = 5, limit: float = 60):
+async def pump(
+    t: Turn, sink: Sink, interval: float = 5, limit: float = 60, formatter: Formatter | None = None
+):
     return await run_stream(
-        t, PatternflyFormatter(), sink.write, heartbeat_interval=interval, stream_timeout=limit
+        t,
+        formatter or PatternflyFormatter(),
+        sink.write,
+        heartbeat_interval=interval,
+        stream_timeout=limit,
     )
 
 
@@ -91,7 +99,8 @@ async def test_an_upstream_error_line_raised_mid_stream_keeps_the_releases_error
     # upstream error chunk (the releases' `error{id, token}`), not one of the gateway's own
     sink = Sink()
     failure = UpstreamStreamError("quota exceeded", "upstream_error", chunk=1)
-    await pump(turn(TextDeltaEvent(chunk=0, step="inference", text="a"), failure), sink)
+    events = turn(TextDeltaEvent(chunk=0, step="inference", text="a"), failure)
+    await pump(events, sink, formatter=Lightspeed01Formatter())
     assert sink.writes[2].decode() == (
         'data: {"event": "error", "data": {"id": 1, "token": "quota exceeded"}}\n\n'
     )
@@ -196,8 +205,8 @@ async def test_an_interrupt_ends_the_stream_with_its_error_and_outcome_then_end(
     )
     assert result.outcome is ResumeOutcome.INTERRUPTED
     assert [kind for kind, _ in frames] == ["start", "text_delta", "error", "end"]
-    assert frames[2][1] == (
-        'data: {"event": "error", "data": {"id": 1, "token": "stopped", '
+    assert frames[2][1] == (  # patternfly: an interrupt is no error
+        'data: {"event": "interrupted", "data": {"id": 1, "token": "stopped", '
         '"response": "The answer was interrupted", "cause": "stopped"}}\n\n'
     )
     assert closed == [True]

@@ -55,7 +55,7 @@ async def test_formats_lists_every_installed_format(make_client):
             "name": "patternfly",
             "aliases": ["lightspeed"],
             "media_type": "text/event-stream",
-            "description": "lightspeed-stack /v1/streaming_query frames (PatternFly chatbot)",
+            "description": "lightspeed-shaped frames for PatternFly chatbot frontends (Ansible, reference UI)",
         },
         {
             "name": "raw",

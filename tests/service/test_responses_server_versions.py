@@ -16,7 +16,7 @@ from tests.fakes.responses_upstream import (
     fixture_steps,
     sse,
 )
-from tests.service.test_streaming_query_responses import TEXT, expected
+from tests.service.test_streaming_query_responses import LIGHTSPEED_01, TEXT, expected
 
 QUERY = {"query": "Say hello."}
 SHIELDS_ON_OGX = (
@@ -60,7 +60,7 @@ def client_for(make_client: MakeClient, upstream_server: TestServer) -> Any:
 
 
 async def stream_text(client: TestClient[Any, Any]) -> list[str]:
-    response = await client.post("/v1/streaming_query", json=QUERY)
+    response = await client.post(LIGHTSPEED_01, json=QUERY)
     assert response.status == 200, await response.text()
     return split_frames(await response.read())
 

@@ -20,6 +20,9 @@ END_EMPTY = (
     '"input_tokens": 0, "output_tokens": 0}, "available_quotas": {}}\n\n'
 )
 QUERY = {"query": "Say hello."}
+LIGHTSPEED_01 = "/v1/streaming_query?format=lightspeed-0.1"
+"""Where a test pins lightspeed-stack 0.1.3's bytes (the default `patternfly` was them until it
+became our own dialect)."""
 
 
 def events_of(frames: list[str]) -> list[str]:
@@ -29,7 +32,7 @@ def events_of(frames: list[str]) -> list[str]:
 async def test_text_turn_streams_lightspeed_frames_byte_for_byte(agents_client, fake_agents):
     fake_agents.steps = fixture_steps("text.sse")
     client = await agents_client()
-    response = await client.post("/v1/streaming_query", json=QUERY)
+    response = await client.post(LIGHTSPEED_01, json=QUERY)
     assert response.status == 200
     assert response.headers["Content-Type"] == "text/event-stream; charset=utf-8"
     assert response.headers["Cache-Control"] == "no-cache"
@@ -99,7 +102,7 @@ async def test_unknown_conversation_id_starts_a_new_conversation(agents_client, 
 async def test_error_chunk_gives_error_frame_then_end(agents_client, fake_agents):
     fake_agents.steps = fixture_steps("fail.sse")
     client = await agents_client()
-    frames = split_frames(await (await client.post("/v1/streaming_query", json=QUERY)).read())
+    frames = split_frames(await (await client.post(LIGHTSPEED_01, json=QUERY)).read())
     assert events_of(frames) == ["start", "token", "error", "end"]
     assert frames[2] == (
         'data: {"event": "error", "data": {"id": 1, "token": '
@@ -111,7 +114,7 @@ async def test_error_chunk_gives_error_frame_then_end(agents_client, fake_agents
 async def test_upstream_dropping_mid_stream_gives_error_frame_then_end(agents_client, fake_agents):
     fake_agents.steps = [*fixture_steps("text.sse")[:4], b'data: {"event": {"pay', Drop()]
     client = await agents_client()
-    frames = split_frames(await (await client.post("/v1/streaming_query", json=QUERY)).read())
+    frames = split_frames(await (await client.post(LIGHTSPEED_01, json=QUERY)).read())
     assert events_of(frames) == ["start", "token", "token", "token", "token", "error", "end"]
     assert json.loads(frames[-2][6:])["data"]["token"] == (
         "The connection to the agent was lost before the answer was complete."
@@ -123,7 +126,7 @@ async def test_a_body_ending_before_turn_complete_is_an_upstream_error(agents_cl
     fake_agents.steps = fixture_steps("text.sse")[:-1]  # every chunk but `turn_complete`
     client = await agents_client()
     with capture_logs() as logs:
-        frames = split_frames(await (await client.post("/v1/streaming_query", json=QUERY)).read())
+        frames = split_frames(await (await client.post(LIGHTSPEED_01, json=QUERY)).read())
     assert events_of(frames) == ["start", *["token"] * 11, "error", "end"]
     assert frames[-2] == (
         'data: {"event": "error", "data": {"id": 11, "token": '
@@ -159,7 +162,7 @@ async def test_heartbeats_keep_flowing_through_a_long_upstream_silence(agents_cl
     steps = fixture_steps("text.sse")
     fake_agents.steps = [*steps[:3], Sleep(8), *steps[3:]]
     client = await agents_client(heartbeat_interval=1.0)
-    frames = split_frames(await (await client.post("/v1/streaming_query", json=QUERY)).read())
+    frames = split_frames(await (await client.post(LIGHTSPEED_01, json=QUERY)).read())
     names = events_of(frames)
     assert names.count("heartbeat") >= 5
     assert names[-2:] == ["turn_complete", "end"]
@@ -247,7 +250,7 @@ async def test_too_many_concurrent_streams_get_429_with_retry_after(agents_clien
 
 async def test_demo_agent_streams_every_frame_type(make_client):
     client = await make_client()
-    response = await client.post("/v1/streaming_query", json={"query": "What is this?"})
+    response = await client.post(LIGHTSPEED_01, json={"query": "What is this?"})
     frames = split_frames(await response.read())
     names = events_of(frames)
     assert names[0] == "start"

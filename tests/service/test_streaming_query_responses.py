@@ -24,6 +24,9 @@ from tests.fakes.responses_upstream import (
     sse,
 )
 
+LIGHTSPEED_01 = "/v1/streaming_query?format=lightspeed-0.1"
+"""The goldens here are lightspeed-stack 0.1.3's frames (`patternfly` was those bytes until it
+became our own dialect)."""
 QUERY = {"query": "Say hello."}
 LOST = "The connection to the agent was lost before the answer was complete."
 END_EMPTY = (
@@ -66,7 +69,7 @@ def responses_client(make_client: MakeClient, responses_server: TestServer) -> A
 
 
 async def frames_of(client: TestClient[Any, Any], body: dict[str, Any] = QUERY) -> list[str]:
-    response = await client.post("/v1/streaming_query", json=body)
+    response = await client.post(LIGHTSPEED_01, json=body)
     assert response.status == 200, await response.text()
     return split_frames(await response.read())
 
@@ -200,7 +203,7 @@ FAIL_MID = (
 async def test_text_turn_streams_lightspeed_frames_byte_for_byte(responses_client, fake):
     fake.steps = fixture_steps("text.sse")
     client = await responses_client()
-    response = await client.post("/v1/streaming_query", json=QUERY)
+    response = await client.post(LIGHTSPEED_01, json=QUERY)
     assert response.status == 200
     assert response.headers["Content-Type"] == "text/event-stream; charset=utf-8"
     assert response.headers["Cache-Control"] == "no-cache"
@@ -438,6 +441,17 @@ async def test_configured_tools_and_guardrails_are_passed_on(responses_client, f
     assert request["guardrails"] == ["llama-guard"]
 
 
+async def test_a_requests_allowed_vector_stores_replace_the_configured_ones(responses_client, fake):
+    fake.steps = fixture_steps("text.sse")
+    client = await responses_client(
+        responses_vector_store_ids="vs_1", allowed_vector_store_ids="vs_2,vs_3"
+    )
+    await frames_of(client, {**QUERY, "vector_store_ids": ["vs_3", "vs_2"]})
+    assert fake.requests[0]["tools"] == [
+        {"type": "file_search", "vector_store_ids": ["vs_3", "vs_2"]}
+    ]
+
+
 async def test_no_tools_drops_the_configured_tools_but_keeps_guardrails(responses_client, fake):
     fake.steps = fixture_steps("text.sse")
     client = await responses_client(
@@ -488,7 +502,7 @@ async def test_default_model_setting_needs_no_model_list(responses_client, fake)
 async def test_no_llm_listed_is_503_and_not_ready(responses_client, fake):
     fake.models = [{"id": "all-minilm", "model_type": "embedding"}]
     client = await responses_client()
-    response = await client.post("/v1/streaming_query", json=QUERY)
+    response = await client.post(LIGHTSPEED_01, json=QUERY)
     assert response.status == 503
     assert (await response.json())["detail"]["cause"] == "llama-stack lists no LLM model"
     readiness = await client.get("/readiness")
@@ -536,7 +550,7 @@ async def test_a_first_event_over_16_mib_is_503_json_without_waiting(responses_c
     fake.steps = [b"data: " + b"x" * (17 * 1024 * 1024), Sleep(60)]
     client = await responses_client(stream_timeout=30)
     started = time.monotonic()
-    response = await client.post("/v1/streaming_query", json=QUERY)
+    response = await client.post(LIGHTSPEED_01, json=QUERY)
     assert response.status == 503
     assert time.monotonic() - started < 10
     assert await response.json() == {
@@ -550,7 +564,7 @@ async def test_a_first_event_over_16_mib_is_503_json_without_waiting(responses_c
 async def test_upstream_error_status_before_the_stream_is_503_json(responses_client, fake):
     fake.steps = [Status(500, '{"error": {"message": "boom"}}')]
     client = await responses_client()
-    response = await client.post("/v1/streaming_query", json=QUERY)
+    response = await client.post(LIGHTSPEED_01, json=QUERY)
     assert response.status == 503
     assert await response.json() == {
         "detail": {
@@ -563,7 +577,7 @@ async def test_upstream_error_status_before_the_stream_is_503_json(responses_cli
 async def test_error_streamed_before_the_first_event_is_503_json(responses_client, fake):
     fake.steps = [sse({"error": {"message": "Model 'nope' not found.", "code": "404"}})]
     client = await responses_client()
-    response = await client.post("/v1/streaming_query", json=QUERY)
+    response = await client.post(LIGHTSPEED_01, json=QUERY)
     assert response.status == 503
     body = await response.json()
     assert body["detail"]["cause"] == "llama-stack refused the turn: Model 'nope' not found."
@@ -573,7 +587,7 @@ async def test_refused_upstream_connection_is_503_json(make_client, unused_tcp_p
     client = await make_client(
         llama_stack_base_url=f"http://127.0.0.1:{unused_tcp_port}", llama_stack_api="responses"
     )
-    response = await client.post("/v1/streaming_query", json=QUERY)
+    response = await client.post(LIGHTSPEED_01, json=QUERY)
     assert response.status == 503
     body = await response.json()
     assert body["detail"]["cause"].startswith(
@@ -594,7 +608,7 @@ async def test_version_mismatch_is_explained_in_readiness_log_and_503(responses_
         {"ready": False, "reason": MISMATCH},
     )
     assert {"event": "upstream not ready", "reason": MISMATCH, "log_level": "warning"} in logs
-    response = await client.post("/v1/streaming_query", json=QUERY)
+    response = await client.post(LIGHTSPEED_01, json=QUERY)
     assert response.status == 503
     assert (await response.json())["detail"]["cause"] == MISMATCH
 
@@ -633,7 +647,7 @@ async def test_client_disconnect_during_silence_cancels_the_upstream_response(
     interval = 1.0
     fake.steps = [*fixture_steps("text.sse")[:5], Sleep(60)]
     client = await responses_client(heartbeat_interval=interval)
-    response = await client.post("/v1/streaming_query", json=QUERY)
+    response = await client.post(LIGHTSPEED_01, json=QUERY)
     await response.content.readuntil(b"\n\n")
     await asyncio.wait_for(fake.turn_started.wait(), 5)
     await asyncio.sleep(0.2)

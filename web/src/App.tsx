@@ -294,6 +294,11 @@ function EntryView({ entry }: { entry: Entry }) {
         ),
         afterMainContent: (
           <>
+            {turn.interruption && (
+              <Alert variant="info" isInline title={turn.interruption.title} data-testid="interrupted">
+                {turn.interruption.text}
+              </Alert>
+            )}
             {turn.errors.map((error, index) => (
               <Alert key={index} variant="danger" isInline title={error.title} data-testid="stream-error">
                 {error.text}

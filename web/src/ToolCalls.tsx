@@ -30,7 +30,7 @@ function OneToolCall({ call }: { call: ToolCallView }) {
   return (
     <div className="tool-call" data-testid="tool-call" data-tool={name} data-phase={call.phase}>
       <ToolCall
-        titleText={call.phase === 'unfinished' ? `Tool call: ${name} (no result)` : `Tool call: ${name}`}
+        titleText={`Tool call: ${name}${call.phase === 'unfinished' ? ' (no result)' : call.failed ? ' (failed)' : ''}`}
         isLoading={running}
         loadingText={call.phase === 'requesting' ? `Calling ${name}…` : `Running ${name}…`}
         expandableContent={

@@ -1,5 +1,6 @@
-// One answer as the page shows it, built frame by frame from the `patternfly` format
-// (lightspeed-stack's /v1/streaming_query frames: ../../../shared/reference/lightspeed-stream.md).
+// One answer as the page shows it, built frame by frame from the `patternfly` format (our
+// lightspeed-shaped dialect, docs/formats.md); lightspeed-stack 0.1.3's string tokens
+// (../../../shared/reference/lightspeed-stream.md) are still read the same way.
 
 export interface Frame {
   event: string;
@@ -18,6 +19,10 @@ export interface ToolCallView {
   resultKind?: 'summary' | 'response' | 'memory';
   result?: string;
   phase: ToolPhase;
+  /** `patternfly`'s `call_id`, which pairs a call with its result. */
+  callId?: string;
+  /** The result's `status` was `failure`. */
+  failed?: boolean;
 }
 
 export interface Source {
@@ -39,6 +44,8 @@ export interface TurnView {
   toolCalls: ToolCallView[];
   violations: string[];
   errors: StreamError[];
+  /** The `interrupted` frame: the turn was stopped on request. */
+  interruption?: StreamError;
   sources: Source[];
   heartbeats: number;
   frames: number;
@@ -109,6 +116,9 @@ export function applyFrame(turn: TurnView, frame: Frame): TurnView {
     case 'error':
       next.errors = [...next.errors, streamError(data)];
       break;
+    case 'interrupted':
+      next.interruption = streamError(data);
+      break;
     case 'end':
       next.ended = true;
       next.sources = documents(data.referenced_documents);
@@ -141,6 +151,9 @@ function toolRequest(calls: ToolCallView[], token: string): void {
 
 /** A `tool_execution` tool_call frame: the call runs ("" ), its arguments, then its result. */
 function toolExecution(calls: ToolCallView[], token: unknown): void {
+  if (pairedTool(calls, token)) {
+    return;
+  }
   const line = toolLine(token);
   if (line === null) {
     const requested = calls.filter((c) => c.phase === 'requesting');
@@ -167,6 +180,31 @@ function toolExecution(calls: ToolCallView[], token: unknown): void {
   call.resultKind = kind;
   call.result = text;
   call.phase = 'done';
+}
+
+/** A `patternfly` tool frame, `{tool_name, call_id, arguments}` or `{…, status, summary|response}`:
+ * the call and its result meet by `call_id`. False for a token without one. */
+function pairedTool(calls: ToolCallView[], token: unknown): boolean {
+  const object = token && typeof token === 'object' ? (token as Record<string, unknown>) : null;
+  const line = object && typeof object.call_id === 'string' ? toolLine(object) : null;
+  if (object === null || line === null) {
+    return false;
+  }
+  const [name, kind, text] = line;
+  let call = calls.find((c) => c.callId === object.call_id);
+  if (!call) {
+    call = { name, draft: '', phase: 'running', callId: String(object.call_id) };
+    calls.push(call);
+  }
+  if (kind === 'arguments') {
+    call.arguments = text;
+  } else {
+    call.resultKind = kind;
+    call.result = text;
+    call.phase = 'done';
+    call.failed = object.status === 'failure';
+  }
+  return true;
 }
 
 /** The first unfinished call that fits (by name when one is known), or a new one. */

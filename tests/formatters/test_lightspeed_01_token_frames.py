@@ -1,4 +1,4 @@
-"""The patternfly token frames, written out by hand, are the bytes `json.dumps` makes of the dict."""
+"""The lightspeed-0.1 token frames, written out by hand, are the bytes `json.dumps` makes of the dict."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import random
 import pytest
 
 from formatters.frames import encode_frame
-from formatters.patternfly import PatternflyFormatter
+from formatters.lightspeed_01 import Lightspeed01Formatter
 
 AWKWARD = [
     "",
@@ -42,14 +42,14 @@ def _random_text(rng: random.Random) -> str:
 @pytest.mark.parametrize("role", [None, "inference", "tool_execution", "shield_call", "é\n"])
 @pytest.mark.parametrize("name", ["token", "tool_call", "heartbeat", "turn_complete", "error"])
 def test_token_frame_equals_json_dumps_of_the_dict(name: str, role: str | None, token: str) -> None:
-    formatter = PatternflyFormatter()
+    formatter = Lightspeed01Formatter()
     formatter._id = 7
     assert encode_frame(formatter._token(name, token, role)) == _reference(name, 7, token, role)
 
 
 def test_token_frames_equal_json_dumps_for_random_text_and_ids() -> None:
     rng = random.Random(8)
-    formatter = PatternflyFormatter()
+    formatter = Lightspeed01Formatter()
     for _ in range(2_000):
         formatter._id = rng.choice([0, 1, 9, 10, 12345, 2**40, rng.randrange(10**6)])
         token, role = _random_text(rng), rng.choice([None, _random_text(rng)])
