@@ -12,8 +12,9 @@ from tests.fakes.agents_upstream import FakeAgentsUpstream, Step, fixture_steps
 
 QUERY = {"query": "Say hello."}
 FIXTURES = ["text.sse", "long.sse", "tool.sse", "mcp.sse", "shield.sse", "fail-mid.sse"]
-_VARYING = re.compile(rb"chatcmpl-[0-9a-zA-Z]+|\"created\": ?\d+")
-"""What differs between two turns of the `openai` format: its completion id and timestamp."""
+_VARYING = re.compile(rb"chatcmpl-[0-9a-zA-Z]+|\"created\": ?\d+|\"request_id\": \"[0-9a-f-]+\"")
+"""What differs between two turns of the `openai` format (its completion id and timestamp) and
+of `lightspeed-0.7` (its request id)."""
 _ID_LINE = re.compile(rb"^id: .*\n", re.MULTILINE)
 
 

@@ -1,0 +1,105 @@
+"""Differential test: our Responses normalizer + `lightspeed-0.7` vs lightspeed-stack 0.7.1 itself.
+
+The oracle is 0.7.1's whole app (`tests/oracle/app_oracle.py`: its venv from
+`make_release_venv.sh 0.7.1`, built by `make oracle`) in front of a fake OGX 1.2.5 replaying each
+`responses-0.7.3` capture; our side is the same capture through the gateway's pipeline. The
+bodies are compared byte for byte after the deliberate differences below.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import AsyncIterator
+
+import pytest
+
+from formatters.events import ErrorEvent, Event
+from formatters.lightspeed_07 import Lightspeed07Formatter
+from service.pipeline import run_stream
+from service.upstream import Turn
+from service.upstream.responses_normalizer import ResponsesNormalizer
+from tests.fakes.responses_upstream import fixture_events, fixture_steps
+from tests.oracle.app_oracle import app_oracle, require
+
+pytestmark = pytest.mark.oracle
+
+CONVERSATION = "c0ffee00-0000-0000-0000-000000000000"
+# The captures both sides render identically (up to DELIBERATE).
+SAME = ("text", "long", "shield-safe", "tool-result", "fail-mid", "fail-drop")
+# Each side's own ids: the conversation (0.7.1: OGX's, without `conv_`; ours: the gateway's)
+# and the request id (a fresh UUID per request on both sides).
+START = re.compile(r'"conversation_id": "[^"]*", "request_id": "[^"]*"')
+START_IDS = '"conversation_id": "C", "request_id": "R"'
+PARTIAL = re.compile(r'data: \{"event": "turn_complete", [^\n]*\n\n(?=data: \{"event": "error")')
+GENERIC_CAUSE = '"cause": "An unexpected error occurred while processing the request."'
+COUNTS = re.compile(r'"input_tokens": \d+, "output_tokens": \d+')
+
+
+def deliberate(name: str, theirs: str) -> str:
+    """0.7.1's body edited into ours where we differ on purpose.
+
+    - a failed turn: 0.7.1 sends the text so far as `turn_complete` before its error frame and
+      counts no tokens in `end`; we send no `turn_complete` (the turn did not complete) and the
+      usage the upstream reported before failing; our error frame's `cause` is the upstream's
+      message (0.7.1: a generic sentence), as every format's error frame carries it.
+    """
+    theirs = START.sub(START_IDS, theirs)
+    if name.startswith("fail"):
+        assert PARTIAL.search(theirs), theirs
+        theirs = PARTIAL.sub("", theirs)
+        assert GENERIC_CAUSE in theirs
+        theirs = theirs.replace(GENERIC_CAUSE, f'"cause": {json.dumps(upstream_message(name))}')
+    return theirs
+
+
+def upstream_message(name: str) -> str:
+    """The message of the capture's failure, as the normalizer reads it."""
+    normalizer = ResponsesNormalizer()
+    for index, raw in enumerate(fixture_events(f"{name}.sse")):
+        for event in normalizer.normalize(index, raw):
+            if isinstance(event, ErrorEvent):
+                return event.message
+    raise AssertionError(f"{name} has no failure")
+
+
+async def ours(name: str) -> str:
+    """Our body for a capture: its events normalized, up to an error, through the pipeline."""
+    normalizer = ResponsesNormalizer()
+
+    async def events() -> AsyncIterator[Event]:
+        for index, raw in enumerate(fixture_events(f"{name}.sse")):
+            produced = normalizer.normalize(index, raw)
+            for event in produced:
+                yield event
+            if any(isinstance(event, ErrorEvent) for event in produced):
+                return
+
+    body = bytearray()
+
+    async def write(data: bytes) -> None:
+        body.extend(data)
+
+    turn = Turn(conversation_id=CONVERSATION, events=events())
+    await run_stream(turn, Lightspeed07Formatter(), write, heartbeat_interval=60, stream_timeout=60)
+    return START.sub(START_IDS, body.decode())
+
+
+async def _oracle_bodies() -> dict[str, str]:
+    async with app_oracle(require()) as app:
+        return {name: await app.body(fixture_steps(f"{name}.sse")) for name in SAME}
+
+
+@pytest.fixture(scope="module")
+def oracle() -> dict[str, str]:
+    return asyncio.run(_oracle_bodies())
+
+
+@pytest.mark.parametrize("name", SAME)
+async def test_frames_match_lightspeed_stack_0_7_1(name: str, oracle: dict[str, str]) -> None:
+    theirs = deliberate(name, oracle[name])
+    mine = await ours(name)
+    if name.startswith("fail"):
+        mine = COUNTS.sub('"input_tokens": 0, "output_tokens": 0', mine)
+    assert mine == theirs
