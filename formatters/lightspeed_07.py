@@ -14,6 +14,7 @@ from formatters.events import (
     HeartbeatEvent,
     JsonObject,
     StartEvent,
+    StepStartEvent,
     TextDeltaEvent,
     ToolCallEvent,
     ToolResultEvent,
@@ -32,6 +33,7 @@ INTERRUPTED_SUFFIX = "\n\n*Response stopped by the user.*"
 GATEWAY_STATUS = {"timeout": 504, "drained": 503, "too_large": 413}
 """The `status_code` of a gateway error's frame by its code; any other code is 500."""
 
+TOOL_EXECUTION = "tool_execution"
 _SERVER_TOOLS = {"file_search": "file_search_call", "web_search": "web_search_call"}
 
 
@@ -39,7 +41,7 @@ def call_type(event: ToolCallEvent | ToolResultEvent) -> str:
     """Return the Responses item type 0.7.1 names a call by: a built-in tool, MCP, a function."""
     if event.name in _SERVER_TOOLS:
         return _SERVER_TOOLS[event.name]
-    return "mcp_call" if event.step == "tool_execution" else "function_call"
+    return "mcp_call" if event.step == TOOL_EXECUTION else "function_call"
 
 
 class Lightspeed07Formatter(Formatter):
@@ -61,19 +63,35 @@ class Lightspeed07Formatter(Formatter):
         self._calls: set[str] = set()
         self._round = 1
         self._result_seen = False
+        self._asked: ToolCallEvent | None = None
+        """A call the model asked for, until the next event tells whether the server runs it."""
 
     def format(self, event: Event) -> list[str]:
         """Return the frames for one event; the gateway's own heartbeats are SSE comments.
 
         An upstream event the gateway does not understand (a chunk's heartbeat) is nothing, as
-        0.7.1 ignores the stream events it does not handle.
+        0.7.1 ignores the stream events it does not handle. A call the model asks for is sent
+        with the next event: a tool step starting right after it (same chunk) means the server
+        runs it (an MCP call), anything else a function call.
         """
+        if self._asked is None:
+            return self._frames(event)
+        asked, self._asked = self._asked, None
+        if type(event) is StepStartEvent and event.step == TOOL_EXECUTION:
+            if event.chunk == asked.chunk:
+                asked = asked.model_copy(update={"step": TOOL_EXECUTION})
+        return [*self._call(asked), *self._frames(event)]
+
+    def _frames(self, event: Event) -> list[str]:
         if type(event) is TextDeltaEvent:
             return [self._numbered("token", event.text)]
         match event:
             case StartEvent(conversation_id=conversation_id):
                 data = {"conversation_id": conversation_id, "request_id": self.request_id}
                 return [_frame({"event": "start", "data": data})]
+            case ToolCallEvent(step="inference") if event.call_id not in self._calls:
+                self._asked = event
+                return []
             case ToolCallEvent():
                 return self._call(event)
             case ToolResultEvent():

@@ -12,6 +12,7 @@ from formatters.events import (
     ErrorEvent,
     HeartbeatEvent,
     StartEvent,
+    StepStartEvent,
     TextContent,
     TextDeltaEvent,
     ToolCallEvent,
@@ -130,4 +131,22 @@ def test_end_lists_documents_as_0_7_s_referenced_document() -> None:
         '"doc_title": "One", "source": null, "document_id": "f1"}], "truncated": null, '
         '"context_status": "full", "input_tokens": 3, "output_tokens": 10}, '
         '"available_quotas": {}}\n\n'
+    )
+
+
+def test_a_call_followed_by_a_tool_step_of_its_chunk_is_the_server_s_mcp_call() -> None:
+    asked = {"name": "get_weather", "call_id": "m1", "arguments": {}}
+    events = [
+        ToolCallEvent(chunk=1, step="inference", **asked),
+        StepStartEvent(chunk=1, step="tool_execution"),
+        ToolCallEvent(chunk=3, step="tool_execution", **asked),
+        ToolCallEvent(chunk=4, step="inference", name="f", call_id="f1", arguments={}),
+        StepStartEvent(chunk=5, step="tool_execution"),
+        EndEvent(),
+    ]
+    assert body(Lightspeed07Formatter(), *events) == (
+        'data: {"event": "tool_call", "data": {"id": "m1", "name": "get_weather", "args": {}, '
+        '"type": "mcp_call"}}\n\n'
+        'data: {"event": "tool_call", "data": {"id": "f1", "name": "f", "args": {}, '
+        '"type": "function_call"}}\n\n' + END
     )

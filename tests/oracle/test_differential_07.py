@@ -27,25 +27,36 @@ pytestmark = pytest.mark.oracle
 
 CONVERSATION = "c0ffee00-0000-0000-0000-000000000000"
 # The captures both sides render identically (up to DELIBERATE).
-SAME = ("text", "long", "shield-safe", "tool-result", "fail-mid", "fail-drop")
+SAME = ("text", "long", "shield-safe", "tool-result", "fail-mid", "fail-drop", "mcp")
 # Each side's own ids: the conversation (0.7.1: OGX's, without `conv_`; ours: the gateway's)
 # and the request id (a fresh UUID per request on both sides).
 START = re.compile(r'"conversation_id": "[^"]*", "request_id": "[^"]*"')
 START_IDS = '"conversation_id": "C", "request_id": "R"'
 PARTIAL = re.compile(r'data: \{"event": "turn_complete", [^\n]*\n\n(?=data: \{"event": "error")')
 GENERIC_CAUSE = '"cause": "An unexpected error occurred while processing the request."'
+# 0.7.1 reports an MCP server's tool listing as a call and result of its own (and counts it as a
+# round); the normalized events have no tool listing, so no other format shows it either.
+LIST_TOOLS = re.compile(
+    r'data: \{"event": "tool_(call|result)", "data": \{"id": "mcp_list_[^\n]*\n\n'
+)
+TOOL_FRAME = re.compile(r'data: \{"event": "tool_(call|result)", [^\n]*\n\n')
 COUNTS = re.compile(r'"input_tokens": \d+, "output_tokens": \d+')
 
 
 def deliberate(name: str, theirs: str) -> str:
     """0.7.1's body edited into ours where we differ on purpose.
 
+    - an MCP tool listing (0.7.1: a `tool_call`/`tool_result` pair of type `mcp_list_tools`,
+      the calls after it in round 2) is not sent;
     - a failed turn: 0.7.1 sends the text so far as `turn_complete` before its error frame and
       counts no tokens in `end`; we send no `turn_complete` (the turn did not complete) and the
       usage the upstream reported before failing; our error frame's `cause` is the upstream's
       message (0.7.1: a generic sentence), as every format's error frame carries it.
     """
     theirs = START.sub(START_IDS, theirs)
+    if name == "mcp":
+        assert len(LIST_TOOLS.findall(theirs)) == 2, theirs
+        theirs = LIST_TOOLS.sub("", theirs).replace('"round": 2}', '"round": 1}')
     if name.startswith("fail"):
         assert PARTIAL.search(theirs), theirs
         theirs = PARTIAL.sub("", theirs)
@@ -88,7 +99,8 @@ async def ours(name: str) -> str:
 
 async def _oracle_bodies() -> dict[str, str]:
     async with app_oracle(require()) as app:
-        return {name: await app.body(fixture_steps(f"{name}.sse")) for name in SAME}
+        names = (*SAME, "file_search")
+        return {name: await app.body(fixture_steps(f"{name}.sse")) for name in names}
 
 
 @pytest.fixture(scope="module")
@@ -103,3 +115,17 @@ async def test_frames_match_lightspeed_stack_0_7_1(name: str, oracle: dict[str, 
     if name.startswith("fail"):
         mine = COUNTS.sub('"input_tokens": 0, "output_tokens": 0', mine)
     assert mine == theirs
+
+
+async def test_a_file_search_differs_only_in_its_tool_frames(oracle: dict[str, str]) -> None:
+    """0.7.1 shows a file_search's call with the `queries` the model sent and its result as the
+    search's JSON (`status` `completed`); the normalized events keep the text of the chunks
+    found and the query as the model asked for it. Every other frame is 0.7.1's.
+    """
+    theirs = START.sub(START_IDS, oracle["file_search"])
+    mine = await ours("file_search")
+    assert TOOL_FRAME.sub("", mine) == TOOL_FRAME.sub("", theirs)
+    assert [m[0] for m in TOOL_FRAME.finditer(theirs)] == [
+        m[0] for m in TOOL_FRAME.finditer(theirs) if '"queries": ' in m[0] or '"completed"' in m[0]
+    ]
+    assert len(TOOL_FRAME.findall(mine)) == len(TOOL_FRAME.findall(theirs)) == 2
