@@ -77,9 +77,12 @@ class Lightspeed07Formatter(Formatter):
         if self._asked is None:
             return self._frames(event)
         asked, self._asked = self._asked, None
-        if type(event) is StepStartEvent and event.step == TOOL_EXECUTION:
-            if event.chunk == asked.chunk:
-                asked = asked.model_copy(update={"step": TOOL_EXECUTION})
+        if (
+            type(event) is StepStartEvent
+            and event.step == TOOL_EXECUTION
+            and event.chunk == asked.chunk
+        ):
+            asked = asked.model_copy(update={"step": TOOL_EXECUTION})
         return [*self._call(asked), *self._frames(event)]
 
     def _frames(self, event: Event) -> list[str]:
@@ -106,9 +109,12 @@ class Lightspeed07Formatter(Formatter):
             case HeartbeatEvent(chunk=None):
                 return [sse_comment("heartbeat")]  # 0.7.1 sends none; readers skip comments
             case EndEvent():
-                return [_frame(_end(event))]
+                return [_frame({"event": "end", **self._end(event)})]
             case _:
                 return []
+
+    def _end(self, event: EndEvent) -> JsonObject:
+        return end_fields(event)
 
     def _numbered(self, name: str, token: str) -> str:
         data = {"id": self._id, "token": token}
@@ -163,16 +169,19 @@ def _error_data(event: ErrorEvent) -> JsonObject:
     return {"status_code": status, "response": title(event), "cause": event.message}
 
 
-def _end(event: EndEvent) -> JsonObject:
+def end_fields(event: EndEvent, context_status: bool = True) -> JsonObject:
+    """Return the `end` frame's `data` and `available_quotas` (0.7 adds `context_status`)."""
     documents = [
         {"doc_url": doc.url, "doc_title": doc.title, "source": None, "document_id": doc.document_id}
         for doc in event.referenced_documents
     ]
-    data = {
+    data: JsonObject = {
         "referenced_documents": documents,
-        "truncated": None,  # 0.7.1 never says
+        "truncated": None,  # 0.4.2 and 0.7.1 never say
         "context_status": "full",
         "input_tokens": event.input_tokens,
         "output_tokens": event.output_tokens,
     }
-    return {"event": "end", "data": data, "available_quotas": {}}
+    if not context_status:
+        del data["context_status"]
+    return {"data": data, "available_quotas": {}}

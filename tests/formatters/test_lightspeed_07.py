@@ -1,4 +1,4 @@
-"""The `lightspeed-0.7` format's frames for what the captures do not show, exactly."""
+"""The `lightspeed-0.7` (and `lightspeed-0.4`) frames for what the captures do not show, exactly."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from formatters.events import (
     ToolResultEvent,
     TurnCompleteEvent,
 )
+from formatters.lightspeed_04 import Lightspeed04Formatter
 from formatters.lightspeed_07 import Lightspeed07Formatter
 from service.pipeline import drained, timed_out
 from service.resume.producer import interrupted, too_large
@@ -149,4 +150,23 @@ def test_a_call_followed_by_a_tool_step_of_its_chunk_is_the_server_s_mcp_call() 
         '"type": "mcp_call"}}\n\n'
         'data: {"event": "tool_call", "data": {"id": "f1", "name": "f", "args": {}, '
         '"type": "function_call"}}\n\n' + END
+    )
+
+
+def test_lightspeed_0_4_numbers_an_empty_token_per_message_and_ends_without_context_status() -> (
+    None
+):
+    events = [
+        StepStartEvent(chunk=0, step="inference"),
+        TextDeltaEvent(chunk=1, text="Hi"),
+        TurnCompleteEvent(chunk=2, text="Hi"),
+        EndEvent(input_tokens=1, output_tokens=2),
+    ]
+    formatter = Lightspeed04Formatter()
+    assert "".join(frame for event in events for frame in formatter.format(event)) == (
+        'data: {"event": "token", "data": {"id": 0, "token": ""}}\n\n'
+        'data: {"event": "token", "data": {"id": 1, "token": "Hi"}}\n\n'
+        'data: {"event": "turn_complete", "data": {"id": 2, "token": "Hi"}}\n\n'
+        'data: {"event": "end", "data": {"referenced_documents": [], "truncated": null, '
+        '"input_tokens": 1, "output_tokens": 2}, "available_quotas": {}}\n\n'
     )

@@ -1,7 +1,8 @@
 #!/usr/bin/env python
-"""Run lightspeed-stack 0.7.1's whole app (uvicorn, `app.main:app`) in front of a given OGX URL.
+"""Run lightspeed-stack 0.7.1's (or 0.4.2's) whole app (uvicorn, `app.main:app`) before an upstream.
 
-Runs INSIDE the venv made by ``tests/oracle/make_release_venv.sh 0.7.1``:
+Runs INSIDE the venv made by ``tests/oracle/make_release_venv.sh 0.7.1`` (OGX 1.2.5 upstream) or
+``... 0.4.2`` (llama-stack 0.4 upstream, the same flags):
 
     .venv-oracle-0.7.1/bin/python tests/oracle/lightspeed_app.py \\
         --upstream http://127.0.0.1:8321 --port 8080 [--model openai/fake-model]
@@ -10,7 +11,7 @@ It writes a lightspeed-stack.yaml (no authentication, no transcripts or feedback
 databases and conversation cache in a temporary directory, the model as the default model)
 into a temporary directory, points ``LIGHTSPEED_STACK_CONFIG_PATH`` at it and serves the real,
 unmodified app on 127.0.0.1 until interrupted. ``--print-config`` prints the YAML and exits.
-The top-level modules the 0.7.1 wheel lacks come from ``standins/0.7.1/`` (installed into the
+The top-level modules the wheel lacks come from ``standins/<release>/`` (installed into the
 venv by make_release_venv.sh).
 """
 
@@ -21,12 +22,15 @@ import json
 import os
 import sys
 import tempfile
+from importlib.metadata import version
 from typing import Any
 
 
 def config(upstream: str, port: int, model: str, workdir: str) -> dict[str, Any]:
-    """The app's configuration: the given OGX, no auth, its state under `workdir`."""
+    """The app's configuration: the given upstream, no auth, its state under `workdir`."""
     provider, _, name = model.partition("/")
+    # 0.7 renamed the upstream's section from `llama_stack` to `ogx`
+    section = "ogx" if version("lightspeed-stack") >= "0.7" else "llama_stack"
     return {
         "name": "lightspeed-stack-0.7.1-oracle",
         "service": {
@@ -37,7 +41,7 @@ def config(upstream: str, port: int, model: str, workdir: str) -> dict[str, Any]
             "color_log": False,
             "access_log": False,
         },
-        "ogx": {"url": upstream, "use_as_library_client": False, "api_key": "xyzzy"},
+        section: {"url": upstream, "use_as_library_client": False, "api_key": "xyzzy"},
         "user_data_collection": {"feedback_enabled": False, "transcripts_enabled": False},
         "authentication": {"module": "noop"},
         "inference": {"default_model": name, "default_provider": provider},
@@ -49,7 +53,7 @@ def config(upstream: str, port: int, model: str, workdir: str) -> dict[str, Any]
 def main() -> int:
     """Write the configuration, then serve the app (or print the configuration)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--upstream", required=True, help="the OGX base URL")
+    parser.add_argument("--upstream", required=True, help="the OGX (llama-stack) base URL")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--model", default="openai/fake-model")
     parser.add_argument("--print-config", action="store_true")

@@ -6,12 +6,13 @@
 #
 #   tests/oracle/make_release_venv.sh RELEASE [VENV_DIR]
 #
-# RELEASE: 0.2.0, 0.3.0 or 0.7.1. 0.7.1 is installed whole (with every dependency, its OGX 1.2.5
-# client and pydantic-ai; pandas from a wheel) and can run as the whole app: see
-# tests/oracle/lightspeed_app.py. The top-level modules its wheel lacks come from
-# tests/oracle/standins/RELEASE/ when that holds them (copied into the venv). VENV_DIR defaults to .venv-oracle-RELEASE at the repository root. Idempotent:
-# a venv whose marker file (.oracle-venv-complete) matches the package spec is left alone;
-# anything else is rebuilt from scratch. Needs only PyPI. Non-interactive.
+# RELEASE: 0.2.0, 0.3.0, 0.4.2 or 0.7.1. 0.4.2 and 0.7.1 are installed whole (with every
+# dependency: 0.7.1's OGX 1.2.5 client and pydantic-ai, 0.4.2's llama-stack 0.4.3; pandas from
+# a wheel) and run as the whole app: tests/oracle/lightspeed_app.py. The top-level modules
+# their wheels lack come from tests/oracle/standins/RELEASE/ (copied into the venv).
+# VENV_DIR defaults to .venv-oracle-RELEASE at the repository root. Idempotent: a venv whose
+# marker file (.oracle-venv-complete) matches the package spec is left alone; anything else is
+# rebuilt from scratch. Needs only PyPI. Non-interactive.
 set -euo pipefail
 
 RELEASE=${1:?usage: make_release_venv.sh RELEASE [VENV_DIR]}
@@ -30,6 +31,9 @@ case "$RELEASE" in
   # 0.7.1 speaks OGX Responses through a pydantic-ai agent: the whole package, with its
   # dependencies (constraints: releases/0.7.1.txt, a pip freeze, as no uv.lock of it is in reach).
   0.7.1) DEPS="" ;;
+  # 0.4.2 speaks llama-stack's Responses API (llama-stack-client 0.4.3): the whole package too;
+  # its missing top-level modules are the 0.4.2 tag's own files, verbatim (standins/0.4.2).
+  0.4.2) DEPS="" ;;
   *) echo "make_release_venv.sh: no oracle for lightspeed-stack $RELEASE" >&2; exit 2 ;;
 esac
 
@@ -73,9 +77,11 @@ import sys
 from importlib.metadata import version
 assert version("lightspeed-stack") == sys.argv[1], version("lightspeed-stack")
 import app.endpoints  # from the lightspeed-stack wheel
-if sys.argv[1] >= "0.7":
-    import configuration, constants, log, version as _v, client.ogx  # the stand-ins
-    import utils.agents.streaming  # its streaming path, through the stand-ins
+if sys.argv[1] >= "0.4":
+    import configuration, constants, log, version as _v  # the stand-ins
+    __import__("client.ogx" if sys.argv[1] >= "0.7" else "client")
+    # its streaming path, through the stand-ins
+    __import__("utils.agents.streaming" if sys.argv[1] >= "0.7" else "utils.responses")
 client = "ogx_client" if sys.argv[1] >= "0.7" else "llama-stack-client"
 print("make_release_venv.sh: ok: lightspeed-stack", version("lightspeed-stack"),
       client, version(client), "pydantic", version("pydantic"))
