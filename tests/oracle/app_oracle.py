@@ -23,9 +23,7 @@ import pytest
 from aiohttp import web
 
 from formatters.base import Formatter
-from formatters.events import ErrorEvent, Event
-from service.pipeline import run_stream
-from service.upstream import Turn
+from formatters.events import ErrorEvent
 from service.upstream.responses_normalizer import ResponsesNormalizer
 from tests.fakes.responses_upstream import (
     FakeResponsesUpstream,
@@ -33,6 +31,7 @@ from tests.fakes.responses_upstream import (
     fixture_events,
     fixture_steps,
 )
+from tests.oracle.harness import piped
 from tests.paths import REPO
 
 UPSTREAM_VERSION = {"0.7.1": "1.2.5", "0.4.2": "0.4.3"}
@@ -160,20 +159,6 @@ def upstream_message(name: str) -> str:
 async def ours(name: str, formatter: Formatter) -> str:
     """Our body for a capture: its events normalized, up to an error, through the pipeline."""
     normalizer = ResponsesNormalizer()
-
-    async def events() -> AsyncIterator[Event]:
-        for index, raw in enumerate(fixture_events(f"{name}.sse")):
-            produced = normalizer.normalize(index, raw)
-            for event in produced:
-                yield event
-            if any(isinstance(event, ErrorEvent) for event in produced):
-                return
-
-    body = bytearray()
-
-    async def write(data: bytes) -> None:
-        body.extend(data)
-
-    turn = Turn(conversation_id=CONVERSATION, events=events())
-    await run_stream(turn, formatter, write, heartbeat_interval=60, stream_timeout=60)
-    return START.sub(START_IDS, body.decode())
+    raws = enumerate(fixture_events(f"{name}.sse"))
+    body = await piped((normalizer.normalize(i, raw) for i, raw in raws), CONVERSATION, formatter)
+    return START.sub(START_IDS, body)
