@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from formatters.base import FrameValue
 from formatters.events import EndEvent, Event, JsonObject, StepStartEvent
 from formatters.lightspeed_07 import Lightspeed07Formatter, end_fields
 
@@ -16,7 +17,7 @@ class Lightspeed04Formatter(Lightspeed07Formatter):
     name = "lightspeed-0.4"
     description = "lightspeed-stack 0.4.x /v1/streaming_query frames, byte for byte"
 
-    def _frames(self, event: Event) -> list[str]:
+    def _frames(self, event: Event) -> list[FrameValue]:
         if type(event) is StepStartEvent and event.step == "inference":
             return [self._numbered("token", "")]
         return super()._frames(event)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Any
+from typing import Any, Self
 
-from formatters.base import Formatter, sse_comment, sse_frame
+from formatters.base import Comment, Formatter, Frame, FrameValue
 from formatters.events import (
     EndEvent,
     ErrorEvent,
@@ -66,7 +66,7 @@ class Lightspeed07Formatter(Formatter):
         self._asked: ToolCallEvent | None = None
         """A call the model asked for, until the next event tells whether the server runs it."""
 
-    def format(self, event: Event) -> list[str]:
+    def format(self, event: Event) -> list[FrameValue]:
         """Return the frames for one event; the gateway's own heartbeats are SSE comments.
 
         An upstream event the gateway does not understand (a chunk's heartbeat) is nothing, as
@@ -85,7 +85,7 @@ class Lightspeed07Formatter(Formatter):
             asked = asked.model_copy(update={"step": TOOL_EXECUTION})
         return [*self._call(asked), *self._frames(event)]
 
-    def _frames(self, event: Event) -> list[str]:
+    def _frames(self, event: Event) -> list[FrameValue]:
         if type(event) is TextDeltaEvent:
             return [self._numbered("token", event.text)]
         match event:
@@ -107,21 +107,35 @@ class Lightspeed07Formatter(Formatter):
             case ErrorEvent():
                 return [_frame({"event": "error", "data": _error_data(event)})]
             case HeartbeatEvent(chunk=None):
-                return [sse_comment("heartbeat")]  # 0.7.1 sends none; readers skip comments
+                return [Comment("heartbeat")]  # 0.7.1 sends none; readers skip comments
             case EndEvent():
                 return [_frame({"event": "end", **self._end(event)})]
             case _:
                 return []
 
+    def closer(self) -> Self:
+        """Return a fresh formatter that goes on from this one.
+
+        Its closing frames depend on the request id and the token counter (an interrupt's
+        notice token), and a call still waiting for the next event goes out before them.
+        """
+        fresh = type(self)()
+        fresh.request_id = self.request_id
+        fresh._id = self._id
+        fresh._calls = set(self._calls)
+        fresh._round, fresh._result_seen = self._round, self._result_seen
+        fresh._asked = self._asked
+        return fresh
+
     def _end(self, event: EndEvent) -> JsonObject:
         return end_fields(event)
 
-    def _numbered(self, name: str, token: str) -> str:
+    def _numbered(self, name: str, token: str) -> Frame:
         data = {"id": self._id, "token": token}
         self._id += 1
         return _frame({"event": name, "data": data})
 
-    def _call(self, event: ToolCallEvent) -> list[str]:
+    def _call(self, event: ToolCallEvent) -> list[FrameValue]:
         if event.call_id in self._calls:
             return []  # told twice: as the model asked for it, and as it ran
         self._calls.add(event.call_id)
@@ -136,7 +150,7 @@ class Lightspeed07Formatter(Formatter):
         }
         return [_frame({"event": "tool_call", "data": data})]
 
-    def _result(self, event: ToolResultEvent) -> str:
+    def _result(self, event: ToolResultEvent) -> Frame:
         self._result_seen = True
         data = {
             "id": event.call_id,
@@ -148,8 +162,8 @@ class Lightspeed07Formatter(Formatter):
         return _frame({"event": "tool_result", "data": data})
 
 
-def _frame(payload: JsonObject) -> str:
-    return sse_frame(json.dumps(payload))
+def _frame(payload: JsonObject) -> Frame:
+    return Frame(json.dumps(payload))
 
 
 def _arguments(arguments: JsonObject | str) -> Any:

@@ -23,6 +23,7 @@ from formatters.lightspeed_04 import Lightspeed04Formatter
 from formatters.lightspeed_07 import Lightspeed07Formatter
 from service.pipeline import drained, timed_out
 from service.resume.producer import interrupted, too_large
+from tests.formatters.cases import texts
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 END = (
@@ -32,7 +33,7 @@ END = (
 
 
 def body(formatter: Lightspeed07Formatter, *events: object) -> str:
-    return "".join(frame for event in events for frame in formatter.format(event))  # type: ignore[arg-type]
+    return "".join(text for event in events for text in texts(formatter.format(event)))  # type: ignore[arg-type]
 
 
 def test_start_names_the_conversation_and_a_fresh_request_id() -> None:
@@ -163,7 +164,7 @@ def test_lightspeed_0_4_numbers_an_empty_token_per_message_and_ends_without_cont
         EndEvent(input_tokens=1, output_tokens=2),
     ]
     formatter = Lightspeed04Formatter()
-    assert "".join(frame for event in events for frame in formatter.format(event)) == (
+    assert "".join(text for event in events for text in texts(formatter.format(event))) == (
         'data: {"event": "token", "data": {"id": 0, "token": ""}}\n\n'
         'data: {"event": "token", "data": {"id": 1, "token": "Hi"}}\n\n'
         'data: {"event": "turn_complete", "data": {"id": 2, "token": "Hi"}}\n\n'
