@@ -10,6 +10,7 @@ from formatters.events import (
     Document,
     EndEvent,
     ErrorEvent,
+    Event,
     HeartbeatEvent,
     StartEvent,
     StepStartEvent,
@@ -32,8 +33,8 @@ END = (
 )
 
 
-def body(formatter: Lightspeed07Formatter, *events: object) -> str:
-    return "".join(text for event in events for text in texts(formatter.format(event)))  # type: ignore[arg-type]
+def body(formatter: Lightspeed07Formatter, *events: Event) -> str:
+    return "".join(text for event in events for text in texts(formatter.format(event)))
 
 
 def test_start_names_the_conversation_and_a_fresh_request_id() -> None:
@@ -48,7 +49,7 @@ def test_start_names_the_conversation_and_a_fresh_request_id() -> None:
 
 def test_tool_calls_and_results_count_rounds_and_a_call_told_twice_is_one_frame() -> None:
     run = {"step": "tool_execution", "name": "get_weather", "call_id": "mcp_1"}
-    events = [
+    events: list[Event] = [
         TextDeltaEvent(chunk=0, text="a"),
         ToolCallEvent(chunk=1, arguments='{"city": "x"}', **run),
         ToolCallEvent(chunk=2, arguments={"city": "x"}, **run),
@@ -138,7 +139,7 @@ def test_end_lists_documents_as_0_7_s_referenced_document() -> None:
 
 def test_a_call_followed_by_a_tool_step_of_its_chunk_is_the_server_s_mcp_call() -> None:
     asked = {"name": "get_weather", "call_id": "m1", "arguments": {}}
-    events = [
+    events: list[Event] = [
         ToolCallEvent(chunk=1, step="inference", **asked),
         StepStartEvent(chunk=1, step="tool_execution"),
         ToolCallEvent(chunk=3, step="tool_execution", **asked),
@@ -157,14 +158,13 @@ def test_a_call_followed_by_a_tool_step_of_its_chunk_is_the_server_s_mcp_call() 
 def test_lightspeed_0_4_numbers_an_empty_token_per_message_and_ends_without_context_status() -> (
     None
 ):
-    events = [
+    events: list[Event] = [
         StepStartEvent(chunk=0, step="inference"),
         TextDeltaEvent(chunk=1, text="Hi"),
         TurnCompleteEvent(chunk=2, text="Hi"),
         EndEvent(input_tokens=1, output_tokens=2),
     ]
-    formatter = Lightspeed04Formatter()
-    assert "".join(text for event in events for text in texts(formatter.format(event))) == (
+    assert body(Lightspeed04Formatter(), *events) == (
         'data: {"event": "token", "data": {"id": 0, "token": ""}}\n\n'
         'data: {"event": "token", "data": {"id": 1, "token": "Hi"}}\n\n'
         'data: {"event": "turn_complete", "data": {"id": 2, "token": "Hi"}}\n\n'

@@ -25,9 +25,9 @@ from aiohttp import web
 from formatters.base import Formatter
 from formatters.events import ErrorEvent
 from service.upstream.responses_normalizer import ResponsesNormalizer
+from tests.fakes.agents_upstream import Step
 from tests.fakes.responses_upstream import (
     FakeResponsesUpstream,
-    Step,
     fixture_events,
     fixture_steps,
 )
