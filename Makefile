@@ -57,8 +57,9 @@ docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
 
 # The differential tests' side venvs: lightspeed-stack 0.1.3, and each later release in
-# ORACLE_RELEASES (tests/oracle/make_release_venv.sh), built once and cached.
-ORACLE_RELEASES := 0.2.0 0.3.0
+# ORACLE_RELEASES (tests/oracle/make_release_venv.sh; 0.4.2 and 0.7.1 run as whole apps,
+# tests/oracle/lightspeed_app.py, 0.7.1 also as the bench peer), built once and cached.
+ORACLE_RELEASES := 0.2.0 0.3.0 0.4.2 0.7.1
 oracle:
 	@tests/oracle/make_venv.sh $(ORACLE)
 	@for release in $(ORACLE_RELEASES); do tests/oracle/make_release_venv.sh $$release || exit 1; done

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -99,10 +99,15 @@ def run_oracle(
 
 async def ours(case: dict[str, Any], formatter: Formatter) -> str:
     """Our body for a case: its chunks normalized, up to an error, through the pipeline."""
+    batches = (normalize_chunk(index, chunk) for index, chunk in enumerate(case["chunks"]))
+    return await piped(batches, case["conversation_id"], formatter)
+
+
+async def piped(batches: Iterable[list[Event]], conversation_id: str, formatter: Formatter) -> str:
+    """The body the pipeline sends for these events (one list per upstream chunk), up to an error."""
 
     async def events() -> AsyncIterator[Event]:
-        for index, chunk in enumerate(case["chunks"]):
-            produced = normalize_chunk(index, chunk)
+        for produced in batches:
             for event in produced:
                 yield event
             if any(isinstance(event, ErrorEvent) for event in produced):
@@ -113,6 +118,6 @@ async def ours(case: dict[str, Any], formatter: Formatter) -> str:
     async def write(data: bytes) -> None:
         body.extend(data)
 
-    turn = Turn(conversation_id=case["conversation_id"], events=events())
+    turn = Turn(conversation_id=conversation_id, events=events())
     await run_stream(turn, formatter, write, heartbeat_interval=60, stream_timeout=60)
     return body.decode()

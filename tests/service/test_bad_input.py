@@ -23,7 +23,8 @@ async def test_unknown_format_is_400_naming_the_known_ones(make_client):
     cause = assert_error_shape(await response.json(), "Unknown format")
     assert cause.startswith(
         "'nope' is not an installed format; known: ag-ui, anthropic, lightspeed-0.1, "
-        "lightspeed-0.2, lightspeed-0.3, openai, patternfly, raw, responses, vercel"
+        "lightspeed-0.2, lightspeed-0.3, lightspeed-0.4, lightspeed-0.7, openai, patternfly, raw, "
+        "responses, vercel"
     )
 
 

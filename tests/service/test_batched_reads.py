@@ -14,8 +14,10 @@ QUERY = {"query": "Say hello."}
 FIXTURES = ["text.sse", "long.sse", "tool.sse", "mcp.sse", "shield.sse", "fail-mid.sse"]
 _VARYING = re.compile(
     rb"chatcmpl-[0-9a-zA-Z]+|\"created\": ?\d+|(resp|msg)_[A-Za-z0-9_-]{22}|\"created_at\":\d+"
+    rb"|\"request_id\": \"[0-9a-f-]+\""
 )
-"""What differs between two turns of the openai formats: their ids and timestamps."""
+"""What differs between two turns of the openai formats (their ids and timestamps) and of
+`lightspeed-0.4`/`lightspeed-0.7` (their request id)."""
 _ID_LINE = re.compile(rb"^id: .*\n", re.MULTILINE)
 
 

@@ -7,7 +7,7 @@ async def test_formats_lists_every_installed_format(make_client):
     client = await make_client()
     response = await client.get("/v1/formats")
     assert response.status == 200
-    builtins = (await response.json())[:10]  # built-ins first; installed plugins follow
+    builtins = (await response.json())[:12]  # built-ins first; installed plugins follow
     assert builtins == [
         {
             "name": "ag-ui",
@@ -44,6 +44,18 @@ async def test_formats_lists_every_installed_format(make_client):
             "aliases": [],
             "media_type": "text/event-stream",
             "description": "lightspeed-stack 0.3.x /v1/streaming_query frames, byte for byte",
+        },
+        {
+            "name": "lightspeed-0.4",
+            "aliases": [],
+            "media_type": "text/event-stream",
+            "description": "lightspeed-stack 0.4.x /v1/streaming_query frames, byte for byte",
+        },
+        {
+            "name": "lightspeed-0.7",
+            "aliases": [],
+            "media_type": "text/event-stream",
+            "description": "lightspeed-stack 0.7.x /v1/streaming_query frames, byte for byte",
         },
         {
             "name": "openai",
