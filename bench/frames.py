@@ -3,8 +3,8 @@
 Ours: the service's own code, in this process: `SSEDecoder.feed` on each upstream write,
 the Agents adapter's `add_chunk` (`parse_chunk`, `normalize_chunk`), the pump's `Framer`
 (`EndBuilder`, `Formatter.format`) and the one encoder, `encode`, with UTF-8 (the functions
-`service/upstream/agents.py` and `service/pipeline.py` run per chunk, without the event loop),
-for every built-in formatter. lightspeed-stack 0.1.3: its own code in its own venv
+`service/upstream/agents.py` and `service/streams/pipeline.py` run per chunk, without the
+event loop), for every built-in formatter. lightspeed-stack 0.1.3: its own code in its own venv
 (bench/lightspeed_frames.py), same pieces. Figures are upstream chunks
 (SSE events) per CPU second; both sides take the best of several rounds.
 """
@@ -24,8 +24,8 @@ from bench.report import Context, Headline, Result, Table, num, ratio
 from formatters.base import Formatter
 from formatters.events import Event, StartEvent
 from formatters.frames import encode
-from service.pipeline import EndBuilder, Framer
-from service.registry import load_registry
+from service.streams.pipeline import EndBuilder, Framer
+from service.streams.registry import load_registry
 from service.upstream.agents import add_chunk
 from service.upstream.json_chunks import parse_chunk
 from service.upstream.responses_normalizer import ResponsesNormalizer

@@ -7,9 +7,10 @@ import sys
 
 from pydantic import ValidationError
 
-from service.log_config import configure_logging
+from service.observability.log_config import configure_logging
+from service.observability.process import worker_number
 from service.settings import Settings, SettingsFileError, load_settings
-from service.workers import refusal, run_workers, worker_number
+from service.workers import refusal, run_workers
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -55,9 +56,9 @@ def serve(settings: Settings, *, reuse_port: bool) -> int:
     import uvloop
     from aiohttp import web
 
-    from service.app import create_app
-    from service.auth import AuthConfigError
-    from service.drain import GRACE_AFTER_STOP
+    from service.http.app import create_app
+    from service.http.auth import AuthConfigError
+    from service.streams.drain import GRACE_AFTER_STOP
 
     configure_logging(settings.log_format, settings.log_level)
     try:

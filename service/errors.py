@@ -11,6 +11,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 from pydantic import BaseModel, ConfigDict
 
+from service.keys import ERROR_SHAPES
 from service.route_spec import Answer, Condition, Header, always
 
 log = structlog.get_logger(__name__)
@@ -33,8 +34,6 @@ ErrorShape = Callable[[ErrorParts], tuple[int, dict[str, Any]]]
 
 ERROR_PARTS = web.ResponseKey("error_parts", ErrorParts)
 """Set on every error response built here: what it says, for a route that speaks another shape."""
-ERROR_SHAPES: web.AppKey[dict[str, ErrorShape]] = web.AppKey("error_shapes")
-"""Error shapes by route path, for routes that speak another protocol than the contract's."""
 
 
 def speak_errors(app: web.Application, path: str, shape: ErrorShape) -> None:

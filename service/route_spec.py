@@ -4,7 +4,7 @@
     @declare("Do the thing.", {200: Answer("Done.", Thing)}, SLOT_REFUSALS, body=ThingRequest)
     async def thing(request: web.Request) -> web.Response: ...
 
-`service.openapi` walks the router and builds the document from these declarations only; the
+`service.http.openapi` walks the router and builds the document from these declarations only; the
 suite fails on any status a route sends that its declaration (for that app's settings) lacks.
 """
 

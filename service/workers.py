@@ -12,17 +12,7 @@ from types import FrameType
 
 from prometheus_client import multiprocess
 
-WORKER_ENV = "AGENT_STREAM_GATEWAY_WORKER"
-"""Set in each worker's environment to its number (0 to N-1); unset in a single process."""
-
-MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
-"""Where the workers' metric files go (prometheus-client's multiprocess mode)."""
-
-
-def worker_number() -> int | None:
-    """Return this process's worker number, or None when it is the only process."""
-    value = os.environ.get(WORKER_ENV)
-    return int(value) if value is not None and value.isdigit() else None
+from service.observability.process import MULTIPROC_ENV, WORKER_ENV
 
 
 def refusal(workers: int, redis_url: str | None) -> str | None:

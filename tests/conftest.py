@@ -9,7 +9,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from pytest_aiohttp import AiohttpClient, AiohttpServer
 
-from service.app import create_app
+from service.http.app import create_app
 from service.settings import Settings
 from service.upstream import Upstream
 from tests.fakes.agents_upstream import FakeAgentsUpstream

@@ -19,9 +19,9 @@ from aiohttp.web_urldispatcher import ResourceRoute
 from pydantic import ValidationError
 
 from service.errors import ABANDONED_STATUS
-from service.openapi import UndeclaredRoute, operations
+from service.http.openapi import UndeclaredRoute, operations
+from service.keys import SETTINGS
 from service.route_spec import Answer
-from service.state import SETTINGS
 
 Triple = tuple[str, str, int]
 Declared = dict[tuple[str, str], dict[int, Answer]]

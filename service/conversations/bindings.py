@@ -12,8 +12,8 @@ from redis.exceptions import RedisError
 
 from service.conversations.lru import Lru
 from service.errors import Rejected
+from service.keys import BINDINGS, SETTINGS
 from service.settings import Settings
-from service.state import SETTINGS
 
 log = structlog.get_logger(__name__)
 
@@ -130,9 +130,6 @@ def make_bindings(settings: Settings) -> BindingStore:
     if settings.redis_url:
         return RedisBindings.from_url(settings.redis_url)
     return MemoryBindings()
-
-
-BINDINGS: web.AppKey[BindingStore] = web.AppKey("bindings")
 
 
 async def bindings_context(app: web.Application) -> AsyncIterator[None]:

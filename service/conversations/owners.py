@@ -7,8 +7,8 @@ import hashlib
 from aiohttp import web
 
 from service.errors import Rejected, refusal
+from service.keys import PRINCIPAL
 from service.route_spec import auth_on
-from service.state import PRINCIPAL
 
 _DOMAIN = b"agent-stream-gateway conversation owner\0"
 

@@ -10,11 +10,11 @@ import aiohttp
 import structlog
 from aiohttp import web
 
-from service.metrics import Metrics
+from service.observability.metrics import Metrics
 from service.resume.ids import event_id
 from service.resume.store import Batch, Fallback, StoreUnavailable, StreamMeta, StreamStore
 from service.route_spec import Answer, Header, resumable
-from service.session import sse_headers
+from service.streams.session import sse_headers
 
 log = structlog.get_logger(__name__)
 

@@ -13,9 +13,7 @@ from aiohttp import web
 from formatters.base import Formatter
 from formatters.events import EndEvent, ErrorEvent
 from service.errors import Rejected, error_response, refusal
-from service.metrics import METRICS
-from service.pipeline import close_events
-from service.registry import FormatterRegistry, UnknownFormat
+from service.keys import METRICS, PRINCIPAL, REGISTRY, RESUMER, SETTINGS, STREAM_SINK
 from service.resume.follower import STREAM_ID_HEADER, follow
 from service.resume.ids import new_stream_id, numbered, parse_event_id, stamped
 from service.resume.limits import FollowerSlots
@@ -30,9 +28,10 @@ from service.resume.producer import (
 from service.resume.redis_store import RedisStore
 from service.resume.store import RENEW_EVERY, StoreUnavailable, StreamMeta, StreamStore
 from service.route_spec import Header, resumable
-from service.session import STREAM_SINK, StreamSession
 from service.settings import Settings
-from service.state import PRINCIPAL, REGISTRY, SETTINGS
+from service.streams.pipeline import close_events
+from service.streams.registry import FormatterRegistry, UnknownFormat
+from service.streams.session import StreamSession
 from service.upstream import Turn
 
 log = structlog.get_logger(__name__)
@@ -225,9 +224,6 @@ class Resumer:
         if self._tasks:
             await asyncio.wait(self._tasks)
         await self.store.close()
-
-
-RESUMER = web.AppKey("resumer", Resumer)
 
 
 def make_store(settings: Settings) -> StreamStore:

@@ -8,16 +8,16 @@ import structlog
 
 from formatters.base import Formatter, FrameValue
 from formatters.events import EndEvent, ErrorEvent, Event
-from service.pipeline import (
+from service.resume.ids import numbered, stamped
+from service.resume.outcomes import ResumeOutcome
+from service.resume.store import Epilogue, StoreUnavailable, StreamStore
+from service.streams.pipeline import (
     EndBuilder,
     SinkFailed,
     Stop,
     TooLarge,
 )
-from service.resume.ids import numbered, stamped
-from service.resume.outcomes import ResumeOutcome
-from service.resume.store import Epilogue, StoreUnavailable, StreamStore
-from service.session import StreamSession
+from service.streams.session import StreamSession
 from service.upstream import Turn
 
 log = structlog.get_logger(__name__)

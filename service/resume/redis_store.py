@@ -29,7 +29,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from service.exc_text import safe_description
+from service.observability.exc_text import safe_description
 from service.resume.fanout import Feed
 from service.resume.store import (
     LIVENESS_TTL,

@@ -10,7 +10,7 @@ from typing import Literal, Protocol
 import structlog
 
 from formatters.events import ErrorEvent, Event, TurnAwaitingInputEvent, TurnCompleteEvent
-from service.request_models import QueryRequest
+from service.http.models.query import QueryRequest
 from service.upstream.sse import MAX_EVENT_BYTES
 
 log = structlog.get_logger(__name__)

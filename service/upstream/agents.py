@@ -14,8 +14,8 @@ import structlog
 from formatters.events import ErrorEvent, Event, HeartbeatEvent
 from service.conversations.directory import Binding, ConversationDirectory, OwnerRecords
 from service.conversations.owners import ConversationNotFound
-from service.exc_text import safe_description
-from service.request_models import QueryRequest
+from service.http.models.query import QueryRequest
+from service.observability.exc_text import safe_description
 from service.settings import Settings
 from service.upstream import (
     LOST_UPSTREAM,

@@ -16,7 +16,7 @@ from formatters.events import Event
 from service.conversations.directory import Binding, ConversationDirectory
 from service.conversations.lru import Lru
 from service.conversations.owners import ConversationNotFound
-from service.request_models import ClientFunction, ClientToolsQuery, QueryRequest
+from service.http.models.query import ClientFunction, ClientToolsQuery, QueryRequest
 from service.upstream import HistoryTurn, ModelInfo, Readiness, Speaker, Turn
 from service.upstream.agents_normalizer import normalize_chunk
 from service.upstream.history import iso_utc

@@ -45,8 +45,8 @@ from llama_stack_client.types.response_create_params import (
 from formatters.events import ErrorEvent, Event
 from service.conversations.directory import Binding, ConversationDirectory
 from service.conversations.owners import ConversationNotFound
-from service.exc_text import root_cause, safe_description
-from service.request_models import ClientToolsQuery, QueryRequest
+from service.http.models.query import ClientToolsQuery, QueryRequest
+from service.observability.exc_text import root_cause, safe_description
 from service.settings import Settings
 from service.upstream import (
     LOST_UPSTREAM,

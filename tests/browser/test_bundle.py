@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from service.web_ui import STATIC_DIR
+from service.http.web_ui import STATIC_DIR
 from tests.browser.conftest import WEB
 
 pytestmark = pytest.mark.node

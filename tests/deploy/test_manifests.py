@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from service.metrics import ACTIVE_STREAMS_METRIC
+from service.observability.metrics import ACTIVE_STREAMS_METRIC
 from service.settings import Settings, load_settings
 from tests.paths import REPO
 

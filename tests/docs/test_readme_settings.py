@@ -12,7 +12,7 @@ import pytest
 from pydantic.fields import FieldInfo
 
 from formatters.base import ENTRY_POINT_GROUP
-from service.registry import BUILTIN_DISTRIBUTION
+from service.streams.registry import BUILTIN_DISTRIBUTION
 from tests.paths import REPO
 
 README = REPO / "README.md"

@@ -20,9 +20,9 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from service.app import ConfigurationError
-from service.registry import load_registry
+from service.http.app import ConfigurationError
 from service.settings import Settings
+from service.streams.registry import load_registry
 from tests.conftest import MakeClient
 from tests.e2e.processes import (
     Server,

@@ -10,7 +10,7 @@ import pytest
 
 from formatters.base import Formatter
 from formatters.events import EndEvent, ErrorEvent, HeartbeatEvent
-from service.registry import load_registry
+from service.streams.registry import load_registry
 from tests.formatters.cases import CASES, DOCS, texts
 
 REGISTRY = load_registry()

@@ -12,8 +12,8 @@ from formatters.lightspeed_01 import Lightspeed01Formatter
 from formatters.lightspeed_02 import Lightspeed02Formatter
 from formatters.lightspeed_03 import Lightspeed03Formatter
 from formatters.patternfly import PatternflyFormatter
-from service.pipeline import drained, read_failed, timed_out
 from service.resume.producer import abandoned, interrupted, producer_lost, store_lost, too_large
+from service.streams.pipeline import drained, read_failed, timed_out
 from service.upstream import LOST_UPSTREAM, TOO_LARGE, TRUNCATED, UpstreamStreamError
 from tests.formatters.cases import texts
 

@@ -22,8 +22,8 @@ from formatters.events import (
 )
 from formatters.lightspeed_04 import Lightspeed04Formatter
 from formatters.lightspeed_07 import Lightspeed07Formatter
-from service.pipeline import drained, timed_out
 from service.resume.producer import interrupted, too_large
+from service.streams.pipeline import drained, timed_out
 from tests.formatters.cases import texts
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")

@@ -13,7 +13,7 @@ import pytest
 
 from formatters.base import Formatter
 from formatters.events import ErrorEvent, Event
-from service.pipeline import run_stream
+from service.streams.pipeline import run_stream
 from service.upstream import Turn
 from service.upstream.agents_normalizer import normalize_chunk
 from tests.fakes.agents_upstream import fixture_chunks

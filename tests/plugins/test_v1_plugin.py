@@ -12,8 +12,8 @@ from formatters.base import ENTRY_POINT_GROUP_V1
 from formatters.events import EndEvent, ErrorEvent, Event, HeartbeatEvent, TextDeltaEvent
 from formatters.frames import Comment, Frame, encode
 from formatters.v1 import V1Adapter, adapt
-from service import registry as registry_module
-from service.registry import load_registry
+from service.streams import registry as registry_module
+from service.streams.registry import load_registry
 from tests.conftest import split_frames
 from tests.fakes.agents_upstream import Sleep, fixture_steps
 from tests.plugins.v1_formatter import WhisperFormatter

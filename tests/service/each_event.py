@@ -8,7 +8,7 @@ from typing import Any
 from formatters.base import Formatter, FrameValue
 from formatters.events import Event
 from formatters.frames import encode_frame
-from service.pipeline import StreamResult, pump_batches
+from service.streams.pipeline import StreamResult, pump_batches
 from service.upstream import Turn
 
 FrameSink = Callable[[list[str], Event], Awaitable[None]]

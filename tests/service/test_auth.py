@@ -16,11 +16,11 @@ from pytest_aiohttp import AiohttpClient, AiohttpServer
 from structlog.testing import capture_logs
 
 from service.__main__ import main
-from service.app import create_app
-from service.auth import AuthConfigError, parse_keys
+from service.http.app import create_app
+from service.http.auth import AuthConfigError, parse_keys
+from service.keys import PRINCIPAL
 from service.route_spec import Answer, declare
 from service.settings import Settings, load_settings
-from service.state import PRINCIPAL
 from tests.conftest import MakeClient, split_frames
 from tests.paths import REPO
 from tests.service.raw_http import exchange

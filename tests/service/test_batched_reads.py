@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from service.registry import load_registry
+from service.streams.registry import load_registry
 from tests.fakes.agents_upstream import FakeAgentsUpstream, Step, fixture_steps
 
 QUERY = {"query": "Say hello."}

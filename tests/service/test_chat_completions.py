@@ -13,10 +13,10 @@ import pytest
 from structlog.testing import capture_logs
 
 from formatters.events import Event, TextDeltaEvent
-from service.app import create_app
-from service.request_models import QueryRequest
+from service.http.app import create_app
+from service.http.models.query import QueryRequest
+from service.keys import ACTIVE_STREAMS
 from service.settings import Settings
-from service.state import ACTIVE_STREAMS
 from service.upstream import Readiness, Turn
 from service.upstream.demo import ANSWER as DEMO_ANSWER
 from tests.conftest import split_frames

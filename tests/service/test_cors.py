@@ -1,4 +1,4 @@
-"""CORS (service/cors.py): allowed origins get preflights and readable headers, others nothing."""
+"""CORS (service/http/cors.py): allowed origins get preflights and readable headers, others nothing."""
 
 from __future__ import annotations
 

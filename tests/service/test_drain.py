@@ -12,7 +12,7 @@ import threading
 import time
 import urllib.request
 
-from service.state import ACTIVE_STREAMS
+from service.keys import ACTIVE_STREAMS
 from tests.conftest import CHAT, NON_STREAMED_ANSWERS, split_frames
 from tests.fakes.agents_upstream import Sleep, Status, fixture_steps
 

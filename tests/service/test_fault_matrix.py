@@ -28,10 +28,10 @@ from aiohttp import web
 from structlog.testing import capture_logs
 
 from formatters.events import EndEvent, ErrorEvent, HeartbeatEvent
-from service.app import create_app
-from service.registry import load_registry
+from service.http.app import create_app
+from service.keys import ACTIVE_STREAMS
 from service.settings import Settings
-from service.state import ACTIVE_STREAMS
+from service.streams.registry import load_registry
 from service.upstream import LOST_UPSTREAM
 from tests.fakes import agents_upstream, responses_upstream
 from tests.fakes.agents_upstream import Drop, FakeAgentsUpstream, Sleep, Status, Step

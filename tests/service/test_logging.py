@@ -12,8 +12,8 @@ from typing import Any, Literal
 import pytest
 import structlog
 
-from service.log_config import configure_logging
-from service.state import REGISTRY
+from service.keys import REGISTRY
+from service.observability.log_config import configure_logging
 from tests.conftest import split_frames
 from tests.fakes.agents_upstream import Sleep, Status, fixture_steps
 

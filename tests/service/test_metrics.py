@@ -11,10 +11,10 @@ import pytest
 from aiohttp import web
 from prometheus_client.parser import text_string_to_metric_families
 
-from service.app import create_app
-from service.metrics import ACTIVE_STREAMS_METRIC, OUTCOMES, REJECTION_REASONS
+from service.http.app import create_app
+from service.keys import REGISTRY
+from service.observability.metrics import ACTIVE_STREAMS_METRIC, OUTCOMES, REJECTION_REASONS
 from service.settings import Settings
-from service.state import REGISTRY
 from tests.conftest import NON_STREAMED_ANSWERS, split_frames
 from tests.fakes.agents_upstream import Sleep, Status, fixture_steps
 

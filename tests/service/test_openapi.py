@@ -23,14 +23,14 @@ from schemathesis.core.parameters import ParameterLocation
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 from schemathesis.specs.openapi.definitions import OPENAPI_31_VALIDATOR
 
-from service.app import create_app
-from service.chat_request import ChatCompletionRequest
-from service.non_streamed import UNAVAILABLE
-from service.openapi import NON_BLANK, UndeclaredRoute, build_openapi
-from service.registry import load_registry
-from service.request_models import QueryRequest
+from service.http.app import create_app
+from service.http.models.chat import ChatCompletionRequest
+from service.http.models.query import QueryRequest
+from service.http.openapi import NON_BLANK, UndeclaredRoute, build_openapi
 from service.route_spec import Answer, ErrorDialect, declare
 from service.settings import Settings
+from service.streams.non_streamed import UNAVAILABLE
+from service.streams.registry import load_registry
 
 SCHEMATHESIS_EXAMPLES = 100
 """Examples per operation: about 15 s for the whole run on this 2-core machine."""

@@ -12,7 +12,7 @@ import logging
 
 import pytest
 
-from service.app import create_app
+from service.http.app import create_app
 from service.settings import Settings
 from tests.service.raw_http import exchange
 

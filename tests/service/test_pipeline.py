@@ -12,8 +12,8 @@ from formatters.base import Formatter
 from formatters.events import ErrorEvent, Event, TextDeltaEvent
 from formatters.lightspeed_01 import Lightspeed01Formatter
 from formatters.patternfly import PatternflyFormatter
-from service.pipeline import INTERNAL_ERROR, Outcome, Stop, TooLarge, run_stream
 from service.resume.outcomes import ResumeOutcome
+from service.streams.pipeline import INTERNAL_ERROR, Outcome, Stop, TooLarge, run_stream
 from service.upstream import LOST_UPSTREAM, Turn, UpstreamStreamError
 from tests.service.each_event import pump_each
 

@@ -9,8 +9,8 @@ from typing import Any
 from formatters.events import ErrorEvent, Event, TextDeltaEvent
 from formatters.frames import FrameValue, encode_frame
 from formatters.patternfly import PatternflyFormatter
-from service.pipeline import Outcome, Stop, TooLarge, pump_batches, run_stream
 from service.resume.outcomes import ResumeOutcome
+from service.streams.pipeline import Outcome, Stop, TooLarge, pump_batches, run_stream
 from service.upstream import Turn
 from service.upstream.batches import MAX_BATCH, EventBatches
 from tests.service.each_event import pump_each

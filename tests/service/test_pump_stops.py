@@ -11,15 +11,16 @@ from formatters.events import Document, DocumentsEvent, ErrorEvent, Event, TextD
 from formatters.frames import FrameValue, encode
 from formatters.patternfly import PatternflyFormatter
 from formatters.raw import RawFormatter
-from service.metrics import METRICS, OUTCOMES, Metrics
-from service.pipeline import EndBuilder, Outcome, SinkFailed, Stop, pump_batches
+from service.keys import ACTIVE_STREAMS, METRICS, SETTINGS
+from service.observability.metrics import OUTCOMES, Metrics
 from service.resume.memory import MemoryStore
 from service.resume.outcomes import ResumeOutcome
 from service.resume.producer import Producer, store_failed
 from service.resume.store import StoreUnavailable, StreamMeta
-from service.session import StreamSession
 from service.settings import Settings
-from service.state import ACTIVE_STREAMS, SETTINGS, ActiveStreams
+from service.streams.pipeline import EndBuilder, Outcome, SinkFailed, Stop, pump_batches
+from service.streams.session import StreamSession
+from service.streams.state import ActiveStreams
 from tests.service.test_pipeline_batches import one_by_one
 
 LOST = Stop(ResumeOutcome.STORE_FAILED, ErrorEvent(message="gone", code="store_unavailable"))

@@ -10,8 +10,8 @@ from structlog.testing import capture_logs
 from formatters.base import ENTRY_POINT_GROUP, Formatter, Frame, FrameValue
 from formatters.events import Event
 from formatters.patternfly import PatternflyFormatter
-from service import registry as registry_module
-from service.registry import FormatterRegistry, UnknownFormat, load_registry
+from service.streams import registry as registry_module
+from service.streams.registry import FormatterRegistry, UnknownFormat, load_registry
 
 
 class FakeEntryPoint:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from structlog.testing import capture_logs
 
-from service.app import create_app
+from service.http.app import create_app
 from service.settings import Settings
 from tests.service.raw_http import exchange, wait_for_logs
 

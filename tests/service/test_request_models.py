@@ -7,7 +7,7 @@ import json
 import pytest
 from structlog.testing import capture_logs
 
-from service.request_models import QueryRequest
+from service.http.models.query import QueryRequest
 from tests.conftest import split_frames
 from tests.fakes.agents_upstream import fixture_steps
 

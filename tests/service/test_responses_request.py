@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from formatters.responses import response_id
-from service.chat_request import UnsupportedRequest
 from service.conversations.owners import ConversationNotFound
-from service.request_models import QueryRequest
-from service.responses_request import ResponsesRequest
+from service.http.models.chat import UnsupportedRequest
+from service.http.models.query import QueryRequest
+from service.http.models.responses import ResponsesRequest
 
 
 def test_message_items_become_instructions_history_and_question():

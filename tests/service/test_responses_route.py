@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from formatters.responses import parse_response_id, response_id
-from service.responses_request import CLIENT_FUNCTIONS
+from service.http.models.responses import CLIENT_FUNCTIONS
 from tests.conftest import split_frames
 from tests.fakes.agents_upstream import fixture_steps
 

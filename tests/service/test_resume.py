@@ -18,11 +18,9 @@ import formatters.ag_ui
 import formatters.anthropic
 import formatters.openai
 import formatters.responses
-from service.app import create_app
-from service.metrics import METRICS
-from service.resume.manager import RESUMER
+from service.http.app import create_app
+from service.keys import ACTIVE_STREAMS, METRICS, RESUMER
 from service.settings import Settings
-from service.state import ACTIVE_STREAMS
 from service.upstream.demo import DemoUpstream
 from tests.conftest import split_frames
 from tests.fakes.agents_upstream import Sleep, fixture_steps

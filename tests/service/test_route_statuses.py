@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.app import create_app
+from service.http.app import create_app
 from service.settings import Settings
 from tests.paths import REPO
 from tests.route_statuses import RECORDER
@@ -12,9 +12,9 @@ from tests.route_statuses import RECORDER
 INNER_TESTS = """
 from aiohttp import web
 
-from service.app import create_app
+from service.http.app import create_app
 from service.route_spec import Answer, declare
-from service.routes import Ready, liveness
+from service.http.routes import Ready, liveness
 from service.settings import Settings
 
 

@@ -13,9 +13,10 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import (
 )
 from opentelemetry.trace import SpanKind, StatusCode
 
-from service.app import create_app
+from service.http.app import create_app
+from service.keys import TRACER
+from service.observability.tracing import trace_with
 from service.settings import Settings
-from service.tracing import TRACER, trace_with
 from tests.conftest import NON_STREAMED_ANSWERS
 from tests.fakes.agents_upstream import Status, fixture_steps
 

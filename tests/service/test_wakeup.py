@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from service.wakeup import Wakeup
+from service.streams.wakeup import Wakeup
 
 
 async def test_a_wait_returns_at_once_when_a_signal_has_resolved() -> None:

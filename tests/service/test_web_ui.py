@@ -7,8 +7,8 @@ import re
 import pytest
 from structlog.testing import capture_logs
 
-from service import web_ui
-from service.web_ui import STATIC_DIR
+from service.http import web_ui
+from service.http.web_ui import STATIC_DIR
 from tests.service.raw_http import exchange
 
 ASSET = re.compile(r'(?:href|src)="(ui/[^"]+)"')

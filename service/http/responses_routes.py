@@ -7,25 +7,26 @@ from pydantic import BaseModel, ConfigDict
 
 from formatters.events import Event
 from formatters.responses import ResponseBuilder, ResponsesFormatter, parse_response_id
-from service.chat_request import UnsupportedRequest
 from service.conversations.owners import NO_CONVERSATION
 from service.errors import Rejected, refusal
-from service.non_streamed import RESPONSE, TURN_FAILED, UNAVAILABLE, answer_turn
-from service.openai_errors import OpenAIErrorBody
-from service.request_body import read_json
-from service.responses_request import ResponsesRequest
+from service.http.models.chat import UnsupportedRequest
+from service.http.models.responses import ResponsesRequest
+from service.http.openai_errors import OpenAIErrorBody
+from service.http.request_body import read_json
+from service.http.resume_routes import query_sequence
+from service.keys import RESUMER
 from service.resume.follower import NOTHING_AFTER
 from service.resume.ids import is_stream_id, new_stream_id
 from service.resume.limits import TOO_MANY_FOLLOWERS
-from service.resume.manager import RESUMER, STORE_UNAVAILABLE, STREAM_NOT_FOUND, StreamNotFound
-from service.resume.routes import query_sequence
+from service.resume.manager import STORE_UNAVAILABLE, STREAM_NOT_FOUND, StreamNotFound
 from service.route_spec import Answer, ErrorDialect, ServerSentEvent, always, declare
-from service.session import StreamSession
-from service.state import SLOT_REFUSALS
+from service.streams.non_streamed import RESPONSE, TURN_FAILED, UNAVAILABLE, answer_turn
+from service.streams.session import StreamSession
+from service.streams.state import SLOT_REFUSALS
 
 responses_routes = web.RouteTableDef()
 RESPONSES_PATHS = ("/v1/responses", "/v1/responses/{response_id}")
-"""The routes whose errors take OpenAI's shape (service/openai_errors.py)."""
+"""The routes whose errors take OpenAI's shape (service/http/openai_errors.py)."""
 
 
 class ResponseObject(BaseModel):

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from formatters.call_ids import parse_client_call_id
-from service.request_models import (
+from service.http.models.query import (
     ClientFunction,
     ClientToolsQuery,
     FunctionOutput,

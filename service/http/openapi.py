@@ -12,10 +12,11 @@ from aiohttp import web
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from service.auth import AUTH_REFUSALS, is_open
-from service.middleware import HEADER as REQUEST_ID_HEADER
-from service.request_body import BODY_REFUSALS
-from service.request_models import QueryRequest
+from service.http.auth import AUTH_REFUSALS, is_open
+from service.http.middleware import HEADER as REQUEST_ID_HEADER
+from service.http.models.query import QueryRequest
+from service.http.request_body import BODY_REFUSALS
+from service.keys import REGISTRY, SETTINGS
 from service.route_spec import (
     FORMAT_NAME_KEY,
     Answer,
@@ -29,7 +30,6 @@ from service.route_spec import (
     spec_of,
 )
 from service.settings import Settings
-from service.state import REGISTRY, SETTINGS
 
 OPENAPI_VERSION = "3.1.0"
 REF = "#/components/schemas/{model}"

@@ -8,34 +8,35 @@ import aiohttp
 import structlog
 from aiohttp import web
 
-from service import anthropic_messages, auth
-from service.ag_ui_run import ag_ui_routes
-from service.chat_completions import add_chat_routes
-from service.conversations.bindings import BINDINGS, bindings_context
+from service.conversations.bindings import bindings_context
 from service.conversations.directory import ConversationDirectory, SharedRecords
-from service.cors import configure_cors
-from service.drain import drain_streams
 from service.errors import json_errors, speak_errors
-from service.lightspeed_routes import lightspeed_routes
-from service.metrics import METRICS, Metrics, count_rejections, metrics_routes
-from service.middleware import echo_request_id, request_context
-from service.non_streamed import LABELS
-from service.openai_errors import openai_error_shape
-from service.openapi import openapi_routes
-from service.registry import FormatterRegistry, load_registry
-from service.responses_routes import RESPONSES_PATHS, responses_routes
+from service.http import anthropic_messages, auth
+from service.http.ag_ui_run import ag_ui_routes
+from service.http.chat_completions import add_chat_routes
+from service.http.cors import configure_cors
+from service.http.lightspeed_routes import lightspeed_routes
+from service.http.middleware import echo_request_id, request_context
+from service.http.openai_errors import openai_error_shape
+from service.http.openapi import openapi_routes
+from service.http.responses_routes import RESPONSES_PATHS, responses_routes
+from service.http.resume_routes import resume_routes
+from service.http.routes import routes
+from service.http.server_log import server_log
+from service.http.web_ui import web_ui_routes
+from service.keys import ACTIVE_STREAMS, BINDINGS, METRICS, REGISTRY, SETTINGS, UPSTREAM
+from service.observability.metrics import Metrics, count_rejections, metrics_routes
+from service.observability.tracing import configure_tracing, trace_requests
 from service.resume.manager import resume_context
-from service.resume.routes import resume_routes
-from service.routes import routes
-from service.server_log import server_log
 from service.settings import Settings
-from service.state import ACTIVE_STREAMS, REGISTRY, SETTINGS, UPSTREAM, ActiveStreams
-from service.tracing import configure_tracing, trace_requests
+from service.streams.drain import drain_streams
+from service.streams.non_streamed import LABELS
+from service.streams.registry import FormatterRegistry, load_registry
+from service.streams.state import ActiveStreams
 from service.upstream import Upstream
 from service.upstream.agents import AgentsUpstream
 from service.upstream.demo import DemoUpstream
 from service.upstream.responses import ResponsesUpstream
-from service.web_ui import web_ui_routes
 
 log = structlog.get_logger(__name__)
 

@@ -11,7 +11,7 @@ from typing import Protocol
 
 from formatters.events import ErrorEvent, Event, StartEvent
 from formatters.openai import ChunkBuilder, CompletionBuilder, new_completion_id
-from service.pipeline import (
+from service.streams.pipeline import (
     EndBuilder,
     Outcome,
     Stop,

@@ -14,8 +14,11 @@ from aiohttp import web
 
 from formatters.base import EVENT_STREAM, Formatter
 from service.conversations.owners import request_owner
-from service.metrics import CANCELLED, METRICS
-from service.pipeline import (
+from service.http.models.query import QueryRequest
+from service.keys import ACTIVE_STREAMS, METRICS, SETTINGS, STREAM_SINK, UPSTREAM
+from service.observability.metrics import CANCELLED
+from service.observability.tracing import span
+from service.streams.pipeline import (
     EndBuilder,
     FrameBuffer,
     Stop,
@@ -24,10 +27,7 @@ from service.pipeline import (
     close_events,
     pump_batches,
 )
-from service.request_models import QueryRequest
-from service.state import ACTIVE_STREAMS, SETTINGS, UPSTREAM
-from service.tracing import span
-from service.unavailable import unavailable
+from service.streams.unavailable import unavailable
 from service.upstream import Turn, UpstreamUnavailable
 
 log = structlog.get_logger(__name__)
@@ -60,10 +60,6 @@ class Sink(Protocol):
         chose it.
         """
         ...
-
-
-STREAM_SINK: web.AppKey[Sink] = web.AppKey("stream_sink")
-"""The sink of the app's streams when it is not `DirectSink` (resumable streams set it)."""
 
 
 @dataclass(slots=True)

@@ -18,9 +18,9 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from service.errors import Rejected, refusal
+from service.keys import AUTHENTICATOR, PRINCIPAL, SETTINGS
 from service.route_spec import Answer, Header, jwt_auth
 from service.settings import Settings
-from service.state import PRINCIPAL, SETTINGS
 
 log = structlog.get_logger(__name__)
 
@@ -69,9 +69,6 @@ class Authenticator(Protocol):
     async def aclose(self) -> None:
         """Release what the authenticator holds open."""
         ...
-
-
-AUTHENTICATOR: web.AppKey[Authenticator] = web.AppKey("authenticator")
 
 
 def _digest(secret: str) -> bytes:

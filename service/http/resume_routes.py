@@ -8,14 +8,14 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from service.errors import Rejected, refusal
-from service.request_body import read_json
-from service.request_models import NonBlank
+from service.http.models.query import NonBlank
+from service.http.request_body import read_json
+from service.keys import RESUMER
 from service.resume.follower import NOTHING_AFTER
 from service.resume.ids import parse_event_id
 from service.resume.limits import TOO_MANY_FOLLOWERS
 from service.resume.manager import (
     LAST_EVENT_ID,
-    RESUMER,
     STORE_UNAVAILABLE,
     STREAM_ID,
     STREAM_NOT_FOUND,

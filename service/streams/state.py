@@ -5,13 +5,8 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
-from aiohttp import web
-
 from service.errors import Rejected, refusal
-from service.registry import FormatterRegistry
 from service.route_spec import Header
-from service.settings import Settings
-from service.upstream import Upstream
 
 TOO_MANY_STREAMS = refusal(
     "More than MAX_CONCURRENT_STREAMS streams are open; retry after `Retry-After` seconds.",
@@ -67,12 +62,3 @@ class ActiveStreams:
         if self._stop is None:
             self._stop = asyncio.get_running_loop().create_future()
         return self._stop
-
-
-SETTINGS = web.AppKey("settings", Settings)
-REGISTRY = web.AppKey("registry", FormatterRegistry)
-UPSTREAM: web.AppKey[Upstream] = web.AppKey("upstream")
-ACTIVE_STREAMS = web.AppKey("active_streams", ActiveStreams)
-REQUEST_ID = web.RequestKey("request_id", str)
-PRINCIPAL = web.RequestKey("principal", str)
-"""Who the request authenticated as (API key name or JWT subject); absent when auth is off."""

@@ -7,9 +7,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from formatters.responses import parse_response_id
-from service.chat_request import UnsupportedRequest, question_of
 from service.conversations.owners import ConversationNotFound
-from service.request_models import NonBlank, QueryRequest
+from service.http.models.chat import UnsupportedRequest, question_of
+from service.http.models.query import NonBlank, QueryRequest
 
 _INSTRUCTION_ROLES = ("system", "developer")
 _TEXT_PARTS = ("input_text", "output_text", "text")

@@ -9,8 +9,8 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from service.errors import Rejected, RequestAbandoned, refusal
+from service.keys import SETTINGS
 from service.route_spec import Answer
-from service.state import SETTINGS
 
 log = structlog.get_logger(__name__)
 

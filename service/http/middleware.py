@@ -9,7 +9,7 @@ import structlog
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from service.state import REQUEST_ID
+from service.keys import REQUEST_ID
 
 _SAFE_ID = re.compile(r"[A-Za-z0-9._:@/+=-]{1,128}")
 HEADER = "X-Request-ID"

@@ -25,9 +25,9 @@ from formatters.events import (
     UsageEvent,
 )
 from formatters.frames import encode
+from service.streams.wakeup import Wakeup
 from service.upstream import Turn, UpstreamStreamError
 from service.upstream.batches import MAX_BATCH, batch_reader
-from service.wakeup import Wakeup
 
 log = structlog.get_logger(__name__)
 

@@ -8,7 +8,7 @@ from typing import Literal
 
 import structlog
 
-from service.workers import worker_number
+from service.observability.process import worker_number
 
 _LEVELS = {
     "debug": logging.DEBUG,

@@ -20,10 +20,11 @@ from prometheus_client.exposition import choose_encoder
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from service.errors import CONTRACT_ERROR
-from service.pipeline import Outcome
+from service.keys import METRICS
+from service.observability.process import MULTIPROC_ENV
 from service.resume.outcomes import ResumeOutcome
 from service.route_spec import TEXT, Answer, declare
-from service.workers import MULTIPROC_ENV
+from service.streams.pipeline import Outcome
 
 PREFIX = "agent_stream_gateway"
 ACTIVE_STREAMS_METRIC = f"{PREFIX}_active_streams"
@@ -151,7 +152,6 @@ class Metrics:
             self.rejected.labels(REJECTION_REASONS.get(status, f"http_{status}")).inc()
 
 
-METRICS = web.AppKey("metrics", Metrics)
 metrics_routes = web.RouteTableDef()
 
 

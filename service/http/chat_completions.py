@@ -5,18 +5,19 @@ from __future__ import annotations
 from aiohttp import web
 
 from formatters.openai import OpenAIFormatter
-from service.chat_answer import ChatCompletion, checked
-from service.chat_request import ChatCompletionRequest, UnsupportedRequest
-from service.completion import ChatFold
 from service.conversations.owners import NO_CONVERSATION
 from service.errors import Rejected, refusal, speak_errors
-from service.non_streamed import CHAT_COMPLETION, TURN_FAILED, UNAVAILABLE, answer_turn
-from service.openai_errors import OpenAIErrorBody, openai_error_shape
-from service.request_body import read_json
-from service.request_models import ClientToolsQuery, QueryRequest
+from service.http.models.chat import ChatCompletionRequest, UnsupportedRequest
+from service.http.models.chat_answer import ChatCompletion, checked
+from service.http.models.query import ClientToolsQuery, QueryRequest
+from service.http.openai_errors import OpenAIErrorBody, openai_error_shape
+from service.http.request_body import read_json
+from service.keys import UPSTREAM
 from service.route_spec import Answer, ErrorDialect, ServerSentEvent, declare
-from service.session import StreamSession
-from service.state import SLOT_REFUSALS, UPSTREAM
+from service.streams.completion import ChatFold
+from service.streams.non_streamed import CHAT_COMPLETION, TURN_FAILED, UNAVAILABLE, answer_turn
+from service.streams.session import StreamSession
+from service.streams.state import SLOT_REFUSALS
 
 CHAT_COMPLETIONS = "/v1/chat/completions"
 chat_routes = web.RouteTableDef()

@@ -5,9 +5,9 @@ from __future__ import annotations
 from aiohttp import web
 
 from service.errors import Rejected
-from service.request_body import read_json
-from service.request_models import QueryRequest
-from service.state import SETTINGS
+from service.http.models.query import QueryRequest
+from service.http.request_body import read_json
+from service.keys import SETTINGS
 
 
 async def read_query(request: web.Request) -> QueryRequest:

@@ -8,16 +8,16 @@ from aiohttp import web
 
 from formatters.anthropic import AnthropicFormatter, MessageAssembler, MessageEvents, new_message_id
 from formatters.events import Event
-from service.anthropic_request import AnthropicErrorBody, AnthropicMessage, MessagesRequest
-from service.chat_request import UnsupportedRequest
 from service.conversations.owners import NO_CONVERSATION
 from service.errors import ErrorParts, Rejected, refusal, speak_errors
-from service.non_streamed import MESSAGE, TURN_FAILED, UNAVAILABLE, answer_turn
-from service.request_body import read_json
-from service.request_models import QueryRequest
+from service.http.models.anthropic import AnthropicErrorBody, AnthropicMessage, MessagesRequest
+from service.http.models.chat import UnsupportedRequest
+from service.http.models.query import QueryRequest
+from service.http.request_body import read_json
 from service.route_spec import Answer, ErrorDialect, ServerSentEvent, declare
-from service.session import StreamSession
-from service.state import SLOT_REFUSALS
+from service.streams.non_streamed import MESSAGE, TURN_FAILED, UNAVAILABLE, answer_turn
+from service.streams.session import StreamSession
+from service.streams.state import SLOT_REFUSALS
 
 MESSAGES_PATH = "/v1/messages"
 messages_routes = web.RouteTableDef()

@@ -6,7 +6,7 @@ import structlog
 from aiohttp import web
 
 from service.conversations.owners import NO_CONVERSATION, request_owner
-from service.lightspeed_models import (
+from service.http.models.lightspeed import (
     CatalogModel,
     ConversationAnswer,
     ConversationDeleted,
@@ -16,14 +16,15 @@ from service.lightspeed_models import (
     OpenAIModel,
     QueryAnswer,
 )
-from service.non_streamed import QUERY, TURN_FAILED, UNAVAILABLE, answer_turn
-from service.query_answer import QueryFold
-from service.query_body import read_query
-from service.request_models import QueryRequest
+from service.http.models.query import QueryRequest
+from service.http.models.query_answer import QueryFold
+from service.http.query_body import read_query
+from service.keys import UPSTREAM
 from service.route_spec import Answer, always, declare
-from service.session import StreamSession
-from service.state import SLOT_REFUSALS, UPSTREAM
-from service.unavailable import unavailable
+from service.streams.non_streamed import QUERY, TURN_FAILED, UNAVAILABLE, answer_turn
+from service.streams.session import StreamSession
+from service.streams.state import SLOT_REFUSALS
+from service.streams.unavailable import unavailable
 from service.upstream import HistoryTurn, ModelInfo, UpstreamUnavailable
 
 log = structlog.get_logger(__name__)

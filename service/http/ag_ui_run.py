@@ -14,17 +14,17 @@ from ag_ui.core import (
 from aiohttp import web
 
 from formatters.ag_ui import AgUiFormatter
-from service.chat_request import UnsupportedRequest, question_of
-from service.conversations.bindings import BINDINGS
 from service.conversations.owners import request_owner
 from service.conversations.threads import ThreadMap
 from service.errors import Rejected, refusal
-from service.non_streamed import UNAVAILABLE
-from service.request_body import read_json
-from service.request_models import QueryRequest
+from service.http.models.chat import UnsupportedRequest, question_of
+from service.http.models.query import QueryRequest
+from service.http.request_body import read_json
+from service.keys import BINDINGS
 from service.route_spec import Answer, declare
-from service.session import StreamSession
-from service.state import SLOT_REFUSALS
+from service.streams.non_streamed import UNAVAILABLE
+from service.streams.session import StreamSession
+from service.streams.state import SLOT_REFUSALS
 from service.upstream import Turn
 
 AG_UI_PATH = "/v1/ag-ui"

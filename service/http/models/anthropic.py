@@ -6,8 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from service.chat_request import UnsupportedRequest, question_of
-from service.request_models import NonBlank, QueryRequest
+from service.http.models.chat import UnsupportedRequest, question_of
+from service.http.models.query import NonBlank, QueryRequest
 
 
 class TextBlock(BaseModel):

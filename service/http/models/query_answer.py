@@ -16,7 +16,7 @@ from formatters.events import (
     TurnCompleteEvent,
 )
 from formatters.pyrepr import interleaved_text
-from service.lightspeed_models import (
+from service.http.models.lightspeed import (
     QueryAnswer,
     ReferencedDocument,
     ToolCallSummary,

@@ -13,22 +13,17 @@ from formatters.plain_text import MEDIA_TYPE as PLAIN_TEXT
 from formatters.plain_text import PlainTextFormatter
 from service.conversations.owners import NO_CONVERSATION
 from service.errors import Rejected, refusal
-from service.non_streamed import UNAVAILABLE
-from service.query_body import read_query
-from service.registry import DEFAULT_FORMAT, UnknownFormat
-from service.request_models import QueryRequest
+from service.http.models.query import QueryRequest
+from service.http.query_body import read_query
+from service.keys import ACTIVE_STREAMS, REGISTRY, RESUMER, UPSTREAM
 from service.resume.follower import NOTHING_AFTER
 from service.resume.limits import TOO_MANY_FOLLOWERS
-from service.resume.manager import (
-    LAST_EVENT_ID,
-    RESUMER,
-    STORE_UNAVAILABLE,
-    STREAM_ID,
-    STREAM_NOT_FOUND,
-)
+from service.resume.manager import LAST_EVENT_ID, STORE_UNAVAILABLE, STREAM_ID, STREAM_NOT_FOUND
 from service.route_spec import FORMAT_NAME, Answer, declare, resumable
-from service.session import StreamSession
-from service.state import ACTIVE_STREAMS, REGISTRY, SLOT_REFUSALS, UPSTREAM
+from service.streams.non_streamed import UNAVAILABLE
+from service.streams.registry import DEFAULT_FORMAT, UnknownFormat
+from service.streams.session import StreamSession
+from service.streams.state import SLOT_REFUSALS
 
 routes = web.RouteTableDef()
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from service.completion import Fold, complete_turn
 from service.errors import error_response, refusal
-from service.pipeline import Outcome, StreamResult
-from service.request_models import QueryRequest
-from service.session import StreamSession
+from service.http.models.query import QueryRequest
+from service.streams.completion import Fold, complete_turn
+from service.streams.pipeline import Outcome, StreamResult
+from service.streams.session import StreamSession
 
 CHAT_COMPLETION = "chat.completion"
 """The label (logs, metrics, span) of a non-streamed `POST /v1/chat/completions`."""

@@ -7,7 +7,7 @@ import asyncio
 import structlog
 from aiohttp import web
 
-from service.state import ACTIVE_STREAMS, SETTINGS
+from service.keys import ACTIVE_STREAMS, SETTINGS
 
 log = structlog.get_logger(__name__)
 

@@ -12,17 +12,15 @@ import structlog
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from service.keys import REQUEST_ID, TRACER
 from service.settings import Settings
-from service.state import REQUEST_ID
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import SpanProcessor
-    from opentelemetry.trace import Tracer
 
 log = structlog.get_logger(__name__)
 
 SERVICE_NAME = "agent-stream-gateway"
-TRACER: web.AppKey[Tracer] = web.AppKey("tracer")
 
 
 class SpanLike(Protocol):

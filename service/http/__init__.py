@@ -1,0 +1,1 @@
+"""The HTTP layer: the app, its routes, middlewares, auth, CORS, OpenAPI, errors."""

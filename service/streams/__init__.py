@@ -1,0 +1,1 @@
+"""One turn as a stream: session, pump, heartbeats, drain, non-streamed answers."""
