@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from formatters.events import Event
 from formatters.responses import ResponseBuilder, ResponsesFormatter, parse_response_id
@@ -27,6 +29,17 @@ from service.streams.state import SLOT_REFUSALS
 responses_routes = web.RouteTableDef()
 RESPONSES_PATHS = ("/v1/responses", "/v1/responses/{response_id}")
 """The routes whose errors take OpenAI's shape (service/http/openai_errors.py)."""
+
+
+class RetrieveQuery(BaseModel):
+    """The query parameters of `GET /v1/responses/{response_id}`."""
+
+    stream: Literal["true"] = Field(
+        description="Required: a response is kept as its event stream, and streamed again."
+    )
+    starting_after: int = Field(
+        default=-1, ge=-1, description="Replay the events after this sequence number."
+    )
 
 
 class ResponseObject(BaseModel):
@@ -64,7 +77,7 @@ class ResponsesFold:
             content={"text/event-stream": ServerSentEvent},
         ),
         400: refusal("A request an agent turn cannot answer (the cause names the fields)."),
-        404: NO_CONVERSATION,
+        404: NO_CONVERSATION.but(when=always),
         503: UNAVAILABLE,
     },
     TURN_FAILED,
@@ -108,6 +121,7 @@ async def create_response(request: web.Request) -> web.StreamResponse:
         429: TOO_MANY_FOLLOWERS,
         503: STORE_UNAVAILABLE,
     },
+    query=RetrieveQuery,
     errors=OPENAI_ERRORS,
 )
 async def retrieve_response(request: web.Request) -> web.StreamResponse:

@@ -222,13 +222,17 @@ async def test_the_format_picker_shows_the_same_question_as_each_formats_frames(
     for entry in raw:
         shown, expected = frames_of(entry["rawFrames"]), frames_of(direct[entry["format"]])
         # Ids and timestamps differ between two turns; the number of frames and the last do not
-        # (but for the uuids in it: ag-ui's last frame names the run and its thread).
+        # (but for its ids: ag-ui's last frame names the run and thread, responses' the response).
         assert len(shown) == len(expected), entry["format"]
         assert UUID.sub("<uuid>", shown[-1]) == UUID.sub("<uuid>", expected[-1]), entry["format"]
     assert [post.rsplit("=", 1)[1] for post in report["streamingPosts"]] == ["patternfly", *formats]
 
 
-UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+UUID = re.compile(
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|resp_[A-Za-z0-9_.-]+"
+    r"|\"created_at\":\d+|msg_[A-Za-z0-9_-]+"
+)
+"""What differs between two turns' last frames: uuids, response and message ids, timestamps."""
 
 
 def frames_of(text: str) -> list[str]:

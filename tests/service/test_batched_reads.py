@@ -13,11 +13,13 @@ from tests.fakes.agents_upstream import FakeAgentsUpstream, Step, fixture_steps
 QUERY = {"query": "Say hello."}
 FIXTURES = ["text.sse", "long.sse", "tool.sse", "mcp.sse", "shield.sse", "fail-mid.sse"]
 _VARYING = re.compile(
-    rb"chatcmpl-[0-9a-zA-Z]+|\"created\": ?\d+|(resp|msg)_[A-Za-z0-9_-]{22}|\"created_at\":\d+"
+    rb"msg_[0-9a-f]{32}|chatcmpl-[0-9a-zA-Z]+|\"created\": ?\d+|(resp|msg)_[A-Za-z0-9_-]{22}"
+    rb"|\"created_at\":\d+"
     rb"|\"request_id\": \"[0-9a-f-]+\""
+    rb"|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 )
-"""What differs between two turns of the openai formats (their ids and timestamps) and of
-`lightspeed-0.4`/`lightspeed-0.7` (their request id)."""
+"""What differs between two turns of the openai and anthropic formats (their ids and
+timestamps), of `lightspeed-0.4`/`lightspeed-0.7` (their request id) and of `ag-ui` (its uuids)."""
 _ID_LINE = re.compile(rb"^id: .*\n", re.MULTILINE)
 
 

@@ -113,11 +113,31 @@ def test_sigterm_drains_and_exits_0_within_a_bounded_time(unused_tcp_port) -> No
     assert "drain timeout: ending open streams" in logged
 
 
+RUN = {"threadId": "t", "runId": "r", "messages": [{"id": "u", "role": "user", "content": "Hi"}]}
 TURN_ROUTES = [
     ("/v1/streaming_query", QUERY),
-    ("/v1/chat/completions", {**CHAT, "stream": True}),
-    *((path, body) for path, body, _ in NON_STREAMED_ANSWERS),
+    ("/v1/ag-ui", RUN),
+    *((path, body) for path, body, _ in NON_STREAMED_ANSWERS if path == "/v1/query"),
 ]
+"""The routes that answer a turn, and refuse, in the contract's error shape."""
+OTHER_SHAPES = [
+    ("/v1/chat/completions", {**CHAT, "stream": True}),
+    ("/v1/chat/completions", CHAT),
+    ("/v1/responses", {"model": "m", "input": "Hi", "stream": True}),
+    ("/v1/responses", {"model": "m", "input": "Hi"}),
+    (
+        "/v1/messages",
+        {"model": "m", "max_tokens": 8, "messages": [{"role": "user", "content": "Hi"}]},
+    ),
+]
+"""The turn routes that speak another protocol's errors: the same status, its own shape."""
+
+
+def says(answer: object, cause: str) -> bool:
+    """Whether an error answer in another protocol's shape carries the contract's cause."""
+    if isinstance(answer, dict):
+        return any(says(value, cause) for value in answer.values())
+    return isinstance(answer, str) and cause in answer
 
 
 async def test_every_turn_route_refuses_alike_while_draining_or_full(agents_client, fake_agents):
@@ -135,8 +155,16 @@ async def test_every_turn_route_refuses_alike_while_draining_or_full(agents_clie
                 }
             },
         )
+    for path, body in OTHER_SHAPES:
+        refused = await client.post(path, json=body)
+        assert refused.status == 503, path
+        assert says(await refused.json(), "This instance is shutting down; retry on another.")
     active.draining = False
     active.opened()  # the one slot is taken
+    for path, body in OTHER_SHAPES:
+        refused = await client.post(path, json=body)
+        assert (refused.status, refused.headers["Retry-After"]) == (429, "1"), path
+        assert says(await refused.json(), "This instance serves at most 1 streams at once.")
     for path, body in TURN_ROUTES:
         refused = await client.post(path, json=body)
         assert (refused.status, refused.headers["Retry-After"]) == (429, "1")
@@ -163,4 +191,8 @@ async def test_every_turn_route_answers_503_alike_when_the_upstream_cannot_start
     assert len({json.dumps(answer) for answer in answers}) == 1
     assert answers[0][0] == 503
     assert answers[0][1]["detail"]["response"] == "Unable to connect to Llama Stack"
+    for path, body in OTHER_SHAPES:
+        response = await client.post(path, json=body)
+        assert response.status == 503, path
+        assert says(await response.json(), answers[0][1]["detail"]["cause"])
     assert client.server.app[ACTIVE_STREAMS].count == 0
