@@ -9,7 +9,7 @@ from aiohttp import web
 from service.errors import refusal
 from service.route_spec import TEXT, Answer, declare
 
-STATIC_DIR = Path(__file__).resolve().parent / "static"
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 """Where `npm run build` in web/ writes the page (committed, so no Node is needed to serve it)."""
 UI_PREFIX = "/ui/"
 NOT_BUILT = (
