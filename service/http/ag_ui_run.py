@@ -18,7 +18,6 @@ from service.conversations.owners import request_owner
 from service.conversations.threads import ThreadMap
 from service.errors import Rejected, refusal
 from service.http.models.chat import UnsupportedRequest, question_of
-from service.http.models.query import QueryRequest
 from service.http.request_body import read_json
 from service.keys import BINDINGS
 from service.route_spec import Answer, declare
@@ -26,6 +25,7 @@ from service.streams.non_streamed import UNAVAILABLE
 from service.streams.session import StreamSession
 from service.streams.state import SLOT_REFUSALS
 from service.upstream import Turn
+from service.upstream.turn import TurnRequest
 
 AG_UI_PATH = "/v1/ag-ui"
 ag_ui_routes = web.RouteTableDef()
@@ -49,7 +49,7 @@ async def run_agent(request: web.Request) -> web.StreamResponse:
     owner = request_owner(request)
     conversation = await threads.conversation(owner, body.thread_id)
     try:
-        query = to_query(body, conversation)
+        query = to_turn(body, conversation)
     except UnsupportedRequest as exc:
         raise Rejected(422, "Unsupported request", exc.cause) from exc
 
@@ -63,8 +63,8 @@ async def run_agent(request: web.Request) -> web.StreamResponse:
         )
 
 
-def to_query(body: RunAgentInput, conversation_id: str | None) -> QueryRequest:
-    """Return the agent query of a run: in a known thread its last message, else the history."""
+def to_turn(body: RunAgentInput, conversation_id: str | None) -> TurnRequest:
+    """Return the agent turn of a run: in a known thread its last message, else the history."""
     instructions: list[str] = []
     turns: list[tuple[str, str]] = []
     for position, message in enumerate(body.messages):
@@ -72,7 +72,7 @@ def to_query(body: RunAgentInput, conversation_id: str | None) -> QueryRequest:
             instructions.append(message.content)
         elif isinstance(message, UserMessage | AssistantMessage):
             turns.append((message.role, _text(message, f"messages[{position}]")))
-    return QueryRequest(
+    return TurnRequest(
         query=question_of(turns, continuing=conversation_id is not None),
         conversation_id=conversation_id,
         system_prompt="\n\n".join(instructions) or None,

@@ -12,12 +12,12 @@ from service.conversations.owners import NO_CONVERSATION
 from service.errors import ErrorParts, Rejected, refusal, speak_errors
 from service.http.models.anthropic import AnthropicErrorBody, AnthropicMessage, MessagesRequest
 from service.http.models.chat import UnsupportedRequest
-from service.http.models.query import QueryRequest
 from service.http.request_body import read_json
 from service.route_spec import Answer, ErrorDialect, ServerSentEvent, declare
 from service.streams.non_streamed import MESSAGE, TURN_FAILED, UNAVAILABLE, answer_turn
 from service.streams.session import StreamSession
 from service.streams.state import SLOT_REFUSALS
+from service.upstream.turn import TurnRequest
 
 MESSAGES_PATH = "/v1/messages"
 messages_routes = web.RouteTableDef()
@@ -59,7 +59,7 @@ async def messages(request: web.Request) -> web.StreamResponse:
     """Answer an Anthropic Messages request: its stream events with `stream`, else one message."""
     body = await read_json(request, MessagesRequest)
     try:
-        query = body.to_query()
+        query = body.to_turn()
     except UnsupportedRequest as exc:
         raise Rejected(400, "Unsupported request", exc.cause) from exc
     with StreamSession(request) as session:
@@ -68,7 +68,7 @@ async def messages(request: web.Request) -> web.StreamResponse:
         return await _complete(session, query, body.model)
 
 
-async def _complete(session: StreamSession, query: QueryRequest, model: str) -> web.Response:
+async def _complete(session: StreamSession, query: TurnRequest, model: str) -> web.Response:
     fold = MessageFold(model)
     failed = await answer_turn(session, query, fold, MESSAGE)
     return failed or web.json_response(checked(fold.message.message()))

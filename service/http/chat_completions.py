@@ -9,7 +9,6 @@ from service.conversations.owners import NO_CONVERSATION
 from service.errors import Rejected, refusal, speak_errors
 from service.http.models.chat import ChatCompletionRequest, UnsupportedRequest
 from service.http.models.chat_answer import ChatCompletion, checked
-from service.http.models.query import ClientToolsQuery, QueryRequest
 from service.http.openai_errors import OpenAIErrorBody, openai_error_shape
 from service.http.request_body import read_json
 from service.keys import UPSTREAM
@@ -18,6 +17,7 @@ from service.streams.completion import ChatFold
 from service.streams.non_streamed import CHAT_COMPLETION, TURN_FAILED, UNAVAILABLE, answer_turn
 from service.streams.session import StreamSession
 from service.streams.state import SLOT_REFUSALS
+from service.upstream.turn import TurnRequest
 
 CHAT_COMPLETIONS = "/v1/chat/completions"
 chat_routes = web.RouteTableDef()
@@ -51,11 +51,11 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     """Answer an OpenAI chat request: `openai` SSE chunks with `stream`, else one JSON object."""
     body = await read_json(request, ChatCompletionRequest)
     try:
-        query = body.to_query()
+        query = body.to_turn()
     except UnsupportedRequest as exc:
         raise Rejected(422, "Unsupported request", exc.cause) from exc
     upstream = request.app[UPSTREAM]
-    if isinstance(query, ClientToolsQuery) and not upstream.client_functions:
+    if query.client_tools and not upstream.client_functions:
         raise Rejected(
             422,
             "Unsupported request",
@@ -72,7 +72,7 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
 
 
 async def _complete(
-    session: StreamSession, query: QueryRequest, body: ChatCompletionRequest
+    session: StreamSession, query: TurnRequest, body: ChatCompletionRequest
 ) -> web.Response:
     fold = ChatFold(body.model, body.client_tools)
     failed = await answer_turn(session, query, fold, CHAT_COMPLETION)

@@ -89,7 +89,7 @@ async def create_response(request: web.Request) -> web.StreamResponse:
     """Answer a Responses request: its SSE events with `stream`, else one `response` object."""
     body = await read_json(request, ResponsesRequest)
     try:
-        query = body.to_query()
+        query = body.to_turn()
     except UnsupportedRequest as exc:
         raise Rejected(400, "Unsupported request", exc.cause) from exc
     stream_id = new_stream_id()

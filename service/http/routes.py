@@ -82,7 +82,7 @@ async def streaming_query(request: web.Request) -> web.StreamResponse:
     if query.media_type == PLAIN_TEXT:
         formatter_class = PlainTextFormatter
     with StreamSession(request) as session:
-        return await session.stream(query, formatter_class())
+        return await session.stream(query.to_turn(), formatter_class())
 
 
 @routes.get("/v1/events/schema")

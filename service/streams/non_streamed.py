@@ -5,10 +5,10 @@ from __future__ import annotations
 from aiohttp import web
 
 from service.errors import error_response, refusal
-from service.http.models.query import QueryRequest
 from service.streams.completion import Fold, complete_turn
 from service.streams.pipeline import Outcome, StreamResult
 from service.streams.session import StreamSession
+from service.upstream.turn import TurnRequest
 
 CHAT_COMPLETION = "chat.completion"
 """The label (logs, metrics, span) of a non-streamed `POST /v1/chat/completions`."""
@@ -35,7 +35,7 @@ TURN_FAILED = {
 
 
 async def answer_turn(
-    session: StreamSession, query: QueryRequest, fold: Fold, label: str
+    session: StreamSession, query: TurnRequest, fold: Fold, label: str
 ) -> web.Response | None:
     """Run the session's turn into `fold`; return the error response if it failed, else None.
 

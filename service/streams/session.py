@@ -14,7 +14,6 @@ from aiohttp import web
 
 from formatters.base import EVENT_STREAM, Formatter
 from service.conversations.owners import request_owner
-from service.http.models.query import QueryRequest
 from service.keys import ACTIVE_STREAMS, METRICS, SETTINGS, STREAM_SINK, UPSTREAM
 from service.observability.metrics import CANCELLED
 from service.observability.tracing import span
@@ -29,6 +28,7 @@ from service.streams.pipeline import (
 )
 from service.streams.unavailable import unavailable
 from service.upstream import Turn, UpstreamUnavailable
+from service.upstream.turn import TurnRequest
 
 log = structlog.get_logger(__name__)
 
@@ -109,7 +109,7 @@ class StreamSession:
         """The signal that ends the turn early: the service is draining."""
         return self._active.stop_signal()
 
-    async def start_turn(self, query: QueryRequest, label: str) -> Turn | web.Response:
+    async def start_turn(self, query: TurnRequest, label: str) -> Turn | web.Response:
         """Ask the upstream for the turn, named `label` in logs and metrics; 503 if it cannot."""
         upstream = self.request.app[UPSTREAM]
         self.label = label
@@ -125,7 +125,7 @@ class StreamSession:
 
     async def stream(
         self,
-        query: QueryRequest,
+        query: TurnRequest,
         formatter: Formatter,
         *,
         stream_id: str | None = None,

@@ -10,8 +10,8 @@ from typing import Literal, Protocol
 import structlog
 
 from formatters.events import ErrorEvent, Event, TurnAwaitingInputEvent, TurnCompleteEvent
-from service.http.models.query import QueryRequest
 from service.upstream.sse import MAX_EVENT_BYTES
+from service.upstream.turn import TurnRequest
 
 log = structlog.get_logger(__name__)
 
@@ -81,7 +81,7 @@ class ReadinessCache:
         return answer
 
 
-def requested_model(query: QueryRequest) -> str | None:
+def requested_model(query: TurnRequest) -> str | None:
     """Return the model the request names (`provider/model` when both are given), or None."""
     if not query.model:
         return None
@@ -130,9 +130,9 @@ class Upstream(Protocol):
 
     name: str
     client_functions: bool
-    """Whether a turn can offer the client's own functions (a ClientToolsQuery) to the model."""
+    """Whether a turn can offer the client's own functions (`TurnRequest.functions`)."""
 
-    async def start_turn(self, query: QueryRequest, *, owner: str | None = None) -> Turn:
+    async def start_turn(self, query: TurnRequest, *, owner: str | None = None) -> Turn:
         """Start one turn; raise UpstreamUnavailable if it cannot start.
 
         `owner` is the caller's owner digest (service.conversations.owners), None with auth

@@ -14,7 +14,6 @@ import structlog
 from formatters.events import ErrorEvent, Event, HeartbeatEvent
 from service.conversations.directory import Binding, ConversationDirectory, OwnerRecords
 from service.conversations.owners import ConversationNotFound
-from service.http.models.query import QueryRequest
 from service.observability.exc_text import safe_description
 from service.settings import Settings
 from service.upstream import (
@@ -37,6 +36,7 @@ from service.upstream.history import session_turn
 from service.upstream.json_chunks import parse_chunk
 from service.upstream.sse import EventTooLarge, SSEDecoder
 from service.upstream.texts import version_refused
+from service.upstream.turn import TurnRequest
 
 log = structlog.get_logger(__name__)
 
@@ -80,7 +80,7 @@ class AgentsUpstream:
         self._default_model: str | None = settings.default_model
         self._readiness = ReadinessCache(settings.readiness_cache_seconds)
 
-    async def start_turn(self, query: QueryRequest, *, owner: str | None = None) -> Turn:
+    async def start_turn(self, query: TurnRequest, *, owner: str | None = None) -> Turn:
         """Create or reuse the agent and session, then open the streamed turn.
 
         A session's binding (owner and agent) lives in the records given (the shared store
@@ -151,7 +151,7 @@ class AgentsUpstream:
             answer = Readiness(False, _unreachable(exc), str(exc))
         return answer
 
-    async def _model(self, query: QueryRequest) -> str:
+    async def _model(self, query: TurnRequest) -> str:
         if (model := requested_model(query)) is not None:
             return model
         if self._default_model is None:
@@ -163,7 +163,7 @@ class AgentsUpstream:
         return self._default_model
 
     async def _session_for(
-        self, model: str, query: QueryRequest, owner: str | None
+        self, model: str, query: TurnRequest, owner: str | None
     ) -> tuple[str, str]:
         if query.conversation_id is not None:
             binding = await self._directory.find(query.conversation_id, owner)
@@ -181,7 +181,7 @@ class AgentsUpstream:
         await self._directory.add(session_id, Binding(owner, agent_id))
         return agent_id, session_id
 
-    async def _agent(self, model: str, query: QueryRequest) -> str:
+    async def _agent(self, model: str, query: TurnRequest) -> str:
         settings = self._settings
         config: dict[str, Any] = {
             "model": model,
@@ -199,7 +199,7 @@ class AgentsUpstream:
             return self._agents[key]
 
     async def _open_turn(
-        self, agent_id: str, session_id: str, query: QueryRequest
+        self, agent_id: str, session_id: str, query: TurnRequest
     ) -> aiohttp.ClientResponse:
         body: dict[str, Any] = {
             "messages": [{"role": "user", "content": query.query}],
@@ -285,7 +285,7 @@ def add_chunk(batch: list[Event], index: int, data: str) -> Event | None:
     return None
 
 
-def _toolgroups(settings: Settings, query: QueryRequest) -> list[str | dict[str, Any]]:
+def _toolgroups(settings: Settings, query: TurnRequest) -> list[str | dict[str, Any]]:
     """Return the agent's tool groups; vector DB ids make the RAG tool search those DBs."""
     groups: list[str | dict[str, Any]] = [
         group for group in settings.agent_toolgroups if not group.startswith("builtin::rag")

@@ -16,10 +16,10 @@ from formatters.events import Event
 from service.conversations.directory import Binding, ConversationDirectory
 from service.conversations.lru import Lru
 from service.conversations.owners import ConversationNotFound
-from service.http.models.query import ClientFunction, ClientToolsQuery, QueryRequest
 from service.upstream import HistoryTurn, ModelInfo, Readiness, Speaker, Turn
 from service.upstream.agents_normalizer import normalize_chunk
 from service.upstream.history import iso_utc
+from service.upstream.turn import ClientFunction, TurnRequest
 
 DOCUMENTS = (
     ("https://docs.example.com/agent-stream-gateway/overview", "What agent-stream-gateway does"),
@@ -55,7 +55,7 @@ class DemoUpstream:
         self._directory = directory if directory is not None else ConversationDirectory()
         self._histories: Lru[str, list[HistoryTurn]] = Lru(HISTORIES)
 
-    async def start_turn(self, query: QueryRequest, *, owner: str | None = None) -> Turn:
+    async def start_turn(self, query: TurnRequest, *, owner: str | None = None) -> Turn:
         """Start the scripted turn, echoing the question into its knowledge search."""
         conversation_id = query.conversation_id
         if owner is None:
@@ -124,9 +124,9 @@ class Script:
     answer: str | None
 
 
-def _script(query: QueryRequest) -> Script:
+def _script(query: TurnRequest) -> Script:
     """Return the turn for the query: the usual one, a client function call, or its answer."""
-    if not isinstance(query, ClientToolsQuery) or query.function_choice == "none":
+    if not query.client_tools or query.function_choice == "none":
         return Script(demo_chunks(query.query), query.query, ANSWER)
     if query.function_outputs:
         answer = "The tool returned: " + "\n".join(done.output for done in query.function_outputs)

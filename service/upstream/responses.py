@@ -45,7 +45,6 @@ from llama_stack_client.types.response_create_params import (
 from formatters.events import ErrorEvent, Event
 from service.conversations.directory import Binding, ConversationDirectory
 from service.conversations.owners import ConversationNotFound
-from service.http.models.query import ClientToolsQuery, QueryRequest
 from service.observability.exc_text import root_cause, safe_description
 from service.settings import Settings
 from service.upstream import (
@@ -70,6 +69,7 @@ from service.upstream.responses_sse import CappedClient
 from service.upstream.server_profile import ServerProfile, missing_moderation_endpoint, profile_of
 from service.upstream.sse import EventTooLarge, SSEDecoder
 from service.upstream.texts import version_refused
+from service.upstream.turn import TurnRequest
 
 log = structlog.get_logger(__name__)
 
@@ -207,7 +207,7 @@ class ResponsesUpstream:
         if self._session is not None:
             await self._session.close()
 
-    async def start_turn(self, query: QueryRequest, *, owner: str | None = None) -> Turn:
+    async def start_turn(self, query: TurnRequest, *, owner: str | None = None) -> Turn:
         """Pick the model and conversation, open the stream and read its first event."""
         with self._unavailable_on_failure():
             await self._usable_server()
@@ -349,7 +349,7 @@ class ResponsesUpstream:
         listed = [{"api": p.api, "config": p.config} for p in providers]
         return missing_moderation_endpoint(profile, self._settings, listed)
 
-    async def _model(self, query: QueryRequest) -> str:
+    async def _model(self, query: TurnRequest) -> str:
         if (model := requested_model(query)) is not None:
             return model
         model = self._default_model or await self._listed_default_model()
@@ -364,7 +364,7 @@ class ResponsesUpstream:
             self._default_model = next((m.id for m in models if m.model_type == "llm"), None)
         return self._default_model
 
-    async def _conversation(self, query: QueryRequest, owner: str | None) -> str:
+    async def _conversation(self, query: TurnRequest, owner: str | None) -> str:
         if query.conversation_id is not None:
             if owner is not None:
                 if await self._directory.find(query.conversation_id, owner) is None:
@@ -407,7 +407,7 @@ class ResponsesUpstream:
         headers["Accept"] = accept
         return headers
 
-    async def _open(self, query: QueryRequest, model: str, conversation: str) -> OpenStream:
+    async def _open(self, query: TurnRequest, model: str, conversation: str) -> OpenStream:
         """POST the turn and read until its first event; ErrorLine if that is an error line."""
         settings = self._settings
         tools = [] if query.no_tools else _tools(settings, query)
@@ -516,8 +516,8 @@ class ConversationMetadata:
         """Nothing to do: the metadata went with the deleted conversation."""
 
 
-def _input(query: QueryRequest) -> str | list[InputItem]:
-    if isinstance(query, ClientToolsQuery) and query.function_outputs:
+def _input(query: TurnRequest) -> str | list[InputItem]:
+    if query.function_outputs:
         return [
             FunctionOutputInput(
                 type="function_call_output", call_id=done.call_id, output=done.output
@@ -537,7 +537,7 @@ def _input(query: QueryRequest) -> str | list[InputItem]:
     return [MessageInput(type="message", role="user", content=parts)]
 
 
-def _tools(settings: Settings, query: QueryRequest) -> list[Tool]:
+def _tools(settings: Settings, query: TurnRequest) -> list[Tool]:
     tools: list[Tool] = []
     stores = query.vector_stores(settings.responses_vector_store_ids)
     if stores:
@@ -559,10 +559,8 @@ def _tools(settings: Settings, query: QueryRequest) -> list[Tool]:
     return tools
 
 
-def _functions(query: QueryRequest) -> list[Tool]:
+def _functions(query: TurnRequest) -> list[Tool]:
     """Return the client's own functions as the turn's function tools."""
-    if not isinstance(query, ClientToolsQuery):
-        return []
     tools: list[Tool] = []
     for function in query.functions:
         tool = ToolOpenAIResponseInputToolFunction(
@@ -576,9 +574,9 @@ def _functions(query: QueryRequest) -> list[Tool]:
     return tools
 
 
-def _function_choice(query: QueryRequest) -> ToolChoice | None:
+def _function_choice(query: TurnRequest) -> ToolChoice | None:
     """Return the turn's `tool_choice` among the client's functions; None leaves the default."""
-    if not isinstance(query, ClientToolsQuery) or not query.functions:
+    if not query.functions:
         return None
     if query.forced_function is not None:
         return ToolChoiceOpenAIResponseInputToolChoiceFunctionTool(

@@ -14,11 +14,11 @@ from structlog.testing import capture_logs
 
 from formatters.events import Event, TextDeltaEvent
 from service.http.app import create_app
-from service.http.models.query import QueryRequest
 from service.keys import ACTIVE_STREAMS
 from service.settings import Settings
 from service.upstream import Readiness, Turn
 from service.upstream.demo import ANSWER as DEMO_ANSWER
+from service.upstream.turn import TurnRequest
 from tests.conftest import split_frames
 from tests.fakes.agents_upstream import Sleep, Status, fixture_steps
 
@@ -460,7 +460,7 @@ class _BrokenUpstream:
 
     name = "broken"
 
-    async def start_turn(self, query: QueryRequest, *, owner: str | None = None) -> Turn:
+    async def start_turn(self, query: TurnRequest, *, owner: str | None = None) -> Turn:
         async def events() -> AsyncIterator[Event]:
             yield TextDeltaEvent(step="inference", text="Hello")
             raise RuntimeError("a bug")

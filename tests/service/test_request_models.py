@@ -8,6 +8,8 @@ import pytest
 from structlog.testing import capture_logs
 
 from service.http.models.query import QueryRequest
+from service.upstream import requested_model
+from service.upstream.turn import Attachment, TurnRequest
 from tests.conftest import split_frames
 from tests.fakes.agents_upstream import fixture_steps
 
@@ -151,3 +153,32 @@ async def test_anything_else_is_still_422(make_client, body, cause):
     response = await client.post("/v1/streaming_query", json=body)
     assert response.status == 422
     assert await response.json() == {"detail": {"response": "Invalid request", "cause": cause}}
+
+
+def test_the_body_becomes_the_turn_request_the_adapters_read():
+    body = QueryRequest.model_validate(
+        {
+            **ANSIBLE_PROXY_BODY,
+            "query": "Why?",
+            "conversation_id": "conv-1",
+            "provider": "p",
+            "model": "m",
+            "system_prompt": "Be brief.",
+            "no_tools": None,
+            "attachments": [
+                {"attachment_type": "log", "content_type": "text/plain", "content": "x"}
+            ],
+            "vector_store_ids": ["vs-1"],
+        }
+    )
+    assert body.to_turn() == TurnRequest(
+        query="Why?",
+        conversation_id="conv-1",
+        model="m",
+        provider="p",
+        system_prompt="Be brief.",
+        no_tools=False,
+        attachments=(Attachment("log", "text/plain", "x"),),
+        vector_store_ids=("vs-1",),
+    )
+    assert requested_model(body.to_turn()) == "p/m"

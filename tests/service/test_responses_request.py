@@ -1,4 +1,4 @@
-"""`ResponsesRequest.to_query`: OpenAI's input items become one agent query, or a clear refusal."""
+"""`ResponsesRequest.to_turn`: OpenAI's input items become one agent turn, or a clear refusal."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import pytest
 from formatters.responses import response_id
 from service.conversations.owners import ConversationNotFound
 from service.http.models.chat import UnsupportedRequest
-from service.http.models.query import QueryRequest
 from service.http.models.responses import ResponsesRequest
+from service.upstream.turn import TurnRequest
 
 
 def test_message_items_become_instructions_history_and_question():
@@ -26,7 +26,7 @@ def test_message_items_become_instructions_history_and_question():
             {"role": "user", "content": [{"type": "input_text", "text": "Weather?"}]},
         ],
     )
-    assert body.to_query() == QueryRequest(
+    assert body.to_turn() == TurnRequest(
         query="user: Hi\n\nassistant: Hello\n\nuser: Weather?",
         model="m",
         system_prompt="Be brief.\n\nAnswer in English.",
@@ -40,16 +40,16 @@ def test_a_previous_response_continues_its_conversation_with_the_last_message_on
         previous_response_id=previous,
         input=[{"role": "user", "content": "Hi"}, {"role": "user", "content": "Again"}],
     )
-    assert body.to_query() == QueryRequest(query="Again", model="m", conversation_id="conv-7")
+    assert body.to_turn() == TurnRequest(query="Again", model="m", conversation_id="conv-7")
     by_object = ResponsesRequest.model_validate(
         {"model": "m", "input": "Again", "conversation": {"id": "conv-8"}}
     )
-    assert by_object.to_query().conversation_id == "conv-8"
+    assert by_object.to_turn().conversation_id == "conv-8"
 
 
 def test_a_previous_response_id_that_is_not_one_is_not_found():
     with pytest.raises(ConversationNotFound):
-        ResponsesRequest(model="m", input="x", previous_response_id="resp_other").to_query()
+        ResponsesRequest(model="m", input="x", previous_response_id="resp_other").to_turn()
 
 
 @pytest.mark.parametrize(
@@ -82,5 +82,5 @@ def test_a_previous_response_id_that_is_not_one_is_not_found():
 def test_what_an_agent_turn_cannot_do_is_refused_with_its_cause(fields, cause):
     body = ResponsesRequest(**{"model": "m", "input": "Hi", **fields})
     with pytest.raises(UnsupportedRequest) as refused:
-        body.to_query()
+        body.to_turn()
     assert refused.value.cause == cause

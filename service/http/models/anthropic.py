@@ -7,7 +7,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from service.http.models.chat import UnsupportedRequest, question_of
-from service.http.models.query import NonBlank, QueryRequest
+from service.http.models.query import NonBlank
+from service.upstream.turn import TurnRequest
 
 
 class TextBlock(BaseModel):
@@ -81,8 +82,8 @@ class MessagesRequest(BaseModel):
         ]
         return [cause for refused, cause in checks if refused]
 
-    def to_query(self) -> QueryRequest:
-        """Return the agent query for this conversation, or raise UnsupportedRequest."""
+    def to_turn(self) -> TurnRequest:
+        """Return the agent turn for this conversation, or raise UnsupportedRequest."""
         refusals = self.refusals()
         if refusals:
             raise UnsupportedRequest("; ".join(refusals))
@@ -90,7 +91,7 @@ class MessagesRequest(BaseModel):
             (message.role, _text(message, f"messages[{position}]"))
             for position, message in enumerate(self.messages)
         ]
-        return QueryRequest(
+        return TurnRequest(
             query=question_of(turns, continuing=self.conversation_id is not None),
             conversation_id=self.conversation_id,
             model=self.model,

@@ -8,13 +8,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from formatters.call_ids import parse_client_call_id
-from service.http.models.query import (
-    ClientFunction,
-    ClientToolsQuery,
-    FunctionOutput,
-    NonBlank,
-    QueryRequest,
-)
+from service.http.models.query import NonBlank
+from service.upstream.turn import ClientFunction, FunctionOutput, TurnRequest
 
 Role = Literal["system", "developer", "user", "assistant", "tool", "function"]
 _INSTRUCTION_ROLES = ("system", "developer")
@@ -199,8 +194,8 @@ class ChatCompletionRequest(BaseModel):
         ]
         return [cause for refused, cause in checks if refused]
 
-    def to_query(self) -> QueryRequest:
-        """Return the agent query for this conversation, or raise UnsupportedRequest.
+    def to_turn(self) -> TurnRequest:
+        """Return the agent turn for this conversation, or raise UnsupportedRequest.
 
         Trailing `tool` messages answer the client tool calls a turn paused for: the query goes
         on with their outputs in that turn's conversation, named by their `tool_call_id`.
@@ -229,23 +224,16 @@ class ChatCompletionRequest(BaseModel):
         if outputs_from < len(self.messages):
             return self._continued(outputs_from, system_prompt)
         question = question_of(turns, continuing=self.conversation_id is not None)
-        if self.tools:
-            return ClientToolsQuery(
-                query=question,
-                conversation_id=self.conversation_id,
-                model=self.model,
-                system_prompt=system_prompt,
-                **self._functions(),
-            )
-        return QueryRequest(
+        return TurnRequest(
             query=question,
             conversation_id=self.conversation_id,
             model=self.model,
             system_prompt=system_prompt,
+            **self._functions(),
         )
 
-    def _continued(self, first: int, system_prompt: str | None) -> ClientToolsQuery:
-        """Return the query that gives the paused turn the outputs of messages[first:]."""
+    def _continued(self, first: int, system_prompt: str | None) -> TurnRequest:
+        """Return the turn that gives the paused turn the outputs of messages[first:]."""
         conversations: set[str] = set()
         outputs = []
         for position in range(first, len(self.messages)):
@@ -264,7 +252,8 @@ class ChatCompletionRequest(BaseModel):
             raise UnsupportedRequest(
                 "messages: the tool messages answer tool calls of different conversations"
             )
-        return ClientToolsQuery(
+        return TurnRequest(
+            query="",
             conversation_id=conversations.pop(),
             model=self.model,
             system_prompt=system_prompt,
@@ -273,7 +262,7 @@ class ChatCompletionRequest(BaseModel):
         )
 
     def _functions(self) -> dict[str, Any]:
-        """Return the client's functions and the choice among them, as ClientToolsQuery fields."""
+        """Return the client's functions and the choice among them, as TurnRequest fields."""
         choice = self.tool_choice or "auto"
         return {
             "functions": tuple(

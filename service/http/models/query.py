@@ -6,6 +6,9 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from service.upstream.turn import Attachment as TurnAttachment
+from service.upstream.turn import TurnRequest
+
 NonBlank = Annotated[str, StringConstraints(strip_whitespace=False, min_length=1, pattern=r"\S")]
 IGNORED = "Accepted for lightspeed-stack compatibility; ignored."
 
@@ -72,42 +75,18 @@ class QueryRequest(BaseModel):
     shield_ids: list[str] | None = Field(default=None, description=IGNORED)
     solr: SolrOptions | None = Field(default=None, description=IGNORED)
 
-    def vector_stores(self, configured: list[str]) -> list[str]:
-        """Return the stores this turn searches: the (allowed) requested ones or `configured`."""
-        return list(self.vector_store_ids or configured)
-
-
-class ClientFunction(BaseModel):
-    """A function of the client's own, offered to the model; the client runs it, not the agent."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-    name: NonBlank
-    description: str | None = None
-    parameters: dict[str, Any] | None = None
-    strict: bool | None = None
-
-
-class FunctionOutput(BaseModel):
-    """What a client's function returned, for the upstream's call id it answers."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-    call_id: NonBlank
-    output: str
-
-
-class ClientToolsQuery(QueryRequest):
-    """A turn that offers the client's functions to the model, or goes on with their outputs.
-
-    Never a request body: `POST /v1/chat/completions` builds it. With `function_outputs`,
-    `conversation_id` is the paused conversation and `query` is empty.
-    """
-
-    query: str = ""
-    functions: tuple[ClientFunction, ...] = ()
-    function_choice: Literal["auto", "none", "required"] = "auto"
-    forced_function: str | None = Field(
-        default=None, description="The one function the model must call (with `required`)."
-    )
-    function_outputs: tuple[FunctionOutput, ...] = ()
+    def to_turn(self) -> TurnRequest:
+        """Return the agent turn this body asks for."""
+        return TurnRequest(
+            query=self.query,
+            conversation_id=self.conversation_id,
+            model=self.model,
+            provider=self.provider,
+            system_prompt=self.system_prompt,
+            no_tools=bool(self.no_tools),
+            attachments=tuple(
+                TurnAttachment(a.attachment_type, a.content_type, a.content)
+                for a in self.attachments or ()
+            ),
+            vector_store_ids=tuple(self.vector_store_ids or ()),
+        )

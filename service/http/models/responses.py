@@ -9,7 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from formatters.responses import parse_response_id
 from service.conversations.owners import ConversationNotFound
 from service.http.models.chat import UnsupportedRequest, question_of
-from service.http.models.query import NonBlank, QueryRequest
+from service.http.models.query import NonBlank
+from service.upstream.turn import TurnRequest
 
 _INSTRUCTION_ROLES = ("system", "developer")
 _TEXT_PARTS = ("input_text", "output_text", "text")
@@ -105,8 +106,8 @@ class ResponsesRequest(BaseModel):
             raise ConversationNotFound()
         return parsed[1]
 
-    def to_query(self) -> QueryRequest:
-        """Return the agent query for this request, or raise UnsupportedRequest."""
+    def to_turn(self) -> TurnRequest:
+        """Return the agent turn for this request, or raise UnsupportedRequest."""
         refusals = self.refusals()
         if refusals:
             raise UnsupportedRequest("; ".join(refusals))
@@ -124,7 +125,7 @@ class ResponsesRequest(BaseModel):
                 turns.append((role, text))
         if not turns or turns[-1][0] != "user" or not turns[-1][1].strip():
             raise UnsupportedRequest("input: the last item must be a user message with text")
-        return QueryRequest(
+        return TurnRequest(
             query=question_of(turns, continuing=conversation_id is not None),
             conversation_id=conversation_id,
             model=self.model,
