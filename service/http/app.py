@@ -28,6 +28,7 @@ from service.keys import ACTIVE_STREAMS, BINDINGS, METRICS, REGISTRY, SETTINGS, 
 from service.observability.metrics import Metrics, count_rejections, metrics_routes
 from service.observability.tracing import configure_tracing, trace_requests
 from service.resume.manager import resume_context
+from service.resume.outcomes import STREAM_OUTCOMES
 from service.settings import Settings
 from service.streams.drain import drain_streams
 from service.streams.non_streamed import LABELS
@@ -66,7 +67,7 @@ def create_app(
     app[SETTINGS] = settings
     app[REGISTRY] = registry if registry is not None else load_registry()
     app[ACTIVE_STREAMS] = ActiveStreams()
-    app[METRICS] = Metrics([*app[REGISTRY].names(), *LABELS])
+    app[METRICS] = Metrics([*app[REGISTRY].names(), *LABELS], STREAM_OUTCOMES)
     configure_tracing(app, settings)
     auth.install(app, settings)
     app.add_routes(routes)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
@@ -22,19 +22,11 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from service.errors import CONTRACT_ERROR
 from service.keys import METRICS
 from service.observability.process import MULTIPROC_ENV
-from service.resume.outcomes import ResumeOutcome
 from service.route_spec import TEXT, Answer, declare
-from service.streams.pipeline import Outcome
 
 PREFIX = "agent_stream_gateway"
 ACTIVE_STREAMS_METRIC = f"{PREFIX}_active_streams"
 """The gauge the HorizontalPodAutoscaler scales on (deploy/base/hpa.yaml)."""
-
-CANCELLED = "cancelled"
-"""Outcome of a stream whose handler was cancelled (the server stopped under it)."""
-
-OUTCOMES = (*(outcome.value for outcome in [*Outcome, *ResumeOutcome]), CANCELLED)
-"""Stream outcomes exported from the start (at 0), so rates work from the first stream."""
 
 REJECTION_REASONS = {
     400: "bad_format",
@@ -65,7 +57,12 @@ class Metrics:
     one worker would be wrong for the whole, so they are left out.
     """
 
-    def __init__(self, formats: Iterable[str] = ()) -> None:
+    def __init__(self, formats: Iterable[str] = (), outcomes: Sequence[str] = ()) -> None:
+        """Make the metrics; each format's series and each (format, outcome) start at 0.
+
+        `outcomes` are the labels a stream's end can carry (the layers above name them), so
+        rates work from the first stream.
+        """
         self.registry = CollectorRegistry()
         own = self.registry
         if MULTIPROC_ENV in os.environ:
@@ -125,7 +122,7 @@ class Metrics:
             self.active_streams.labels(name)
             self.frames.labels(name)
             self.heartbeats.labels(name)
-            for outcome in OUTCOMES:
+            for outcome in outcomes:
                 self.streams.labels(name, outcome)
 
     def stream_ended(

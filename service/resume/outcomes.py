@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from service.streams.pipeline import CANCELLED, Outcome
+
 
 class ResumeOutcome(StrEnum):
     """The outcomes only a resumable stream has (its producer's stops)."""
@@ -12,3 +14,7 @@ class ResumeOutcome(StrEnum):
     ABANDONED = "abandoned"
     TOO_LARGE = "too_large"
     STORE_FAILED = "store_failed"
+
+
+STREAM_OUTCOMES = (*(outcome.value for outcome in [*Outcome, *ResumeOutcome]), CANCELLED)
+"""Every outcome a stream's end is counted under: the pump's, resume's, a cancelled handler's."""

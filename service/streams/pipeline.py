@@ -65,6 +65,10 @@ class Outcome(StrEnum):
     DRAINED = "drained"
 
 
+CANCELLED = "cancelled"
+"""The outcome of a stream whose handler was cancelled (the server stopped under it)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Stop:
     """A reason to end a stream early: its outcome and the error event its clients get."""

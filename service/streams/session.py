@@ -15,9 +15,9 @@ from aiohttp import web
 from formatters.base import EVENT_STREAM, Formatter
 from service.conversations.owners import request_owner
 from service.keys import ACTIVE_STREAMS, METRICS, SETTINGS, STREAM_SINK, UPSTREAM
-from service.observability.metrics import CANCELLED
 from service.observability.tracing import span
 from service.streams.pipeline import (
+    CANCELLED,
     EndBuilder,
     FrameBuffer,
     Stop,

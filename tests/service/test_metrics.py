@@ -13,7 +13,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from service.http.app import create_app
 from service.keys import REGISTRY
-from service.observability.metrics import ACTIVE_STREAMS_METRIC, OUTCOMES, REJECTION_REASONS
+from service.observability.metrics import ACTIVE_STREAMS_METRIC, REJECTION_REASONS
+from service.resume.outcomes import STREAM_OUTCOMES as OUTCOMES
 from service.settings import Settings
 from tests.conftest import NON_STREAMED_ANSWERS, split_frames
 from tests.fakes.agents_upstream import Sleep, Status, fixture_steps
@@ -191,6 +192,20 @@ async def test_every_series_exists_at_zero_before_the_first_stream(make_client):
         for outcome in OUTCOMES:
             assert value(samples, f"{P}_streams_total", format=name, outcome=outcome) == 0
     assert value(samples, "process_resident_memory_bytes") > 0
+
+
+async def test_a_stream_s_end_is_counted_under_exactly_these_outcomes(make_client):
+    client = await make_client()
+    samples = await scrape(client)
+    outcomes = {
+        dict(labels)["outcome"]
+        for name, labels in samples
+        if name == f"{P}_streams_total" and ("format", "patternfly") in labels
+    }
+    assert outcomes == {
+        "completed", "upstream_error", "client_gone", "client_stalled", "timeout", "drained",
+        "interrupted", "abandoned", "too_large", "store_failed", "cancelled",
+    }  # fmt: skip
 
 
 async def test_each_app_counts_only_its_own_streams(make_client):

@@ -12,9 +12,9 @@ from formatters.frames import FrameValue, encode
 from formatters.patternfly import PatternflyFormatter
 from formatters.raw import RawFormatter
 from service.keys import ACTIVE_STREAMS, METRICS, SETTINGS
-from service.observability.metrics import OUTCOMES, Metrics
+from service.observability.metrics import Metrics
 from service.resume.memory import MemoryStore
-from service.resume.outcomes import ResumeOutcome
+from service.resume.outcomes import STREAM_OUTCOMES, ResumeOutcome
 from service.resume.producer import Producer, store_failed
 from service.resume.store import StoreUnavailable, StreamMeta
 from service.settings import Settings
@@ -61,7 +61,7 @@ def test_resume_s_outcomes_are_not_the_pump_s_yet_all_are_counted() -> None:
         "completed", "upstream_error", "client_gone", "client_stalled", "timeout", "drained",
         "interrupted", "abandoned", "too_large", "store_failed",
     ]  # fmt: skip
-    assert OUTCOMES[:-1] == tuple(o.value for o in [*Outcome, *ResumeOutcome])
+    assert STREAM_OUTCOMES[:-1] == tuple(o.value for o in [*Outcome, *ResumeOutcome])
     assert store_failed().outcome is ResumeOutcome.STORE_FAILED
 
 
