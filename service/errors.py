@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Mapping
 
 import structlog
 from aiohttp import web
@@ -12,7 +10,7 @@ from aiohttp.typedefs import Handler
 from pydantic import BaseModel, ConfigDict
 
 from service.keys import ERROR_SHAPES
-from service.route_spec import Answer, Condition, Header, always
+from service.route_spec import Answer, Condition, ErrorParts, ErrorShape, Header, always, spec_of
 
 log = structlog.get_logger(__name__)
 
@@ -20,25 +18,24 @@ CONTRACT_ERROR = web.ResponseKey("contract_error", bool)
 """Set on every error response built here, so metrics can count refusals (not probe answers)."""
 
 
-@dataclass(frozen=True, slots=True)
-class ErrorParts:
-    """What an error answer says, before it is put in a protocol's shape."""
-
-    status: int
-    response: str
-    cause: str
-
-
-ErrorShape = Callable[[ErrorParts], tuple[int, dict[str, Any]]]
-"""Puts an error in a protocol's own shape: its status and JSON body."""
-
 ERROR_PARTS = web.ResponseKey("error_parts", ErrorParts)
 """Set on every error response built here: what it says, for a route that speaks another shape."""
 
 
-def speak_errors(app: web.Application, path: str, shape: ErrorShape) -> None:
-    """Make every error answer of the route at `path` (raised or returned) take `shape`."""
-    app.setdefault(ERROR_SHAPES, {})[path] = shape
+async def speak_declared_errors(app: web.Application) -> None:
+    """Make every route declared with an `ErrorDialect` answer each error in its shape.
+
+    An `on_startup` signal: it walks the router once it is complete, whoever added the routes.
+    """
+    shapes: dict[str, ErrorShape] = {}
+    for route in app.router.routes():
+        spec = spec_of(route.handler)
+        if spec is None or spec.errors is None or route.resource is None:
+            continue
+        path = route.resource.canonical
+        if shapes.setdefault(path, spec.errors.shape) is not spec.errors.shape:
+            raise ValueError(f"{path}: its routes declare two error dialects")
+    app[ERROR_SHAPES] = shapes
 
 
 class ErrorDetail(BaseModel):

@@ -10,10 +10,10 @@ if TYPE_CHECKING:
     from opentelemetry.trace import Tracer
 
     from service.conversations.bindings import BindingStore
-    from service.errors import ErrorShape
     from service.http.auth import Authenticator
     from service.observability.metrics import Metrics
     from service.resume.manager import Resumer
+    from service.route_spec import ErrorShape
     from service.settings import Settings
     from service.streams.registry import FormatterRegistry
     from service.streams.session import Sink

@@ -113,14 +113,33 @@ class Answer:
 
 
 @dataclass(frozen=True, slots=True)
-class ErrorDialect:
-    """The errors of a route that speaks another protocol (`errors.speak_errors`).
+class ErrorParts:
+    """What an error answer says, before it is put in a protocol's shape."""
 
-    `model` is its error body; `statuses` maps a contract status to the one its shape sends.
+    status: int
+    response: str
+    cause: str
+
+
+ErrorShape = Callable[[ErrorParts], tuple[int, dict[str, Any]]]
+"""Puts an error in a protocol's own shape: its status and JSON body."""
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorDialect:
+    """The errors of a route that speaks another protocol: their body `model` and `shape`.
+
+    Declared on a route (`declare(errors=...)`), it is all it takes: the app answers every
+    error of the route through `shape` (`errors.speak_declared_errors`), and the document
+    shows each error answer at the status `shape` gives it, with `model` as its body.
     """
 
     model: type[BaseModel]
-    statuses: Mapping[int, int] = field(default_factory=dict)
+    shape: ErrorShape
+
+    def status(self, status: int) -> int:
+        """Return the status `shape` sends for an error the contract sends with `status`."""
+        return self.shape(ErrorParts(status, "", ""))[0]
 
 
 Answers = Mapping[int, Answer]
@@ -157,7 +176,7 @@ def declare[H: Handler](
     One status in two of `answers` is one response, both described. A body adds the refusals
     of reading it (`request_body.BODY_REFUSALS`); a route that auth guards adds its refusals
     (`auth.AUTH_REFUSALS`) when auth is on: neither is declared by hand. A route whose errors
-    take another protocol's shape (`errors.speak_errors`) says how in `errors`.
+    take another protocol's shape says which in `errors` (an `ErrorDialect`).
     """
     spec = RouteSpec(summary, answers, body, query, dict(headers or {}), listed, errors)
 

@@ -9,11 +9,11 @@ from aiohttp import web
 from formatters.anthropic import AnthropicFormatter, MessageAssembler, MessageEvents, new_message_id
 from formatters.events import Event
 from service.conversations.owners import NO_CONVERSATION
-from service.errors import ErrorParts, Rejected, refusal, speak_errors
+from service.errors import Rejected, refusal
 from service.http.models.anthropic import AnthropicErrorBody, AnthropicMessage, MessagesRequest
 from service.http.models.chat import UnsupportedRequest
 from service.http.request_body import read_json
-from service.route_spec import Answer, ErrorDialect, ServerSentEvent, declare
+from service.route_spec import Answer, ErrorDialect, ErrorParts, ServerSentEvent, declare
 from service.streams.non_streamed import MESSAGE, TURN_FAILED, UNAVAILABLE, answer_turn
 from service.streams.session import StreamSession
 from service.streams.state import SLOT_REFUSALS
@@ -37,6 +37,17 @@ _AS_BAD_REQUEST = frozenset({408, 415, 422})
 """Refusals Anthropic's API answers as a 400 `invalid_request_error`."""
 
 
+def anthropic_error(parts: ErrorParts) -> tuple[int, dict[str, Any]]:
+    """Put an error in Anthropic's shape: `{"type": "error", "error": {"type", "message"}}`."""
+    status = 400 if parts.status in _AS_BAD_REQUEST else parts.status
+    kind = _ERROR_TYPES.get(status, "api_error" if status >= 500 else "invalid_request_error")
+    return status, {"type": "error", "error": {"type": kind, "message": parts.cause}}
+
+
+ANTHROPIC_ERRORS = ErrorDialect(AnthropicErrorBody, anthropic_error)
+"""The error dialect of `POST /v1/messages`."""
+
+
 @messages_routes.post(MESSAGES_PATH)
 @declare(
     "Anthropic-compatible Messages over one agent turn.",
@@ -53,7 +64,7 @@ _AS_BAD_REQUEST = frozenset({408, 415, 422})
     TURN_FAILED,
     SLOT_REFUSALS,
     body=MessagesRequest,
-    errors=ErrorDialect(AnthropicErrorBody, dict.fromkeys((408, 415, 422), 400)),
+    errors=ANTHROPIC_ERRORS,
 )
 async def messages(request: web.Request) -> web.StreamResponse:
     """Answer an Anthropic Messages request: its stream events with `stream`, else one message."""
@@ -90,16 +101,3 @@ class MessageFold:
 def checked(message: dict[str, Any]) -> dict[str, Any]:
     """Return the assembled message as the `AnthropicMessage` model has it, key by key."""
     return AnthropicMessage.model_validate(message).model_dump(mode="json", exclude_unset=True)
-
-
-def anthropic_error(parts: ErrorParts) -> tuple[int, dict[str, Any]]:
-    """Put an error in Anthropic's shape: `{"type": "error", "error": {"type", "message"}}`."""
-    status = 400 if parts.status in _AS_BAD_REQUEST else parts.status
-    kind = _ERROR_TYPES.get(status, "api_error" if status >= 500 else "invalid_request_error")
-    return status, {"type": "error", "error": {"type": kind, "message": parts.cause}}
-
-
-def install(app: web.Application) -> None:
-    """Add the route, its errors in Anthropic's shape."""
-    app.add_routes(messages_routes)
-    speak_errors(app, MESSAGES_PATH, anthropic_error)

@@ -10,16 +10,16 @@ from aiohttp import web
 
 from service.conversations.bindings import bindings_context
 from service.conversations.directory import ConversationDirectory, SharedRecords
-from service.errors import json_errors, speak_errors
-from service.http import anthropic_messages, auth
+from service.errors import json_errors, speak_declared_errors
+from service.http import auth
 from service.http.ag_ui_run import ag_ui_routes
-from service.http.chat_completions import add_chat_routes
+from service.http.anthropic_messages import messages_routes
+from service.http.chat_completions import chat_routes
 from service.http.cors import configure_cors
 from service.http.lightspeed_routes import lightspeed_routes
 from service.http.middleware import echo_request_id, request_context
-from service.http.openai_errors import openai_error_shape
 from service.http.openapi import openapi_routes
-from service.http.responses_routes import RESPONSES_PATHS, responses_routes
+from service.http.responses_routes import responses_routes
 from service.http.resume_routes import resume_routes
 from service.http.routes import routes
 from service.http.server_log import server_log
@@ -72,17 +72,16 @@ def create_app(
     auth.install(app, settings)
     app.add_routes(routes)
     app.add_routes(metrics_routes)
-    add_chat_routes(app)
+    app.add_routes(chat_routes)
     app.add_routes(responses_routes)
-    for path in RESPONSES_PATHS:
-        speak_errors(app, path, openai_error_shape)
-    anthropic_messages.install(app)
+    app.add_routes(messages_routes)
     app.add_routes(ag_ui_routes)
     app.add_routes(lightspeed_routes)
     app.add_routes(web_ui_routes)
     app.add_routes(openapi_routes)
     app.add_routes(resume_routes)
     app.on_response_prepare.append(echo_request_id)
+    app.on_startup.append(speak_declared_errors)  # each route's declared error dialect
     app.on_shutdown.append(drain_streams)
     app.cleanup_ctx.append(bindings_context)  # first: the upstream's conversations use it
     if upstream is not None:

@@ -6,13 +6,13 @@ from aiohttp import web
 
 from formatters.openai import OpenAIFormatter
 from service.conversations.owners import NO_CONVERSATION
-from service.errors import Rejected, refusal, speak_errors
+from service.errors import Rejected, refusal
 from service.http.models.chat import ChatCompletionRequest, UnsupportedRequest
 from service.http.models.chat_answer import ChatCompletion, checked
-from service.http.openai_errors import OpenAIErrorBody, openai_error_shape
+from service.http.openai_errors import OPENAI_ERRORS
 from service.http.request_body import read_json
 from service.keys import UPSTREAM
-from service.route_spec import Answer, ErrorDialect, ServerSentEvent, declare
+from service.route_spec import Answer, ServerSentEvent, declare
 from service.streams.completion import ChatFold
 from service.streams.non_streamed import CHAT_COMPLETION, TURN_FAILED, UNAVAILABLE, answer_turn
 from service.streams.session import StreamSession
@@ -21,12 +21,6 @@ from service.upstream.turn import TurnRequest
 
 CHAT_COMPLETIONS = "/v1/chat/completions"
 chat_routes = web.RouteTableDef()
-
-
-def add_chat_routes(app: web.Application) -> None:
-    """Serve chat completions on `app`, every error in OpenAI's error object."""
-    app.add_routes(chat_routes)
-    speak_errors(app, CHAT_COMPLETIONS, openai_error_shape)
 
 
 @chat_routes.post(CHAT_COMPLETIONS)
@@ -45,7 +39,7 @@ def add_chat_routes(app: web.Application) -> None:
     TURN_FAILED,
     SLOT_REFUSALS,
     body=ChatCompletionRequest,
-    errors=ErrorDialect(OpenAIErrorBody),
+    errors=OPENAI_ERRORS,
 )
 async def chat_completions(request: web.Request) -> web.StreamResponse:
     """Answer an OpenAI chat request: `openai` SSE chunks with `stream`, else one JSON object."""

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from service.errors import ErrorParts
+from service.route_spec import ErrorDialect, ErrorParts
 
 _TYPES = {401: "authentication_error", 403: "permission_error", 404: "not_found_error"}
 _TYPES |= {429: "rate_limit_error"}
@@ -42,3 +42,7 @@ class OpenAIErrorBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     error: OpenAIErrorObject
+
+
+OPENAI_ERRORS = ErrorDialect(OpenAIErrorBody, openai_error_shape)
+"""The error dialect of the routes that speak OpenAI's API."""

@@ -122,7 +122,7 @@ class _Builder:
                 if not answer.when(self.settings):
                     continue
                 if dialect is not None and answer.error:
-                    status, answer = dialect.statuses.get(status, status), answer.spoken(dialect)
+                    status, answer = dialect.status(status), answer.spoken(dialect)
                 if status in found:  # two causes of one status: both described
                     answer = found[status].but(f"{found[status].description} {answer.description}")
                 found[status] = answer

@@ -13,7 +13,7 @@ from service.conversations.owners import NO_CONVERSATION
 from service.errors import Rejected, refusal
 from service.http.models.chat import UnsupportedRequest
 from service.http.models.responses import ResponsesRequest
-from service.http.openai_errors import OpenAIErrorBody
+from service.http.openai_errors import OPENAI_ERRORS
 from service.http.request_body import read_json
 from service.http.resume_routes import query_sequence
 from service.keys import RESUMER
@@ -21,14 +21,12 @@ from service.resume.follower import NOTHING_AFTER
 from service.resume.ids import is_stream_id, new_stream_id
 from service.resume.limits import TOO_MANY_FOLLOWERS
 from service.resume.manager import STORE_UNAVAILABLE, STREAM_NOT_FOUND, StreamNotFound
-from service.route_spec import Answer, ErrorDialect, ServerSentEvent, always, declare
+from service.route_spec import Answer, ServerSentEvent, always, declare
 from service.streams.non_streamed import RESPONSE, TURN_FAILED, UNAVAILABLE, answer_turn
 from service.streams.session import StreamSession
 from service.streams.state import SLOT_REFUSALS
 
 responses_routes = web.RouteTableDef()
-RESPONSES_PATHS = ("/v1/responses", "/v1/responses/{response_id}")
-"""The routes whose errors take OpenAI's shape (service/http/openai_errors.py)."""
 
 
 class RetrieveQuery(BaseModel):
@@ -50,10 +48,6 @@ class ResponseObject(BaseModel):
     id: str
     object: str
     status: str
-
-
-OPENAI_ERRORS = ErrorDialect(OpenAIErrorBody)
-"""The Responses routes answer their errors in OpenAI's shape, at the contract's statuses."""
 
 
 class ResponsesFold:

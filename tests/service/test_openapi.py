@@ -27,7 +27,7 @@ from service.http.app import create_app
 from service.http.models.chat import ChatCompletionRequest
 from service.http.models.query import QueryRequest
 from service.http.openapi import NON_BLANK, UndeclaredRoute, build_openapi
-from service.route_spec import Answer, ErrorDialect, declare
+from service.route_spec import Answer, ErrorDialect, ErrorParts, declare
 from service.settings import Settings
 from service.streams.non_streamed import UNAVAILABLE
 from service.streams.registry import load_registry
@@ -334,6 +334,10 @@ class ShoutedError(BaseModel):
     error: str
 
 
+def _shout(parts: ErrorParts) -> tuple[int, dict[str, Any]]:
+    return (400 if parts.status in (415, 422) else parts.status), {"error": parts.cause.upper()}
+
+
 async def shouted(request: Any) -> Any:
     raise AssertionError("never called")
 
@@ -343,7 +347,7 @@ def test_a_route_that_speaks_another_error_shape_documents_it_for_every_refusal(
         "Answers errors in its own shape.",
         {200: Answer("Fine.", ShoutedError), 503: UNAVAILABLE},
         body=QueryRequest,
-        errors=ErrorDialect(ShoutedError, {422: 400, 415: 400}),
+        errors=ErrorDialect(ShoutedError, _shout),
     )(shouted)
     app = create_app(Settings())
     app.router.add_post("/v1/shouted", spoken)
