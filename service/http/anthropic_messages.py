@@ -7,13 +7,14 @@ from typing import Any
 from aiohttp import web
 
 from formatters.anthropic import AnthropicFormatter, MessageAssembler, MessageEvents, new_message_id
-from formatters.events import Event
 from service.conversations.owners import NO_CONVERSATION
 from service.errors import Rejected, refusal
+from service.http.models import checked
 from service.http.models.anthropic import AnthropicErrorBody, AnthropicMessage, MessagesRequest
 from service.http.models.chat import UnsupportedRequest
 from service.http.request_body import read_json
 from service.route_spec import Answer, ErrorDialect, ErrorParts, ServerSentEvent, declare
+from service.streams.completion import assembled
 from service.streams.non_streamed import MESSAGE, TURN_FAILED, UNAVAILABLE, answer_turn
 from service.streams.session import StreamSession
 from service.streams.state import SLOT_REFUSALS
@@ -80,24 +81,6 @@ async def messages(request: web.Request) -> web.StreamResponse:
 
 
 async def _complete(session: StreamSession, query: TurnRequest, model: str) -> web.Response:
-    fold = MessageFold(model)
-    failed = await answer_turn(session, query, fold, MESSAGE)
-    return failed or web.json_response(checked(fold.message.message()))
-
-
-class MessageFold:
-    """Folds a turn's events into one Anthropic `message`, as the Anthropic SDKs fold a stream."""
-
-    def __init__(self, model: str) -> None:
-        self._events = MessageEvents(message_id=new_message_id(), model=model)
-        self.message = MessageAssembler()
-
-    def take(self, event: Event) -> None:
-        """Fold one event in."""
-        for payload in self._events.payloads(event):
-            self.message.add(payload)
-
-
-def checked(message: dict[str, Any]) -> dict[str, Any]:
-    """Return the assembled message as the `AnthropicMessage` model has it, key by key."""
-    return AnthropicMessage.model_validate(message).model_dump(mode="json", exclude_unset=True)
+    events, message = MessageEvents(message_id=new_message_id(), model=model), MessageAssembler()
+    failed = await answer_turn(session, query, assembled(events.payloads, message.add), MESSAGE)
+    return failed or web.json_response(checked(AnthropicMessage, message.message()))

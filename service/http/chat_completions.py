@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import time
+
 from aiohttp import web
 
-from formatters.openai import OpenAIFormatter
+from formatters.openai import ChunkBuilder, CompletionBuilder, OpenAIFormatter, new_completion_id
 from service.conversations.owners import NO_CONVERSATION
 from service.errors import Rejected, refusal
+from service.http.models import checked
 from service.http.models.chat import ChatCompletionRequest, UnsupportedRequest
-from service.http.models.chat_answer import ChatCompletion, checked
+from service.http.models.chat_answer import ChatCompletion
 from service.http.openai_errors import OPENAI_ERRORS
 from service.http.request_body import read_json
 from service.keys import UPSTREAM
 from service.route_spec import Answer, ServerSentEvent, declare
-from service.streams.completion import ChatFold
+from service.streams.completion import assembled
 from service.streams.non_streamed import CHAT_COMPLETION, TURN_FAILED, UNAVAILABLE, answer_turn
 from service.streams.session import StreamSession
 from service.streams.state import SLOT_REFUSALS
@@ -68,6 +71,15 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
 async def _complete(
     session: StreamSession, query: TurnRequest, body: ChatCompletionRequest
 ) -> web.Response:
-    fold = ChatFold(body.model, body.client_tools)
-    failed = await answer_turn(session, query, fold, CHAT_COMPLETION)
-    return failed or web.json_response(checked(fold.completion.completion()))
+    chunks = ChunkBuilder(
+        completion_id=new_completion_id(),
+        created=int(time.time()),
+        model=body.model,
+        include_usage=True,
+        client_tools=body.client_tools,
+    )
+    completion = CompletionBuilder()
+    failed = await answer_turn(
+        session, query, assembled(chunks.payloads, completion.add), CHAT_COMPLETION
+    )
+    return failed or web.json_response(checked(ChatCompletion, completion.completion()))

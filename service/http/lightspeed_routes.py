@@ -69,7 +69,7 @@ async def query(request: web.Request) -> web.Response:
     body = await read_query(request)
     fold = QueryFold()
     with StreamSession(request) as session:
-        failed = await answer_turn(session, body.to_turn(), fold, QUERY)
+        failed = await answer_turn(session, body.to_turn(), fold.take, QUERY)
     return failed or web.json_response(fold.answer().model_dump(mode="json"))
 
 

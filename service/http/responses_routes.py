@@ -7,8 +7,7 @@ from typing import Literal
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from formatters.events import Event
-from formatters.responses import ResponseBuilder, ResponsesFormatter, parse_response_id
+from formatters.responses import ResponsesFormatter, parse_response_id
 from service.conversations.owners import NO_CONVERSATION
 from service.errors import Rejected, refusal
 from service.http.models.chat import UnsupportedRequest
@@ -50,17 +49,6 @@ class ResponseObject(BaseModel):
     status: str
 
 
-class ResponsesFold:
-    """Folds a turn's events into one `response` object, as `responses.stream` assembles it."""
-
-    def __init__(self, builder: ResponseBuilder) -> None:
-        self.builder = builder
-
-    def take(self, event: Event) -> None:
-        """Fold one event in."""
-        self.builder.payloads(event)
-
-
 @responses_routes.post("/v1/responses")
 @declare(
     "OpenAI Responses over one agent turn.",
@@ -96,12 +84,12 @@ async def create_response(request: web.Request) -> web.StreamResponse:
     with StreamSession(request) as session:
         if body.stream:
             return await session.stream(query, formatter, stream_id=stream_id)
-        fold = ResponsesFold(formatter.builder)
-        failed = await answer_turn(session, query, fold, RESPONSE)
+        builder = formatter.builder  # keeps the final `response`, as `responses.stream` does
+        failed = await answer_turn(session, query, builder.payloads, RESPONSE)
     if failed is not None:
         return failed
-    assert fold.builder.final is not None, "a turn read whole ends with its end event"
-    return web.json_response(fold.builder.final)
+    assert builder.final is not None, "a turn read whole ends with its end event"
+    return web.json_response(builder.final)
 
 
 @responses_routes.get("/v1/responses/{response_id}")

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
 
 from formatters.events import ErrorEvent, Event, StartEvent
-from formatters.openai import ChunkBuilder, CompletionBuilder, new_completion_id
 from service.streams.pipeline import (
     EndBuilder,
     Outcome,
@@ -32,31 +29,22 @@ class Completed:
     error: ErrorEvent | None = None
 
 
-class Fold(Protocol):
-    """Takes in a turn's events one by one: start, the upstream's, any error, then end."""
-
-    def take(self, event: Event) -> None:
-        """Fold one event in."""
-        ...
+Fold = Callable[[Event], object]
+"""Takes in a turn's events one by one: start, the upstream's, any error, then end."""
 
 
-class ChatFold:
-    """Folds a turn's events into one `chat.completion`, as the OpenAI SDKs fold its chunks."""
+def assembled[P](payloads: Callable[[Event], Iterable[P]], add: Callable[[P], object]) -> Fold:
+    """Return the fold a streaming client makes: each event's payloads, in order, into `add`.
 
-    def __init__(self, model: str, client_tools: frozenset[str] = frozenset()) -> None:
-        self._chunks = ChunkBuilder(
-            completion_id=new_completion_id(),
-            created=int(time.time()),
-            model=model,
-            include_usage=True,
-            client_tools=client_tools,
-        )
-        self.completion = CompletionBuilder()
+    `payloads` is a formatter's builder, `add` its client's assembler (e.g. OpenAI's chunks
+    into one `chat.completion`, as the OpenAI SDKs fold them).
+    """
 
-    def take(self, event: Event) -> None:
-        """Fold one event in."""
-        for payload in self._chunks.payloads(event):
-            self.completion.add(payload)
+    def take(event: Event) -> None:
+        for payload in payloads(event):
+            add(payload)
+
+    return take
 
 
 class _Reader:
@@ -74,7 +62,7 @@ class _Reader:
         self.end.observe(event)
         if isinstance(event, ErrorEvent):
             self.error = event
-        self._fold.take(event)
+        self._fold(event)
 
     async def read(self, events: AsyncIterator[Event]) -> None:
         """Fold in every event of the turn, noting when the first came and whether one failed."""
@@ -96,7 +84,7 @@ async def complete_turn(
     stream_timeout: float,
     stop: asyncio.Future[None],
 ) -> Completed:
-    """Read the whole turn within `stream_timeout` into `fold` (ChatFold: one `chat.completion`).
+    """Read the whole turn within `stream_timeout` into `fold`.
 
     `client_gone` is asked every `check_every` seconds: a client that left, or `stop` resolving
     (the service is draining), cancels the turn at once, as a failed write ends a stream.

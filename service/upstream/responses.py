@@ -68,13 +68,10 @@ from service.upstream.responses_normalizer import ResponsesNormalizer
 from service.upstream.responses_sse import CappedClient
 from service.upstream.server_profile import ServerProfile, missing_moderation_endpoint, profile_of
 from service.upstream.sse import EventTooLarge, SSEDecoder
-from service.upstream.texts import version_refused
+from service.upstream.texts import STREAM_ERROR, version_refused
 from service.upstream.turn import TurnRequest
 
 log = structlog.get_logger(__name__)
-
-STREAM_ERROR = "An error occurred during streaming"
-"""What an `error` line without a message says (llama-stack-client's words for it)."""
 
 CONVERSATION_ID = re.compile(r"conv_[0-9a-f]{48}")
 """llama-stack's conversation id format; the server refuses any other with HTTP 400."""

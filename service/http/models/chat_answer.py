@@ -6,8 +6,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from formatters.events import JsonObject
-
 
 class _Shape(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -64,8 +62,3 @@ class ChatCompletion(_Shape):
     choices: list[CompletionChoice]
     usage: CompletionUsage | None
     gateway_events: list[dict[str, Any]]
-
-
-def checked(completion: JsonObject) -> JsonObject:
-    """Return the builder's `chat.completion` as the `ChatCompletion` model has it, key by key."""
-    return ChatCompletion.model_validate(completion).model_dump(mode="json", exclude_unset=True)
