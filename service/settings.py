@@ -176,6 +176,11 @@ class Settings(BaseSettings):
         description="Agent instructions (Responses: `instructions`) when the request has no"
         " `system_prompt`.",
     )
+    a2a_public_url: str | None = Field(
+        default=None,
+        description="The A2A agent card's base URL (`https://host[:port]`, before `/a2a`);"
+        " unset: the origin each card request was made to.",
+    )
     agent_toolgroups: CommaList = Field(
         default_factory=list,
         description="Tool groups given to the agent (dropped with `no_tools`).",

@@ -12,6 +12,7 @@ from service.conversations.bindings import bindings_context
 from service.conversations.directory import ConversationDirectory, SharedRecords
 from service.errors import json_errors, speak_declared_errors
 from service.http import auth
+from service.http.a2a_routes import a2a_routes
 from service.http.ag_ui_run import ag_ui_routes
 from service.http.anthropic_messages import messages_routes
 from service.http.chat_completions import chat_routes
@@ -76,6 +77,7 @@ def create_app(
     app.add_routes(responses_routes)
     app.add_routes(messages_routes)
     app.add_routes(ag_ui_routes)
+    app.add_routes(a2a_routes)
     app.add_routes(lightspeed_routes)
     app.add_routes(web_ui_routes)
     app.add_routes(openapi_routes)

@@ -25,8 +25,11 @@ from service.settings import Settings
 log = structlog.get_logger(__name__)
 
 REALM = "agent-stream-gateway"
-OPEN_PATHS = frozenset({"/liveness", "/readiness", "/openapi.json", "/"})
-"""Routes that never ask for a token: the probes, the API description and the chat page."""
+OPEN_PATHS = frozenset(
+    {"/liveness", "/readiness", "/openapi.json", "/", "/.well-known/agent-card.json"}
+)
+"""Routes that never ask for a token: the probes, the API description, the chat page and the
+A2A agent card (which tells a client how to reach the agent)."""
 OPEN_PREFIXES = ("/ui/",)
 METRICS_PATH = "/metrics"
 SYMMETRIC = ("HS", "none")

@@ -18,7 +18,9 @@ RESPONSE = "response"
 """The label of a non-streamed `POST /v1/responses`."""
 MESSAGE = "message"
 """The label of a non-streamed `POST /v1/messages`."""
-LABELS = (CHAT_COMPLETION, QUERY, RESPONSE, MESSAGE)
+TASK = "task"
+"""The label of an A2A `SendMessage` (its task answered whole)."""
+LABELS = (CHAT_COMPLETION, QUERY, RESPONSE, MESSAGE, TASK)
 """Every label a non-streamed answer goes by."""
 
 _ERROR_STATUS = {"timeout": 504, "internal": 500}
