@@ -130,7 +130,7 @@ async def a2a_rpc(request: web.Request) -> web.StreamResponse:
             raise MethodNotFound(f"Method not found: {envelope.method}")
         return await method(request, envelope.id, envelope.params)
     except A2aError as exc:
-        return error_answer(rpc_id, exc)
+        return error_answer(exc.rpc_id if exc.rpc_id is not None else rpc_id, exc)
     except StoreDown as exc:
         return error_answer(rpc_id, InternalError(f"The task store does not answer: {exc.reason}"))
     except Rejected as exc:
@@ -150,7 +150,15 @@ async def _envelope(request: web.Request) -> JsonRpcRequest:
     try:
         return JsonRpcRequest.model_validate(body)
     except ValidationError as exc:
-        raise InvalidRequest(f"Invalid JSON-RPC request: {validation_cause(exc)}") from None
+        raise InvalidRequest(
+            f"Invalid JSON-RPC request: {validation_cause(exc)}", rpc_id=_readable_id(body)
+        ) from None
+
+
+def _readable_id(body: object) -> RpcId:
+    """Return the id of a request that is no valid one, if it has a usable id."""
+    rpc_id = body.get("id") if isinstance(body, dict) else None
+    return rpc_id if isinstance(rpc_id, str | int) and not isinstance(rpc_id, bool) else None
 
 
 def _check_version(request: web.Request) -> None:

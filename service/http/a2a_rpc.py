@@ -20,10 +20,14 @@ class A2aError(Exception):
     code = -32603
     reason = "INTERNAL_ERROR"
 
-    def __init__(self, message: str, metadata: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, message: str, metadata: Mapping[str, str] | None = None, *, rpc_id: RpcId = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.metadata = dict(metadata or {})
+        self.rpc_id = rpc_id
+        """The request's id, when it is known only where the error was found."""
 
 
 class JsonParseError(A2aError):

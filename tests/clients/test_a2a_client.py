@@ -109,7 +109,13 @@ async def test_the_tool_turn_s_call_and_result_are_working_status_messages_with_
         and event.status_update.status.state == TaskState.TASK_STATE_WORKING
     ]
     assert data == [
-        {"toolCall": {"id": "call_fake_0001", "name": "get_weather", "arguments": {"city": "test"}}},
+        {
+            "toolCall": {
+                "id": "call_fake_0001",
+                "name": "get_weather",
+                "arguments": {"city": "test"},
+            }
+        },
         {
             "toolResult": {
                 "id": "call_fake_0001",
@@ -168,7 +174,11 @@ async def test_a_subscriber_gets_the_task_as_it_stands_then_the_rest_and_nothing
     task = await folded(resumed)
     assert answer_text(task) == TEXT_ANSWER, "every chunk once: the snapshot's, then the rest"
     kept = await client.get_task(GetTaskRequest(id=task_id))
-    assert (kept.id, kept.context_id, kept.status.state) == (task_id, task.context_id, task.status.state)
+    assert (kept.id, kept.context_id, kept.status.state) == (
+        task_id,
+        task.context_id,
+        task.status.state,
+    )
     assert [part.text for part in kept.artifacts[0].parts] == [TEXT_ANSWER], "joined in one part"
 
 
