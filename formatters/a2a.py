@@ -50,7 +50,7 @@ RpcId = str | int | None
 
 
 def new_id() -> str:
-    """Return a fresh id for a task, a context or a message."""
+    """Return a fresh id for a task or a context."""
     return str(uuid.uuid4())
 
 
@@ -72,6 +72,8 @@ class TaskEvents:
         self._answered = False
         self._tool_calls: set[str] = set()
         self._documents: list[JsonObject] = []
+        self.messages = 0
+        """Status messages sent so far: the n-th is `<task id>-<n>`."""
         self.ended = False
         """Whether the final status went out: A2A allows nothing after it."""
 
@@ -124,8 +126,9 @@ class TaskEvents:
         return {"artifactUpdate": update}
 
     def _message(self, part: JsonObject) -> JsonObject:
+        self.messages += 1
         return {
-            "messageId": new_id(),
+            "messageId": f"{self.task_id}-{self.messages}",
             **self._ids("taskId"),
             "role": "ROLE_AGENT",
             "parts": [part],
@@ -186,6 +189,7 @@ class A2aFormatter(Formatter):
         closer = A2aFormatter(task_id=events.task_id, context_id=events.context_id)
         closer._rpc_id = self._rpc_id
         closer.events.ended = events.ended
+        closer.events.messages = events.messages
         return closer
 
 

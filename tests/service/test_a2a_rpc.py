@@ -11,7 +11,6 @@ from a2a.client.card_resolver import parse_agent_card
 from a2a.types import StreamResponse, Task
 from google.protobuf import json_format
 
-import formatters.a2a
 import service.http.a2a_routes
 from service.keys import ACTIVE_STREAMS
 from tests.conftest import split_frames
@@ -34,9 +33,8 @@ def send(text: str = "Say hello.", **message: Any) -> dict[str, Any]:
 
 @pytest.fixture
 def fixed_ids(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The task id and the status messages' ids are the same on every turn."""
+    """The task id is the same on every turn."""
     monkeypatch.setattr(service.http.a2a_routes, "new_stream_id", lambda: TASK_ID)
-    monkeypatch.setattr(formatters.a2a, "new_id", lambda: "id-fixed")
 
 
 def results(body: bytes) -> list[dict[str, Any]]:
@@ -134,7 +132,7 @@ async def test_a_failing_upstream_is_a_failed_status_with_its_message_and_nothin
     response = await client.post(URL, json=rpc("SendStreamingMessage", send(contextId="ctx-1")))
     sent = results(await response.read())
     message = {
-        "messageId": "id-fixed",
+        "messageId": f"{TASK_ID}-1",
         "taskId": TASK_ID,
         "contextId": "ctx-1",
         "role": "ROLE_AGENT",

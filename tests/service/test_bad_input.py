@@ -22,7 +22,7 @@ async def test_unknown_format_is_400_naming_the_known_ones(make_client):
     assert response.status == 400
     cause = assert_error_shape(await response.json(), "Unknown format")
     assert cause.startswith(
-        "'nope' is not an installed format; known: ag-ui, anthropic, lightspeed-0.1, "
+        "'nope' is not an installed format; known: a2a, ag-ui, anthropic, lightspeed-0.1, "
         "lightspeed-0.2, lightspeed-0.3, lightspeed-0.4, lightspeed-0.7, openai, patternfly, raw, "
         "responses, vercel"
     )

@@ -82,10 +82,20 @@ def frame_kind(frame: str) -> str:
         payload = json.loads(text)
     except ValueError:
         return text
+    if isinstance(payload, dict) and payload.get("jsonrpc") == "2.0":
+        return a2a_kind(payload)
     if isinstance(payload, dict):
         tag = payload.get("event", payload.get("type"))
         return tag if isinstance(tag, str) else ",".join(sorted(payload))
     return text
+
+
+def a2a_kind(response: dict[str, Any]) -> str:
+    """An A2A frame's kind: its result's (a status update: its state), or `error`."""
+    if "result" not in response:
+        return "error"
+    ((kind, value),) = response["result"].items()
+    return value["status"]["state"] if kind == "statusUpdate" else kind
 
 
 @dataclass(frozen=True)
@@ -679,6 +689,8 @@ def test_frame_kinds_tell_the_terminal_and_error_frames_of_each_format():
     assert Kinds.of("anthropic").failed == "event:message_stop"
     assert Kinds.of("ag-ui") == Kinds("comment", "RUN_ERROR", "RUN_FINISHED")
     assert Kinds.of("ag-ui").failed == "RUN_ERROR"
+    assert Kinds.of("a2a") == Kinds("comment", "TASK_STATE_FAILED", "TASK_STATE_COMPLETED")
+    assert Kinds.of("a2a").failed == "TASK_STATE_FAILED"
 
 
 def test_summaries_name_heartbeats_errors_and_the_terminal_frame():

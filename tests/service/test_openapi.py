@@ -20,7 +20,7 @@ import pytest
 import schemathesis
 from pydantic import BaseModel, ValidationError
 from schemathesis.core.parameters import ParameterLocation
-from schemathesis.specs.openapi.checks import positive_data_acceptance
+from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 from schemathesis.specs.openapi.definitions import OPENAPI_31_VALIDATOR
 
 from service.http.app import create_app
@@ -274,6 +274,10 @@ def call_and_validate(case: Any, served: Served, headers: dict[str, str] | None 
         # a precise refusal for what an agent turn cannot do (tools, n > 1, a last message that
         # is not the user's...): valid by the schema, refused by design.
         excluded.append(positive_data_acceptance)
+    if case.operation.path == "/a2a":
+        # JSON-RPC answers every request it can read with HTTP 200, a refusal as its JSON-RPC
+        # error (A2A's binding; a2a-sdk's client raises on any other status): both ways.
+        excluded.extend((positive_data_acceptance, negative_data_rejection))
     if case.meta is not None and case.meta.is_negative_at(ParameterLocation.HEADER):
         # A negative header case is one whose required Authorization is missing or wrong:
         # adding the valid one back would make schemathesis expect a refusal of a good request.

@@ -7,8 +7,17 @@ async def test_formats_lists_every_installed_format(make_client):
     client = await make_client()
     response = await client.get("/v1/formats")
     assert response.status == 200
-    builtins = (await response.json())[:12]  # built-ins first; installed plugins follow
+    builtins = (await response.json())[:13]  # built-ins first; installed plugins follow
     assert builtins == [
+        {
+            "name": "a2a",
+            "aliases": [],
+            "media_type": "text/event-stream",
+            "description": (
+                "A2A 1.0 SendStreamingMessage results (JSON-RPC): the task, status updates, the "
+                "answer as artifact chunks, then a completed or failed status"
+            ),
+        },
         {
             "name": "ag-ui",
             "aliases": ["agui"],

@@ -14,6 +14,7 @@ import aiohttp
 import pytest
 from structlog.testing import capture_logs
 
+import formatters.a2a
 import formatters.ag_ui
 import formatters.anthropic
 import formatters.openai
@@ -27,7 +28,7 @@ from tests.fakes.agents_upstream import Sleep, fixture_steps
 from tests.service.sse_reader import SseReader
 
 QUERY = {"query": "Say hello."}
-FORMATS = ("patternfly", "raw", "openai", "responses", "vercel", "anthropic", "ag-ui")
+FORMATS = ("patternfly", "raw", "openai", "responses", "vercel", "anthropic", "ag-ui", "a2a")
 ID_LINE = re.compile(r"^id: .*\n", re.MULTILINE)
 NOT_FOUND = {
     "detail": {
@@ -48,6 +49,7 @@ def fixed_openai_ids(monkeypatch: pytest.MonkeyPatch) -> None:
     )
     monkeypatch.setattr(formatters.anthropic, "new_message_id", lambda: "msg_fixed")
     monkeypatch.setattr(formatters.ag_ui, "new_id", lambda: "fixed-id")
+    monkeypatch.setattr(formatters.a2a, "new_id", lambda: "fixed-id")
 
 
 async def turns_ended(client: Any) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+import formatters.a2a
 import formatters.ag_ui
 import formatters.anthropic
 import formatters.openai
@@ -18,7 +19,7 @@ from tests.conftest import split_frames
 from tests.fakes.agents_upstream import Sleep, fixture_steps
 from tests.service.sse_reader import SseEvent, SseReader
 
-FORMATS = ("patternfly", "raw", "openai", "responses", "vercel", "anthropic", "ag-ui")
+FORMATS = ("patternfly", "raw", "openai", "responses", "vercel", "anthropic", "ag-ui", "a2a")
 CUTS = 20
 
 
@@ -47,6 +48,7 @@ async def test_twenty_cuts_resumed_by_re_post_give_the_uninterrupted_data_lines(
     )
     monkeypatch.setattr(formatters.anthropic, "new_message_id", lambda: "msg_fixed")
     monkeypatch.setattr(formatters.ag_ui, "new_id", lambda: "fixed-id")
+    monkeypatch.setattr(formatters.a2a, "new_id", lambda: "fixed-id")
     fake_agents.steps = paced_long_answer()
     client = await agents_client(resume_window=30, heartbeat_interval=5, **store)
     url = f"/v1/streaming_query?format={format_name}"
