@@ -64,7 +64,6 @@ def chunk(text: str, *, append: bool = True) -> dict[str, Any]:
     return {"jsonrpc": "2.0", "id": 7, "result": {"artifactUpdate": update}}
 
 
-
 async def test_send_streaming_message_sends_the_task_its_answer_chunks_and_its_end(
     agents_client, fake_agents, fixed_ids
 ):
