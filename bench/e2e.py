@@ -44,6 +44,7 @@ END_MARKERS = {
     "vercel": b"[DONE]",
     "anthropic": b"event: message_stop",
     "ag-ui": b'"type":"RUN_FINISHED"',
+    "a2a": b'"state":"TASK_STATE_COMPLETED"',
 }
 DEFAULT_END = b'"event": "end"'
 
@@ -111,7 +112,9 @@ def run(ctx: Context) -> Result:
             service = middles[0]
             lightspeed = middles[2] if len(middles) > 2 else None
             runs = {m.name: measure(m, tokens, streams, concurrency) for m in middles}
-            formats = ctx.pick((), ("raw", "openai", "responses", "vercel", "anthropic", "ag-ui"))
+            formats = ctx.pick(
+                (), ("raw", "openai", "responses", "vercel", "anthropic", "ag-ui", "a2a")
+            )
             for fmt in formats:
                 runs[f"service ({fmt})"] = measure(
                     service,

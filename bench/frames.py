@@ -41,6 +41,7 @@ BUILTIN_FORMATS = (
     "vercel",
     "anthropic",
     "ag-ui",
+    "a2a",
 )
 PEER_FORMAT = "lightspeed-0.1"
 """The format whose bodies are lightspeed-stack 0.1.3's bytes: the one the ratio compares."""
