@@ -32,10 +32,6 @@ from service.streams.session import sse_headers
 
 log = structlog.get_logger(__name__)
 
-QUIET = 0.05
-"""Seconds without a new frame after which a task's frames so far make its snapshot."""
-FIRST_FRAMES = 1.0
-"""Seconds to wait for a task's first frames (a store round trip, a turn just started)."""
 CANCEL_WAIT = 5.0
 """Seconds `CancelTask` waits for the task to end before it answers with the task as it is."""
 
@@ -88,8 +84,7 @@ class TaskLog:
         assembler = TaskAssembler()
         batches = self._batches(meta)
         try:
-            frames, pending = await _frames_now(batches)
-            await _drop(pending)
+            frames, _ = await _frames_now(batches, to_end=meta.done)
         finally:
             await batches.aclose()
         return _folded(assembler, frames).snapshot(history_length)
@@ -121,21 +116,21 @@ class TaskLog:
         meta = await self.meta(task_id)
         assert self._resumer is not None
         with self._resumer.followers.slot(task_id):
+            if meta.done:
+                raise UnsupportedOperation(f"Task {task_id} is in a terminal state")
             batches = self._batches(meta)
-            pending = None
             try:
-                frames, pending = await _frames_now(batches)
+                frames, ended = await _frames_now(batches, to_end=False)
                 assembler = _folded(TaskAssembler(), frames)
-                if pending is None or assembler.state in TERMINAL_STATES:
+                if ended or assembler.state in TERMINAL_STATES:
                     raise UnsupportedOperation(f"Task {task_id} is in a terminal state")
                 seq = max((_seq(frame) for frame in frames), default=-1)
                 snapshot = rpc_result(rpc_id, {"task": assembler.snapshot()})
                 first = Frame(compact_json(snapshot), None, event_id(task_id, seq))
                 return await self._stream(
-                    meta, encode_frame(first, resumable=True), pending, batches, rpc_id
+                    meta, encode_frame(first, resumable=True), batches, rpc_id
                 )
             finally:
-                await _drop(pending)
                 await batches.aclose()
 
     def _batches(self, meta: StreamMeta) -> Batches:
@@ -153,24 +148,20 @@ class TaskLog:
         self,
         meta: StreamMeta,
         first: str,
-        pending: asyncio.Future[Batch | None],
         batches: Batches,
         rpc_id: RpcId,
     ) -> web.StreamResponse:
-        """Write the snapshot frame, then each live frame answering `rpc_id`, to the terminal."""
+        """Write the snapshot frame, then each later frame answering `rpc_id`, to the terminal."""
         headers = sse_headers(EVENT_STREAM, {STREAM_ID_HEADER: meta.stream_id})
         response = web.StreamResponse(headers=headers)
         await response.prepare(self._request)
         timeout = self._request.app[SETTINGS].write_timeout
         if not await _write(response, first, timeout):
-            await _drop(pending)
             return response
-        batch = await pending
-        while batch is not None:
+        async for batch in batches:
             text = "".join(Stored(frame).answering(rpc_id) for frame in batch.frames)
             if not await _write(response, text, timeout) or batch.terminal:
                 break
-            batch = await anext(batches, None)
         with contextlib.suppress(ConnectionError):
             await response.write_eof()
         return response
@@ -184,25 +175,20 @@ class StoreDown(Exception):
         self.reason = reason
 
 
-async def _frames_now(batches: Batches) -> tuple[list[Stored], asyncio.Future[Batch | None] | None]:
-    """Read the frames the store has now; return them and the pending read of the next batch.
+async def _frames_now(batches: Batches, *, to_end: bool) -> tuple[list[Stored], bool]:
+    """Read the frames the store gives first (all of them `to_end`); say if the stream ended.
 
-    The pending read is None when the stream has ended (all its frames are in).
+    What comes first is what the store holds now (or its first part): the task as it stands,
+    and the frames after it follow on the same reader, so none is missed or read twice.
     """
     frames: list[Stored] = []
-    wait = FIRST_FRAMES
-    while True:
-        step: asyncio.Future[Batch | None] = asyncio.ensure_future(anext(batches, None))
-        done, _ = await asyncio.wait({step}, timeout=wait)
-        if not done:
-            return frames, step
-        batch = step.result()
-        if batch is None:
-            return frames, None
+    async for batch in batches:
         frames.extend(Stored(text) for text in batch.frames)
         if batch.terminal:
-            return frames, None
-        wait = QUIET
+            return frames, True
+        if not to_end:
+            return frames, False
+    return frames, True
 
 
 def _folded(assembler: TaskAssembler, frames: list[Stored]) -> TaskAssembler:
@@ -219,15 +205,6 @@ def _seq(frame: Stored) -> int:
     if frame.event_id is None:
         return -1
     return int(frame.event_id.rpartition(":")[2])
-
-
-async def _drop(pending: asyncio.Future[Batch | None] | None) -> None:
-    """Cancel a read of the next batch that is still waiting (the generator can close then)."""
-    if pending is None or pending.done():
-        return
-    pending.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await pending
 
 
 async def _write(response: web.StreamResponse, text: str, seconds: float) -> bool:

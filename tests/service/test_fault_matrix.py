@@ -95,7 +95,7 @@ def a2a_kind(response: dict[str, Any]) -> str:
     if "result" not in response:
         return "error"
     ((kind, value),) = response["result"].items()
-    return value["status"]["state"] if kind == "statusUpdate" else kind
+    return str(value["status"]["state"]) if kind == "statusUpdate" else str(kind)
 
 
 @dataclass(frozen=True)
