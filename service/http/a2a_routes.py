@@ -52,7 +52,7 @@ from service.http.models.query import QueryRequest
 from service.http.request_body import read_body, validation_cause
 from service.keys import BINDINGS, SETTINGS
 from service.resume.ids import new_stream_id
-from service.route_spec import Answer, ErrorDialect, ServerSentEvent, declare
+from service.route_spec import Answer, ErrorDialect, ServerSentEvent, auth_on, declare
 from service.streams.non_streamed import TASK, answer_turn
 from service.streams.session import StreamSession
 from service.upstream import Turn
@@ -74,7 +74,8 @@ class JsonRpcResponse(RootModel[JsonRpcResult | JsonRpcErrorResponse]):
 )
 async def agent_card(request: web.Request) -> web.Response:
     """Return the agent card; its URL is A2A_PUBLIC_URL's, else the request's own origin."""
-    base = request.app[SETTINGS].a2a_public_url or f"{request.scheme}://{request.host}"
+    settings = request.app[SETTINGS]
+    base = settings.a2a_public_url or f"{request.scheme}://{request.host}"
     card = AgentCard(
         name="agent-stream-gateway",
         description="An agent turn per task: the llama-stack agent behind this gateway.",
@@ -97,8 +98,16 @@ async def agent_card(request: web.Request) -> web.Response:
                 tags=["chat", "agent"],
             )
         ],
+        **(BEARER if auth_on(settings) else {}),
     )
-    return web.json_response(card.model_dump(by_alias=True))
+    return web.json_response(card.model_dump(by_alias=True, exclude_none=True))
+
+
+BEARER: dict[str, Any] = {
+    "security_schemes": {"bearer": {"httpAuthSecurityScheme": {"scheme": "Bearer"}}},
+    "security_requirements": [{"schemes": {"bearer": {"list": []}}}],
+}
+"""What the card says when auth is on: every request carries `Authorization: Bearer <token>`."""
 
 
 _ALL_REFUSALS_AS_200 = dict.fromkeys((400, 404, 408, 413, 415, 422, 429, 500, 502, 503, 504), 200)

@@ -276,8 +276,13 @@ async def test_the_agent_card_names_the_endpoint_by_the_request_s_origin_or_the_
         {"url": f"{origin}/a2a", "protocolBinding": "JSONRPC", "protocolVersion": "1.0"}
     ]
     assert card["capabilities"] == {"streaming": True, "pushNotifications": False}
+    assert (card["securitySchemes"], card["securityRequirements"]) == (
+        {"bearer": {"httpAuthSecurityScheme": {"scheme": "Bearer"}}},
+        [{"schemes": {"bearer": {"list": []}}}],
+    )
     parsed = parse_agent_card(card)
     assert (parsed.name, parsed.skills[0].id) == ("agent-stream-gateway", "agent-turn")
+    assert parsed.security_schemes["bearer"].http_auth_security_scheme.scheme == "Bearer"
     behind = await client.get(
         "/.well-known/agent-card.json", headers={"Host": "agents.example.com:8443"}
     )
@@ -287,6 +292,20 @@ async def test_the_agent_card_names_the_endpoint_by_the_request_s_origin_or_the_
     configured = await agents_client(a2a_public_url="https://gw.example.com/")
     card = await (await configured.get("/.well-known/agent-card.json")).json()
     assert card["supportedInterfaces"][0]["url"] == "https://gw.example.com/a2a"
+    assert "securitySchemes" not in card, "auth is off"
+
+
+async def test_the_stream_keeps_alive_with_sse_comments_while_the_upstream_is_silent(
+    agents_client, fake_agents
+):
+    steps = fixture_steps("text.sse")
+    fake_agents.steps = [*steps[:3], Sleep(1.5), *steps[3:]]
+    client = await agents_client(heartbeat_interval=0.3)
+    response = await client.post(URL, json=rpc("SendStreamingMessage", send()))
+    body = await response.read()
+    assert body.count(b": keep-alive\n\n") >= 3
+    assert b"\r" not in body
+    assert results(body)[-1]["result"]["statusUpdate"]["status"]["state"] == "TASK_STATE_COMPLETED"
 
 
 async def test_one_context_id_is_two_conversations_and_tasks_are_their_caller_s_own(

@@ -161,3 +161,9 @@ class AgentCard(_Card):
     default_input_modes: list[str] = Field(alias="defaultInputModes")
     default_output_modes: list[str] = Field(alias="defaultOutputModes")
     skills: list[AgentSkill]
+    security_schemes: dict[str, dict[str, Any]] | None = Field(
+        default=None, alias="securitySchemes"
+    )
+    security_requirements: list[dict[str, Any]] | None = Field(
+        default=None, alias="securityRequirements"
+    )
