@@ -34,7 +34,7 @@ from service.http.a2a_rpc import (
     error_answer,
     from_refusal,
 )
-from service.http.a2a_tasks import StoreDown, TaskLog
+from service.http.a2a_tasks import TaskLog
 from service.http.models.a2a import (
     PROTOCOL_VERSION,
     AgentCapabilities,
@@ -52,6 +52,7 @@ from service.http.models.query import QueryRequest
 from service.http.request_body import read_body, validation_cause
 from service.keys import BINDINGS, SETTINGS
 from service.resume.ids import new_stream_id
+from service.resume.store import StoreUnavailable
 from service.route_spec import Answer, ErrorDialect, ServerSentEvent, auth_on, declare
 from service.streams.non_streamed import TASK, answer_turn
 from service.streams.session import StreamSession
@@ -140,9 +141,11 @@ async def a2a_rpc(request: web.Request) -> web.StreamResponse:
         return await method(request, envelope.id, envelope.params)
     except A2aError as exc:
         return error_answer(exc.rpc_id if exc.rpc_id is not None else rpc_id, exc)
-    except StoreDown as exc:
+    except StoreUnavailable as exc:
         return error_answer(rpc_id, InternalError(f"The task store does not answer: {exc.reason}"))
     except Rejected as exc:
+        if exc.close:
+            raise  # the body cannot be trusted to end: the middleware answers and closes
         refused = from_refusal(ErrorParts(exc.status, exc.response, exc.cause))
         return error_answer(rpc_id, refused, exc.headers)
 

@@ -26,7 +26,7 @@ from service.keys import PRINCIPAL, RESUMER, SETTINGS
 from service.resume.follower import STREAM_ID_HEADER
 from service.resume.ids import event_id, numbered, stamped
 from service.resume.manager import Resumer, StreamNotFound
-from service.resume.producer import producer_lost
+from service.resume.producer import producer_lost, store_lost
 from service.resume.store import Batch, StoreUnavailable, StreamMeta
 from service.streams.session import sse_headers
 
@@ -70,10 +70,7 @@ class TaskLog:
         """Return the task's stream; TaskNotFound if unknown, expired, another's, not a task."""
         if self._resumer is None:
             raise TaskNotFound(f"No task has the id {task_id!r}: tasks are kept only with resume")
-        try:
-            meta = await self._resumer.store.meta(task_id)
-        except StoreUnavailable as exc:
-            raise StoreDown(exc.reason) from exc
+        meta = await self._resumer.store.meta(task_id)
         if meta is None or meta.owner != self._request.get(PRINCIPAL) or meta.format != "a2a":
             raise TaskNotFound(f"No task has the id {task_id!r}: unknown, expired or not yours")
         return meta
@@ -125,11 +122,10 @@ class TaskLog:
                 if ended or assembler.state in TERMINAL_STATES:
                     raise UnsupportedOperation(f"Task {task_id} is in a terminal state")
                 seq = max((_seq(frame) for frame in frames), default=-1)
-                snapshot = rpc_result(rpc_id, {"task": assembler.snapshot()})
-                first = Frame(compact_json(snapshot), None, event_id(task_id, seq))
-                return await self._stream(
-                    meta, encode_frame(first, resumable=True), batches, rpc_id
-                )
+                task = assembler.snapshot()
+                snapshot = compact_json(rpc_result(rpc_id, {"task": task}))
+                first = encode_frame(Frame(snapshot, None, event_id(task_id, seq)), resumable=True)
+                return await self._stream(meta, first, batches, rpc_id, task["contextId"])
             finally:
                 await batches.aclose()
 
@@ -150,6 +146,7 @@ class TaskLog:
         first: str,
         batches: Batches,
         rpc_id: RpcId,
+        context_id: str,
     ) -> web.StreamResponse:
         """Write the snapshot frame, then each later frame answering `rpc_id`, to the terminal."""
         headers = sse_headers(EVENT_STREAM, {STREAM_ID_HEADER: meta.stream_id})
@@ -158,21 +155,19 @@ class TaskLog:
         timeout = self._request.app[SETTINGS].write_timeout
         if not await _write(response, first, timeout):
             return response
-        async for batch in batches:
-            text = "".join(Stored(frame).answering(rpc_id) for frame in batch.frames)
-            if not await _write(response, text, timeout) or batch.terminal:
-                break
+        try:
+            async for batch in batches:
+                text = "".join(Stored(frame).answering(rpc_id) for frame in batch.frames)
+                if not await _write(response, text, timeout) or batch.terminal:
+                    break
+        except StoreUnavailable as exc:
+            log.warning("the stream store failed; ending this subscription", reason=exc.reason)
+            closer = A2aFormatter(task_id=meta.stream_id, context_id=context_id, rpc_id=rpc_id)
+            frames = closer.epilogue(store_lost(), EndEvent())
+            await _write(response, "".join(encode_frame(frame) for frame in frames), timeout)
         with contextlib.suppress(ConnectionError):
             await response.write_eof()
         return response
-
-
-class StoreDown(Exception):
-    """The resume store does not answer; `reason` is safe to show."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 async def _frames_now(batches: Batches, *, to_end: bool) -> tuple[list[Stored], bool]:

@@ -14,6 +14,8 @@ from typing import Any
 import aiohttp
 import pytest
 
+from service.keys import RESUMER
+from service.resume.store import StoreUnavailable
 from tests.fakes.agents_upstream import FakeAgentsUpstream, Sleep, fixture_steps
 from tests.service.sse_reader import SseReader, read_events
 from tests.service.test_resume_redis import StartReplica, replica  # noqa: F401 (a fixture)
@@ -132,3 +134,36 @@ async def test_a_task_started_on_one_replica_is_subscribed_and_got_on_another(
         {"artifactId": "answer", "name": "answer", "parts": [{"text": answer}]}
     ]
     assert len(fake_agents.turns) == 1
+
+
+async def test_a_store_that_fails_mid_subscription_ends_it_with_a_failed_status(
+    agents_client, fake_agents, monkeypatch
+):
+    steps = fixture_steps("text.sse")
+    fake_agents.steps = [*steps[:4], Sleep(1.0), *steps[4:]]
+    client = await agents_client(resume_window=30)
+    first = await client.post(URL, json=rpc("SendStreamingMessage", MESSAGE, "s"))
+    reader = SseReader()
+    await read_events(first, reader, 3)
+    view = View()
+    for event in reader.events:
+        view.take(event.data, "s")
+    store = client.server.app[RESUMER].store
+    follow = store.follow
+
+    async def failing(*args: Any) -> Any:
+        async for batch in follow(*args):
+            yield batch
+            raise StoreUnavailable("Redis went away")
+
+    monkeypatch.setattr(store, "follow", failing)
+    subscribed = await client.post(URL, json=rpc("SubscribeToTask", {"id": view.task_id}, "r"))
+    rest = SseReader()
+    rest.feed((await subscribed.read()).decode())
+    last = json.loads(rest.events[-1].data)
+    assert [json.loads(event.data)["id"] for event in rest.events] == ["r", "r"]
+    assert last["result"]["statusUpdate"]["status"]["state"] == "TASK_STATE_FAILED"
+    assert last["result"]["statusUpdate"]["status"]["message"]["parts"] == [
+        {"text": "The service lost the store that keeps this answer; please ask again."}
+    ]
+    first.close()
