@@ -7,6 +7,8 @@ status whose message holds a data part (`toolCall`, then `toolResult`), then a
 `TASK_STATE_COMPLETED` status — or `TASK_STATE_FAILED` (`TASK_STATE_CANCELED` when interrupted)
 with the error as the status message's text, after which nothing follows. Heartbeats are SSE
 comments. `TaskAssembler` folds the same results into the `Task` that `GetTask` returns.
+A turn that waits on the client (tool approvals) would be a `TASK_STATE_INPUT_REQUIRED` status:
+not in TERMINAL_STATES, so the task stays subscribable and a reply naming it can continue it.
 """
 
 from __future__ import annotations
