@@ -19,7 +19,7 @@ from formatters.a2a import A2aFormatter, TaskAssembler, TaskEvents, new_id, rpc_
 from formatters.events import Event, StartEvent
 from service.conversations.owners import request_owner
 from service.conversations.threads import ThreadMap
-from service.errors import ERROR_PARTS, ErrorParts, Rejected, speak_errors
+from service.errors import ERROR_PARTS, Rejected
 from service.http.a2a_rpc import (
     A2aError,
     ContentTypeNotSupported,
@@ -48,15 +48,22 @@ from service.http.models.a2a import (
     SendMessageRequest,
     TaskRequest,
 )
-from service.http.models.query import QueryRequest
 from service.http.request_body import read_body, validation_cause
 from service.keys import BINDINGS, SETTINGS
 from service.resume.ids import new_stream_id
 from service.resume.store import StoreUnavailable
-from service.route_spec import Answer, ErrorDialect, ServerSentEvent, auth_on, declare
+from service.route_spec import (
+    Answer,
+    ErrorDialect,
+    ErrorParts,
+    ServerSentEvent,
+    auth_on,
+    declare,
+)
 from service.streams.non_streamed import TASK, answer_turn
 from service.streams.session import StreamSession
 from service.upstream import Turn
+from service.upstream.turn import TurnRequest
 
 A2A_PATH = "/a2a"
 CARD_PATH = "/.well-known/agent-card.json"
@@ -111,7 +118,8 @@ BEARER: dict[str, Any] = {
 """What the card says when auth is on: every request carries `Authorization: Bearer <token>`."""
 
 
-_ALL_REFUSALS_AS_200 = dict.fromkeys((400, 404, 408, 413, 415, 422, 429, 500, 502, 503, 504), 200)
+A2A_ERRORS = ErrorDialect(JsonRpcErrorResponse, a2a_error_shape)
+"""The error dialect of `POST /a2a`: JSON-RPC errors, on HTTP 200 but for auth's."""
 
 
 @a2a_routes.post(A2A_PATH)
@@ -126,7 +134,7 @@ _ALL_REFUSALS_AS_200 = dict.fromkeys((400, 404, 408, 413, 415, 422, 429, 500, 50
         ),
     },
     body=JsonRpcRequest,
-    errors=ErrorDialect(JsonRpcErrorResponse, _ALL_REFUSALS_AS_200),
+    errors=A2A_ERRORS,
 )
 async def a2a_rpc(request: web.Request) -> web.StreamResponse:
     """Answer one JSON-RPC request; any refusal is its JSON-RPC error."""
@@ -210,7 +218,7 @@ async def send_message(
     turn = await _TurnRequest.read(request, params)
     fold = TaskFold(TaskEvents(task_id=turn.task_id, context_id=turn.context_id))
     with StreamSession(request) as session:
-        failed = await answer_turn(session, turn.query, fold, TASK)
+        failed = await answer_turn(session, turn.query, fold.take, TASK)
     if fold.assembler.task is None or (failed is not None and failed.status == 499):
         _raise_refusal(failed)
     if turn.on_start is not None and fold.conversation_id:
@@ -264,7 +272,7 @@ class _TurnRequest:
 
     def __init__(
         self,
-        query: QueryRequest,
+        query: TurnRequest,
         context_id: str,
         bind: Callable[[str], Awaitable[object]] | None,
         history: int | None,
@@ -306,7 +314,7 @@ class _TurnRequest:
         async def bind(conversation_id: str) -> str:
             return await threads.bind(owner, context_id, conversation_id)
 
-        query = QueryRequest(query=question, conversation_id=conversation)
+        query = TurnRequest(query=question, conversation_id=conversation)
         history = body.configuration.history_length if body.configuration else None
         return cls(query, context_id, bind if conversation is None else None, history)
 
@@ -340,9 +348,3 @@ class TaskFold:
             self.conversation_id = event.conversation_id
         for result in self._events.results(event):
             self.assembler.add(result)
-
-
-def install(app: web.Application) -> None:
-    """Add the card and the JSON-RPC endpoint, its other refusals in JSON-RPC's shape."""
-    app.add_routes(a2a_routes)
-    speak_errors(app, A2A_PATH, a2a_error_shape)

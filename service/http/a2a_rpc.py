@@ -7,8 +7,9 @@ from typing import Any
 
 from aiohttp import web
 
-from service.errors import CONTRACT_ERROR, ErrorParts
+from service.errors import CONTRACT_ERROR
 from service.http.models.a2a import RpcId
+from service.route_spec import ErrorParts
 
 ERROR_INFO_TYPE = "type.googleapis.com/google.rpc.ErrorInfo"
 A2A_DOMAIN = "a2a-protocol.org"
