@@ -47,8 +47,8 @@ test-fast: $(STAMP) plugins
 # (import-linter contracts in setup.cfg [importlinter]).
 lint: $(STAMP)
 	$(PY) -m mypy
-	$(PY) -m ruff check service formatters tests
-	$(PY) -m ruff format --check service formatters tests bench scripts
+	$(PY) -m ruff check service formatters tests fakes
+	$(PY) -m ruff format --check service formatters tests fakes bench scripts
 	$(VENV)/bin/lint-imports
 
 # The documentation site (mkdocs.yml, docs/): built strictly, offline, into site/ (git-ignored).

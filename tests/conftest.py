@@ -9,11 +9,11 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from pytest_aiohttp import AiohttpClient, AiohttpServer
 
+from fakes.agents_upstream import FakeAgentsUpstream
+from fakes.responses_upstream import FakeResponsesUpstream
 from service.http.app import create_app
 from service.settings import Settings
 from service.upstream import Upstream
-from tests.fakes.agents_upstream import FakeAgentsUpstream
-from tests.fakes.responses_upstream import FakeResponsesUpstream
 
 pytest_plugins = ["pytester", "tests.route_statuses"]
 

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
+from fakes.fixtures import AGENTS_FIXTURES, OGX_FIXTURES, REPO, RESPONSES_FIXTURES, SHARED
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("SHARED_DIR", REPO.parent / "shared"))
-AGENTS_FIXTURES = SHARED / "fixtures" / "llama-stack" / "agents-0.2.23"
-RESPONSES_FIXTURES = SHARED / "fixtures" / "llama-stack" / "responses-0.7.3"
+__all__ = ["AGENTS_FIXTURES", "OGX_FIXTURES", "REFERENCE", "REPO", "RESPONSES_FIXTURES", "SHARED"]
+
 REFERENCE = SHARED / "reference" / "lightspeed-stream.md"

@@ -9,8 +9,8 @@ from typing import Any
 import aiohttp
 import pytest
 
+from fakes.agents_upstream import Sleep, Status, fixture_steps
 from service.upstream.demo import ANSWER, DOCUMENTS
-from tests.fakes.agents_upstream import Sleep, Status, fixture_steps
 
 pytestmark = [pytest.mark.browser, pytest.mark.node]
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from fakes.agents_upstream import FakeAgentsUpstream, Step
 from tests.clients.scenarios import HEARTBEAT
-from tests.fakes.agents_upstream import FakeAgentsUpstream, Step
 
 LiveService = Callable[[list[Step]], Awaitable[str]]
 INSTALLED = Path(__file__).parent / "node_modules" / ".package-lock.sha256"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.fakes.agents_upstream import Sleep, Step, fixture_steps
+from fakes.agents_upstream import Sleep, Step, fixture_steps
 
 HEARTBEAT = 0.3
 """Heartbeat interval of the service under test: every idle stretch below has several."""

@@ -8,6 +8,7 @@ import pytest
 from ag_ui.core import Event as AgUiEvent
 from pydantic import TypeAdapter
 
+from fakes.agents_upstream import FakeAgentsUpstream
 from tests.clients.conftest import LiveService
 from tests.clients.scenarios import (
     TEXT_ANSWER,
@@ -18,7 +19,6 @@ from tests.clients.scenarios import (
     tool_turn,
 )
 from tests.clients.test_node_clients import run
-from tests.fakes.agents_upstream import FakeAgentsUpstream
 
 pytestmark = pytest.mark.node
 

@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestServer
 
+from fakes.agents_upstream import Sleep, Step
+from fakes.responses_upstream import WEATHER_TOOL, FakeResponsesUpstream, fixture_steps
 from tests.conftest import MakeClient
-from tests.fakes.agents_upstream import Sleep, Step
-from tests.fakes.responses_upstream import WEATHER_TOOL, FakeResponsesUpstream, fixture_steps
 
 MODEL = "openai/fake-model"
 QUESTION = "What is the weather in Paris?"

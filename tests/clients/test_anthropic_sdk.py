@@ -8,6 +8,7 @@ import anthropic
 import httpx2
 import pytest
 
+from fakes.agents_upstream import Status
 from tests.clients.conftest import LiveService
 from tests.clients.http_tap import Tap
 from tests.clients.scenarios import (
@@ -18,7 +19,6 @@ from tests.clients.scenarios import (
     silent_turn,
     tool_turn,
 )
-from tests.fakes.agents_upstream import Status
 
 MESSAGES: list[Any] = [{"role": "user", "content": "What is the weather in Paris?"}]
 MODEL = "vllm/fake-model"

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
+from fakes.agents_upstream import FakeAgentsUpstream, Step, fixture_steps
 from tests.clients.scenarios import HEARTBEAT, TOOL_ANSWER, UPSTREAM_ERROR, failing_turn, tool_turn
 from tests.clients.test_node_clients import run
 from tests.clients.test_openai_responses import ANSWER, QUESTION, silent_turn
-from tests.fakes.agents_upstream import FakeAgentsUpstream, Step, fixture_steps
 
 pytestmark = pytest.mark.node
 

@@ -11,10 +11,10 @@ from typing import Any
 import openai
 import pytest
 
+from fakes.agents_upstream import FakeAgentsUpstream, Sleep, Step, fixture_steps
 from service.http.models.responses import CLIENT_FUNCTIONS
 from tests.clients.http_tap import Tap, tapped_client
 from tests.clients.scenarios import HEARTBEAT, TOOL_ANSWER, UPSTREAM_ERROR, failing_turn, tool_turn
-from tests.fakes.agents_upstream import FakeAgentsUpstream, Sleep, Step, fixture_steps
 
 ANSWER = "Hello from the fake model. This is a scripted answer."
 QUESTION = "What is the weather in Paris?"

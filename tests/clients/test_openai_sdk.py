@@ -8,10 +8,10 @@ from typing import Any
 import openai
 import pytest
 
+from fakes.agents_upstream import Status, fixture_steps
 from tests.clients.conftest import LiveService
 from tests.clients.http_tap import Tap, tapped_client
 from tests.clients.scenarios import TOOL_ANSWER, UPSTREAM_ERROR, failing_turn, tool_turn
-from tests.fakes.agents_upstream import Status, fixture_steps
 
 MESSAGES: list[Any] = [{"role": "user", "content": "What is the weather in Paris?"}]
 WEATHER_CALL = ("call_fake_0001", "get_weather", '{"city":"test"}')

@@ -21,10 +21,10 @@ import openai
 import pytest
 from openai._streaming import SSEDecoder
 
+from fakes.agents_upstream import FakeAgentsUpstream
 from tests.clients.http_tap import Tap
 from tests.clients.scenarios import HEARTBEAT, TOOL_ANSWER, tool_turn
 from tests.clients.test_node_clients import FORMATS, parse, run
-from tests.fakes.agents_upstream import FakeAgentsUpstream
 from tests.service.sse_reader import SseReader
 
 pytestmark = pytest.mark.node

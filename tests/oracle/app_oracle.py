@@ -2,7 +2,7 @@
 
 The app (tests/oracle/lightspeed_app.py, in the venv of `make_release_venv.sh RELEASE`: 0.7.1
 before a fake OGX 1.2.5, 0.4.2 before a fake llama-stack 0.4.3) runs as a subprocess on
-127.0.0.1; the fake (tests/fakes/responses_upstream.py) runs in this process and replays one
+127.0.0.1; the fake (fakes/responses_upstream.py) runs in this process and replays one
 capture per query.
 """
 
@@ -22,15 +22,15 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from formatters.base import Formatter
-from formatters.events import ErrorEvent
-from service.upstream.responses_normalizer import ResponsesNormalizer
-from tests.fakes.agents_upstream import Step
-from tests.fakes.responses_upstream import (
+from fakes.agents_upstream import Step
+from fakes.responses_upstream import (
     FakeResponsesUpstream,
     fixture_events,
     fixture_steps,
 )
+from formatters.base import Formatter
+from formatters.events import ErrorEvent
+from service.upstream.responses_normalizer import ResponsesNormalizer
 from tests.oracle.harness import piped
 from tests.paths import REPO
 

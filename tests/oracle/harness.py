@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 
+from fakes.agents_upstream import fixture_chunks
 from formatters.base import Formatter
 from formatters.events import ErrorEvent, Event
 from service.streams.pipeline import run_stream
 from service.upstream import Turn
 from service.upstream.agents_normalizer import normalize_chunk
-from tests.fakes.agents_upstream import fixture_chunks
 from tests.oracle.random_turns import random_cases
 from tests.paths import AGENTS_FIXTURES
 from tests.test_reference_examples import EXAMPLES

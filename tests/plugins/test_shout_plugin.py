@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from fakes.agents_upstream import Sleep, fixture_steps
 from formatters.base import ENTRY_POINT_GROUP
 from tests.conftest import split_frames
-from tests.fakes.agents_upstream import Sleep, fixture_steps
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from fakes.agents_upstream import Sleep, fixture_steps
 from formatters.base import ENTRY_POINT_GROUP_V1
 from formatters.events import EndEvent, ErrorEvent, Event, HeartbeatEvent, TextDeltaEvent
 from formatters.frames import Comment, Frame, encode
@@ -15,7 +16,6 @@ from formatters.v1 import V1Adapter, adapt
 from service.streams import registry as registry_module
 from service.streams.registry import load_registry
 from tests.conftest import split_frames
-from tests.fakes.agents_upstream import Sleep, fixture_steps
 from tests.plugins.v1_formatter import WhisperFormatter
 
 WARNING = r"formatter plugin 'whisper-plugin' \(tests\.plugins\.v1_formatter\.WhisperFormatter\)"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.fakes.agents_upstream import fixture_steps
+from fakes.agents_upstream import fixture_steps
 
 DEMO_QUESTION = "What is this?"
 SHIELD_REFUSAL = "I can't answer that. Can I help with something else?"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from fakes.agents_upstream import Sleep, fixture_steps
 from tests.conftest import split_frames
-from tests.fakes.agents_upstream import Sleep, fixture_steps
 
 URL = "/v1/ag-ui"
 RUN: dict[str, Any] = {

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
+from fakes.agents_upstream import Sleep, fixture_steps
 from tests.conftest import split_frames
-from tests.fakes.agents_upstream import Sleep, fixture_steps
 
 URL = "/v1/messages"
 BODY: dict[str, Any] = {

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from fakes.agents_upstream import FakeAgentsUpstream, Step, fixture_steps
 from service.streams.registry import load_registry
-from tests.fakes.agents_upstream import FakeAgentsUpstream, Step, fixture_steps
 
 QUERY = {"query": "Say hello."}
 FIXTURES = ["text.sse", "long.sse", "tool.sse", "mcp.sse", "shield.sse", "fail-mid.sse"]

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from structlog.testing import capture_logs
 
+from fakes.agents_upstream import Sleep, Status, fixture_steps
 from formatters.events import Event, TextDeltaEvent
 from service.http.app import create_app
 from service.keys import ACTIVE_STREAMS
@@ -20,7 +21,6 @@ from service.upstream import Readiness, Turn
 from service.upstream.demo import ANSWER as DEMO_ANSWER
 from service.upstream.turn import TurnRequest
 from tests.conftest import split_frames
-from tests.fakes.agents_upstream import Sleep, Status, fixture_steps
 
 URL = "/v1/chat/completions"
 FUNCTION = {"type": "function", "function": {"name": "f"}}

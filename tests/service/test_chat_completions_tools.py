@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from fakes.agents_upstream import FakeAgentsUpstream
+from fakes.agents_upstream import fixture_steps as agents_steps
+from fakes.responses_upstream import WEATHER_TOOL, FakeResponsesUpstream, fixture_steps
 from formatters.call_ids import client_call_id
 from formatters.events import EVENT_ADAPTER
 from tests.conftest import MakeClient, split_frames
-from tests.fakes.agents_upstream import FakeAgentsUpstream
-from tests.fakes.agents_upstream import fixture_steps as agents_steps
-from tests.fakes.responses_upstream import WEATHER_TOOL, FakeResponsesUpstream, fixture_steps
 
 URL = "/v1/chat/completions"
 QUESTION = {"role": "user", "content": "What is the weather in Paris?"}

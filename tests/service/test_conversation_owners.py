@@ -9,13 +9,13 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from fakes import agents_upstream, responses_upstream
+from fakes.agents_upstream import FakeAgentsUpstream
+from fakes.responses_upstream import FakeResponsesUpstream
 from service.conversations.owners import owner_digest
 from service.upstream.agents import SESSION_NAME
 from service.upstream.responses import OWNER_METADATA_KEY
 from tests.conftest import MakeClient, split_frames
-from tests.fakes import agents_upstream, responses_upstream
-from tests.fakes.agents_upstream import FakeAgentsUpstream
-from tests.fakes.responses_upstream import FakeResponsesUpstream
 from tests.service.redis_server import free_port
 
 ALICE, BOB = "k-alice-3f9a0c1d2e4b5a69", "k-bob-0000aaaa1111bbbb"

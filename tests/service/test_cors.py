@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.fakes.agents_upstream import fixture_steps
+from fakes.agents_upstream import fixture_steps
 
 ALLOWED = "https://chat.example.com"
 OTHER = "https://evil.example.net"

@@ -12,9 +12,9 @@ import threading
 import time
 import urllib.request
 
+from fakes.agents_upstream import Sleep, Status, fixture_steps
 from service.keys import ACTIVE_STREAMS
 from tests.conftest import CHAT, NON_STREAMED_ANSWERS, split_frames
-from tests.fakes.agents_upstream import Sleep, Status, fixture_steps
 
 QUERY = {"query": "Say hello."}
 

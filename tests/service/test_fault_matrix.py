@@ -27,15 +27,15 @@ import pytest
 from aiohttp import web
 from structlog.testing import capture_logs
 
+from fakes import agents_upstream, responses_upstream
+from fakes.agents_upstream import Drop, FakeAgentsUpstream, Sleep, Status, Step
+from fakes.responses_upstream import FakeResponsesUpstream, sse
 from formatters.events import EndEvent, ErrorEvent, HeartbeatEvent
 from service.http.app import create_app
 from service.keys import ACTIVE_STREAMS
 from service.settings import Settings
 from service.streams.registry import load_registry
 from service.upstream import LOST_UPSTREAM
-from tests.fakes import agents_upstream, responses_upstream
-from tests.fakes.agents_upstream import Drop, FakeAgentsUpstream, Sleep, Status, Step
-from tests.fakes.responses_upstream import FakeResponsesUpstream, sse
 from tests.formatters.cases import texts
 from tests.paths import REPO
 

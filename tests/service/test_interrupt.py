@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from fakes.agents_upstream import Sleep, fixture_steps
 from tests.conftest import split_frames
-from tests.fakes.agents_upstream import Sleep, fixture_steps
 
 QUERY = {"query": "Say hello."}
 URL = "/v1/streaming_query/interrupt"

@@ -9,11 +9,11 @@ from typing import Any
 import openai
 import pytest
 
+from fakes.agents_upstream import Drop, FakeAgentsUpstream, Sleep, fixture_steps
+from fakes.responses_upstream import FakeResponsesUpstream
 from service.upstream import LOST_UPSTREAM
 from service.upstream.demo import ANSWER
 from tests.conftest import MakeClient
-from tests.fakes.agents_upstream import Drop, FakeAgentsUpstream, Sleep, fixture_steps
-from tests.fakes.responses_upstream import FakeResponsesUpstream
 from tests.service import test_conversation_owners as owners
 from tests.service.redis_server import free_port
 from tests.service.test_conversation_owners import (

@@ -12,10 +12,10 @@ from typing import Any, Literal
 import pytest
 import structlog
 
+from fakes.agents_upstream import Sleep, Status, fixture_steps
 from service.keys import REGISTRY
 from service.observability.log_config import configure_logging
 from tests.conftest import split_frames
-from tests.fakes.agents_upstream import Sleep, Status, fixture_steps
 
 PROMPT = "PROMPT-zebra-4417 what is in my secret file?"
 ANSWER_PIECES = ("Hello ", "fake model", "scripted answer")

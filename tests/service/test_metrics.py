@@ -11,13 +11,13 @@ import pytest
 from aiohttp import web
 from prometheus_client.parser import text_string_to_metric_families
 
+from fakes.agents_upstream import Sleep, Status, fixture_steps
 from service.http.app import create_app
 from service.keys import REGISTRY
 from service.observability.metrics import ACTIVE_STREAMS_METRIC, REJECTION_REASONS
 from service.resume.outcomes import STREAM_OUTCOMES as OUTCOMES
 from service.settings import Settings
 from tests.conftest import NON_STREAMED_ANSWERS, split_frames
-from tests.fakes.agents_upstream import Sleep, Status, fixture_steps
 
 P = "agent_stream_gateway"
 QUERY = {"query": "Say hello."}

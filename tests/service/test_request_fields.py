@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from fakes.agents_upstream import Sleep, fixture_steps
 from formatters.events import (
     Document,
     EndEvent,
@@ -14,7 +15,6 @@ from formatters.events import (
 )
 from formatters.frames import encode
 from formatters.plain_text import PlainTextFormatter
-from tests.fakes.agents_upstream import Sleep, fixture_steps
 
 TEXT = {"query": "Hi", "media_type": "text/plain"}
 DEMO_TEXT = (

@@ -7,11 +7,11 @@ import json
 import pytest
 from structlog.testing import capture_logs
 
+from fakes.agents_upstream import fixture_steps
 from service.http.models.query import QueryRequest
 from service.upstream import requested_model
 from service.upstream.turn import Attachment, TurnRequest
 from tests.conftest import split_frames
-from tests.fakes.agents_upstream import fixture_steps
 
 LIGHTSPEED_0_7_1_FIELDS = {
     "query",

@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from fakes.agents_upstream import fixture_steps
 from formatters.responses import parse_response_id, response_id
 from service.http.models.responses import CLIENT_FUNCTIONS
 from tests.conftest import split_frames
-from tests.fakes.agents_upstream import fixture_steps
 
 URL = "/v1/responses"
 BODY = {"model": "vllm/fake-model", "input": "Say hello."}

@@ -9,13 +9,13 @@ from aiohttp.test_utils import TestClient, TestServer
 from llama_stack_client import __version__ as LLAMA_STACK_CLIENT
 from pytest_aiohttp import AiohttpServer
 
-from tests.conftest import MakeClient, split_frames
-from tests.fakes.responses_upstream import (
+from fakes.responses_upstream import (
     FakeResponsesUpstream,
     fixture_events,
     fixture_steps,
     sse,
 )
+from tests.conftest import MakeClient, split_frames
 from tests.service.test_streaming_query_responses import LIGHTSPEED_01, TEXT, expected
 
 QUERY = {"query": "Say hello."}

@@ -19,12 +19,12 @@ import formatters.ag_ui
 import formatters.anthropic
 import formatters.openai
 import formatters.responses
+from fakes.agents_upstream import Sleep, fixture_steps
 from service.http.app import create_app
 from service.keys import ACTIVE_STREAMS, METRICS, RESUMER
 from service.settings import Settings
 from service.upstream.demo import DemoUpstream
 from tests.conftest import split_frames
-from tests.fakes.agents_upstream import Sleep, fixture_steps
 from tests.service.sse_reader import SseReader
 
 QUERY = {"query": "Say hello."}

@@ -15,8 +15,8 @@ import formatters.ag_ui
 import formatters.anthropic
 import formatters.openai
 import formatters.responses
+from fakes.agents_upstream import Sleep, fixture_steps
 from tests.conftest import split_frames
-from tests.fakes.agents_upstream import Sleep, fixture_steps
 from tests.service.sse_reader import SseEvent, SseReader
 
 FORMATS = ("patternfly", "raw", "openai", "responses", "vercel", "anthropic", "ag-ui", "a2a")

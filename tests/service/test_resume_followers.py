@@ -13,8 +13,8 @@ import aiohttp
 import pytest
 import redis.asyncio as redis
 
+from fakes.agents_upstream import FakeAgentsUpstream, Sleep, fixture_steps
 from tests.conftest import split_frames
-from tests.fakes.agents_upstream import FakeAgentsUpstream, Sleep, fixture_steps
 
 QUERY = {"query": "Say hello."}
 ID_LINE = re.compile(r"^id: .*\n", re.MULTILINE)

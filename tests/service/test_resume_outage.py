@@ -12,8 +12,8 @@ from typing import Any
 import aiohttp
 import pytest
 
+from fakes.agents_upstream import FakeAgentsUpstream, Sleep, fixture_steps
 from tests.conftest import split_frames
-from tests.fakes.agents_upstream import FakeAgentsUpstream, Sleep, fixture_steps
 from tests.service.redis_server import RedisProcess, redis_process, require_redis_server
 from tests.service.sse_reader import SseReader
 

@@ -17,7 +17,7 @@ from typing import Any, BinaryIO
 import aiohttp
 import pytest
 
-from tests.fakes.agents_upstream import FakeAgentsUpstream, Sleep, fixture_steps
+from fakes.agents_upstream import FakeAgentsUpstream, Sleep, fixture_steps
 from tests.paths import REPO
 from tests.service.redis_server import free_port
 from tests.service.sse_reader import SseReader, event_names, read_events

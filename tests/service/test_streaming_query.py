@@ -10,10 +10,10 @@ from typing import Any
 import aiohttp
 from structlog.testing import capture_logs
 
+from fakes.agents_upstream import Drop, Sleep, Status, fixture_steps
 from service.http.app import create_app
 from service.settings import Settings
 from tests.conftest import split_frames
-from tests.fakes.agents_upstream import Drop, Sleep, Status, fixture_steps
 
 END_EMPTY = (
     'data: {"event": "end", "data": {"referenced_documents": [], "truncated": null, '

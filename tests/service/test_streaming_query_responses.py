@@ -13,8 +13,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from pytest_aiohttp import AiohttpServer
 from structlog.testing import capture_logs
 
-from tests.conftest import MakeClient, split_frames
-from tests.fakes.responses_upstream import (
+from fakes.responses_upstream import (
     Drop,
     FakeResponsesUpstream,
     Sleep,
@@ -23,6 +22,7 @@ from tests.fakes.responses_upstream import (
     fixture_steps,
     sse,
 )
+from tests.conftest import MakeClient, split_frames
 
 LIGHTSPEED_01 = "/v1/streaming_query?format=lightspeed-0.1"
 """The goldens here are lightspeed-stack 0.1.3's frames (`patternfly` was those bytes until it

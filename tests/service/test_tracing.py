@@ -13,12 +13,12 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import (
 )
 from opentelemetry.trace import SpanKind, StatusCode
 
+from fakes.agents_upstream import Status, fixture_steps
 from service.http.app import create_app
 from service.keys import TRACER
 from service.observability.tracing import trace_with
 from service.settings import Settings
 from tests.conftest import NON_STREAMED_ANSWERS
-from tests.fakes.agents_upstream import Status, fixture_steps
 
 QUERY = {"query": "Say hello."}
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"

@@ -20,8 +20,8 @@ from typing import Any
 import aiohttp
 import pytest
 
+from fakes.agents_upstream import FakeAgentsUpstream, Sleep, fixture_steps
 from service.__main__ import main
-from tests.fakes.agents_upstream import FakeAgentsUpstream, Sleep, fixture_steps
 from tests.paths import REPO
 from tests.service.redis_server import free_port
 from tests.service.sse_reader import SseReader, event_names, read_events

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from fakes.agents_upstream import fixture_chunks
 from formatters.events import (
     Document,
     DocumentsEvent,
@@ -20,7 +21,6 @@ from formatters.events import (
 )
 from service.upstream.agents_normalizer import normalize_chunk
 from service.upstream.texts import NO_MESSAGE
-from tests.fakes.agents_upstream import fixture_chunks
 from tests.paths import AGENTS_FIXTURES
 
 

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from structlog.testing import capture_logs
 
+from fakes.responses_upstream import fixture_events
 from formatters.events import (
     Document,
     DocumentsEvent,
@@ -32,7 +33,6 @@ from service.upstream.responses_normalizer import (
     RESPONSE_FAILED_MESSAGE,
     ResponsesNormalizer,
 )
-from tests.fakes.responses_upstream import fixture_events
 from tests.paths import RESPONSES_FIXTURES
 
 CAPTURES = sorted(RESPONSES_FIXTURES.glob("*.sse"))

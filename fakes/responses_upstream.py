@@ -13,8 +13,8 @@ from typing import Any
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from tests.fakes.agents_upstream import Drop, ScriptedTurns, Sleep, Status, Step
-from tests.paths import RESPONSES_FIXTURES
+from fakes.agents_upstream import Drop, Script, ScriptedTurns, Sleep, Status, Step
+from fakes.fixtures import RESPONSES_FIXTURES
 
 __all__ = [
     "WEATHER_TOOL",
@@ -70,9 +70,14 @@ def _error(message: str) -> dict[str, Any]:
 
 @dataclass
 class FakeResponsesUpstream(ScriptedTurns):
-    """State and script of the fake server; `steps` is what the next response streams."""
+    """State and script of the fake server; `steps` is what the next response streams.
+
+    A response streams the next of `turns`, else `script(body)` when a script is given (the
+    benchmarks' fake, fakes/upstream.py), else `steps`.
+    """
 
     steps: list[Step] = field(default_factory=list)
+    script: Script | None = None
     turns: list[list[Step]] = field(default_factory=list)
     """Scripts of the next responses, one each, before `steps` plays for every later one."""
     server_version: str = "0.7.3"
@@ -104,19 +109,25 @@ class FakeResponsesUpstream(ScriptedTurns):
         return int(self.server_version.split(".")[0]) >= 1
 
     def app(self) -> web.Application:
-        app = web.Application(middlewares=[self._version_check])
-        app.router.add_get("/v1/version", self._version)
-        app.router.add_get("/v1/providers", self._providers)
-        app.router.add_get("/v1/models", self._models)
-        app.router.add_post("/v1/conversations", self._create_conversation)
-        app.router.add_get("/v1/conversations/{conversation_id}", self._get_conversation)
-        app.router.add_delete("/v1/conversations/{conversation_id}", self._delete_conversation)
-        app.router.add_get("/v1/conversations/{conversation_id}/items", self._list_items)
-        app.router.add_post("/v1/responses", self._responses)
+        app = web.Application(middlewares=[self.version_check])
+        app.router.add_routes(self.routes())
         return app
 
+    def routes(self) -> list[web.RouteDef]:
+        """The server's routes (`app` serves them behind `version_check`)."""
+        return [
+            web.get("/v1/version", self._version),
+            web.get("/v1/providers", self._providers),
+            web.get("/v1/models", self._models),
+            web.post("/v1/conversations", self._create_conversation),
+            web.get("/v1/conversations/{conversation_id}", self._get_conversation),
+            web.delete("/v1/conversations/{conversation_id}", self._delete_conversation),
+            web.get("/v1/conversations/{conversation_id}/items", self._list_items),
+            web.post("/v1/responses", self._responses),
+        ]
+
     @web.middleware
-    async def _version_check(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+    async def version_check(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         """Refuse a client whose major.minor differs, as llama-stack's/OGX's ClientVersionMiddleware.
 
         Each checks only its own header: llama-stack X-LlamaStack-Client-Version, OGX
@@ -152,23 +163,21 @@ class FakeResponsesUpstream(ScriptedTurns):
 
     async def _models(self, request: web.Request) -> web.Response:
         self.model_lists += 1
-        return web.json_response(
-            {
-                "data": [
-                    {
-                        "id": model["id"],
-                        "object": "model",
-                        "created": 1795515817,
-                        "owned_by": "llama_stack",
-                        "custom_metadata": {
-                            "model_type": model["model_type"],
-                            "provider_id": model["id"].partition("/")[0],
-                        },
-                    }
-                    for model in self.models
-                ]
-            }
-        )
+        return web.json_response({"data": [self.model_entry(model) for model in self.models]})
+
+    @staticmethod
+    def model_entry(model: dict[str, Any]) -> dict[str, Any]:
+        """One model as `GET /v1/models` lists it (OpenAI's shape, llama-stack's metadata)."""
+        return {
+            "id": model["id"],
+            "object": "model",
+            "created": 1795515817,
+            "owned_by": "llama_stack",
+            "custom_metadata": {
+                "model_type": model["model_type"],
+                "provider_id": model["id"].partition("/")[0],
+            },
+        }
 
     async def _create_conversation(self, request: web.Request) -> web.Response:
         body = await request.json() if request.can_read_body else {}
@@ -234,7 +243,12 @@ class FakeResponsesUpstream(ScriptedTurns):
             return web.json_response(_error(message), status=400)
         if (refusal := self._guardrails_refusal(body.get("guardrails"))) is not None:
             return web.json_response(_error(refusal), status=400)
-        steps = self.turns.pop(0) if self.turns else list(self.steps)
+        if self.turns:
+            steps = self.turns.pop(0)
+        elif self.script is not None:
+            steps = self.script(body)
+        else:
+            steps = list(self.steps)
         if steps and isinstance(steps[0], Status):
             return web.Response(
                 status=steps[0].code, text=steps[0].body, content_type="application/json"

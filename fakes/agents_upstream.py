@@ -14,7 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.paths import AGENTS_FIXTURES
+from fakes.fixtures import AGENTS_FIXTURES
 
 
 @dataclass
@@ -109,7 +109,8 @@ def _test_models() -> list[dict[str, Any]]:
 class FakeAgentsUpstream(ScriptedTurns):
     """State and script of the fake server (the tests' and the benchmarks').
 
-    A turn streams `script(body)` when a script is given (bench/upstream.py's), else `steps`.
+    A turn streams `script(body)` when a script is given (the benchmarks', bench/upstream.py),
+    else `steps`.
     It answers every other call lightspeed-stack 0.1.3 and the service make before a turn.
     """
 
@@ -128,16 +129,23 @@ class FakeAgentsUpstream(ScriptedTurns):
 
     def app(self) -> web.Application:
         app = web.Application()
-        app.router.add_get("/v1/health", self._health)
-        app.router.add_get("/v1/models", self._models)
-        app.router.add_get("/v1/shields", self._empty)
-        app.router.add_get("/v1/vector-dbs", self._empty)
-        app.router.add_post("/v1/agents", self._create_agent)
-        app.router.add_post("/v1/agents/{agent_id}/session", self._create_session)
-        app.router.add_post("/v1/agents/{agent_id}/session/{session_id}/turn", self._turn)
-        app.router.add_get("/v1/agents/{agent_id}/session/{session_id}", self._get_session)
-        app.router.add_delete("/v1/agents/{agent_id}/session/{session_id}", self._delete_session)
+        app.router.add_routes(self.routes())
         return app
+
+    def routes(self) -> list[web.RouteDef]:
+        """The server's routes."""
+        session = "/v1/agents/{agent_id}/session/{session_id}"
+        return [
+            web.get("/v1/health", self._health),
+            web.get("/v1/models", self._models),
+            web.get("/v1/shields", self._empty),
+            web.get("/v1/vector-dbs", self._empty),
+            web.post("/v1/agents", self._create_agent),
+            web.post("/v1/agents/{agent_id}/session", self._create_session),
+            web.post(f"{session}/turn", self._turn),
+            web.get(session, self._get_session),
+            web.delete(session, self._delete_session),
+        ]
 
     async def _health(self, request: web.Request) -> web.Response:
         if self.health_status != 200:

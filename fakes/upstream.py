@@ -1,0 +1,56 @@
+"""One fake llama-stack serving both APIs on one port: the Agents API 0.2 and the Responses API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from fakes.agents_upstream import FakeAgentsUpstream
+from fakes.responses_upstream import FakeResponsesUpstream
+
+
+@dataclass
+class FakeUpstream:
+    """The Agents fake and the Responses fake behind one server (the Responses fake's version check).
+
+    A path both serve goes to the Responses fake, but for `GET /v1/models`, whose entries carry
+    both shapes (OpenAI's `id` with `custom_metadata`, and the Agents API's `identifier` and
+    `model_type`), so a llama-stack-client 0.2 and an OGX client alike find their model.
+    """
+
+    agents: FakeAgentsUpstream = field(default_factory=FakeAgentsUpstream)
+    responses: FakeResponsesUpstream = field(default_factory=FakeResponsesUpstream)
+
+    def app(self) -> web.Application:
+        """The server: the models route, then every route of each fake not already taken."""
+        app = web.Application(middlewares=[self.responses.version_check])
+        taken: set[tuple[str, str]] = set()
+        for route in [
+            web.get("/v1/models", self._models),
+            *self.responses.routes(),
+            *self.agents.routes(),
+        ]:
+            assert isinstance(route, web.RouteDef)
+            if (route.method, route.path) not in taken:
+                taken.add((route.method, route.path))
+                app.router.add_routes([route])
+        return app
+
+    async def _models(self, request: web.Request) -> web.Response:
+        return web.json_response({"data": [self.model_entry(m) for m in self.responses.models]})
+
+    def model_entry(self, model: dict[str, Any]) -> dict[str, Any]:
+        """One model in both APIs' shapes."""
+        entry = self.responses.model_entry(model)
+        metadata = entry["custom_metadata"]
+        return {
+            **entry,
+            "identifier": model["id"],
+            "provider_resource_id": model["id"],
+            "provider_id": metadata["provider_id"],
+            "type": "model",
+            "metadata": {},
+            "model_type": model["model_type"],
+        }
