@@ -15,7 +15,7 @@ from pathlib import Path
 from bench.paths import ARTIFACTS
 from bench.report import Context, Result, render, save
 
-BENCHMARKS = ("frames", "e2e", "ttfb", "idle", "profile", "resume")
+BENCHMARKS = ("frames", "e2e", "peers", "ttfb", "idle", "workers", "profile", "resume")
 
 
 def machine() -> str:

@@ -25,6 +25,7 @@ class StreamStats:
     status: int | None = None
     body_bytes: int = 0
     markers: int = 0
+    first_marker_at: float | None = None
     head_body: bytearray = field(default_factory=bytearray)
     tail: bytes = b""
     error: str | None = None
@@ -33,6 +34,11 @@ class StreamStats:
     def ttfb(self) -> float | None:
         """Seconds from sending the request to the first byte of the body."""
         return None if self.first_body_at is None else self.first_body_at - self.sent_at
+
+    @property
+    def ttfm(self) -> float | None:
+        """Seconds from sending the request to the first marker (e.g. the first token's text)."""
+        return None if self.first_marker_at is None else self.first_marker_at - self.sent_at
 
 
 class _StreamProtocol(asyncio.Protocol):
@@ -45,6 +51,7 @@ class _StreamProtocol(asyncio.Protocol):
         self.stats = StreamStats()
         self.done: asyncio.Future[StreamStats] = asyncio.get_running_loop().create_future()
         self.first_body: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.first_marker: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.transport: asyncio.Transport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -76,6 +83,10 @@ class _StreamProtocol(asyncio.Protocol):
         if self._marker is not None:
             window = self._carry + data
             stats.markers += window.count(self._marker)
+            if stats.markers and stats.first_marker_at is None:
+                stats.first_marker_at = time.perf_counter()
+                if not self.first_marker.done():
+                    self.first_marker.set_result(None)
             self._carry = window[-(len(self._marker) - 1) :] if len(self._marker) > 1 else b""
         stats.tail = (stats.tail + data)[-512:]
 
@@ -83,8 +94,9 @@ class _StreamProtocol(asyncio.Protocol):
         self.stats.ended_at = time.perf_counter()
         if exc is not None:
             self.stats.error = repr(exc)
-        if not self.first_body.done():
-            self.first_body.set_result(None)
+        for waiter in (self.first_body, self.first_marker):
+            if not waiter.done():
+                waiter.set_result(None)
         if not self.done.done():
             self.done.set_result(self.stats)
 
@@ -111,6 +123,10 @@ class Stream:
 
     async def first_body(self) -> None:
         await self._protocol.first_body
+
+    async def first_marker(self) -> None:
+        """Wait for the first occurrence of the stream's marker (or its end)."""
+        await self._protocol.first_marker
 
     async def done(self) -> StreamStats:
         return await self._protocol.done

@@ -5,8 +5,7 @@ Three processes stand between the same fake upstream (bench/upstream.py) and the
 (b) the bare aiohttp relay (bench/relay.py), the floor, (c) lightspeed-stack 0.1.3 under
 uvicorn (bench/lightspeed_server.py). The figure is the CPU time (user + system, from /proc)
 of that middle process only, over the whole batch of streams, per token of answer text.
-The same upstream also serves the Responses API: the service on it (`LLAMA_STACK_API=responses`)
-and the relay on it (`--api responses`) are measured as fast as it writes and one token a read.
+The Responses API (the default upstream) and lightspeed-stack 0.7.1 are bench/peers.py's.
 """
 
 from __future__ import annotations
@@ -14,11 +13,10 @@ from __future__ import annotations
 import asyncio
 import math
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 from bench.client import run_streams
-from bench.frames import BUILTIN_FORMATS
 from bench.procs import Server, running
 from bench.report import Context, Headline, Result, Table, num, ratio
 from bench.targets import (
@@ -31,8 +29,6 @@ from bench.targets import (
 )
 
 TARGET = 1.15
-PACED_TARGET = 1.5
-FORMAT_TARGET = 1.5
 PACE = 0.002
 """Seconds between two upstream writes of a paced answer: one token per read, as a model's."""
 END_MARKERS = {
@@ -78,9 +74,13 @@ def measure(
     query: str = "",
     end: bytes = b"",
     pace: float = 0.0,
+    fields: Mapping[str, object] | None = None,
 ) -> Run:
-    """Stream `streams` answers of `tokens` tokens through `server`; its CPU time for them."""
-    body = {"query": f"tokens={tokens}" + (f" pace={pace:g}" if pace else "")}
+    """Stream `streams` answers of `tokens` tokens through `server`; its CPU time for them.
+
+    `fields` are more fields of the request body, beside its `query`.
+    """
+    body = {"query": f"tokens={tokens}" + (f" pace={pace:g}" if pace else ""), **(fields or {})}
     path = STREAMING_QUERY + query
     end = end or END_MARKERS.get(server.name, DEFAULT_END)
 
@@ -181,78 +181,7 @@ def run(ctx: Context) -> Result:
             )
             result.tables.append(table)
             result.tables.append(scaling(ctx, middles))
-        result.tables.append(responses(ctx, upstream, log_dir, result))
     return result
-
-
-def responses(ctx: Context, upstream: Server, log_dir: Path, result: Result) -> Table:
-    """The Responses path (the default upstream): ours and the relay, fast and paced."""
-    tokens, streams, concurrency = ctx.pick((2_000, 4, 2), (10_000, 16, 4))
-    paced_tokens, paced_streams = ctx.pick((300, 4), (2_000, 16))
-    service = start_service(
-        upstream, log_dir, name="service-responses", LLAMA_STACK_API="responses"
-    )
-    relay = start_relay(upstream, log_dir, api="responses", name="relay-responses")
-    table = Table(
-        "End to end, Responses API (llama-stack 0.7.3 events): ours and the relay on it",
-        ["stream", "middle process", "CPU s / 10k tokens", "wall tokens/s", "vs relay"],
-    )
-    with running(service, relay):
-        fast_floor = measure(relay, tokens, streams, concurrency)
-        paced_floor = measure(relay, paced_tokens, paced_streams, paced_streams, pace=PACE)
-        rows: list[tuple[str, str, Run, Run]] = []
-        for fmt in ctx.pick(("patternfly",), BUILTIN_FORMATS):
-            query = "" if fmt == "patternfly" else f"?format={fmt}"
-            run_ = measure(service, tokens, streams, concurrency, query, END_MARKERS.get(fmt, b""))
-            rows.append(("fast", f"ours (`{fmt}`)", run_, fast_floor))
-        paced = measure(service, paced_tokens, paced_streams, paced_streams, pace=PACE)
-        rows.append(("paced", "ours (`patternfly`)", paced, paced_floor))
-    table.add(
-        "fast",
-        "bare aiohttp relay (floor)",
-        f"{fast_floor.cpu_per_10k:.3f}",
-        num(fast_floor.tokens / fast_floor.wall),
-        "1.00x",
-    )
-    table.add(
-        "paced",
-        "bare aiohttp relay (floor)",
-        f"{paced_floor.cpu_per_10k:.3f}",
-        num(paced_floor.tokens / paced_floor.wall),
-        "1.00x",
-    )
-    for stream, label, r, floor in rows:
-        table.add(
-            stream,
-            label,
-            f"{r.cpu_per_10k:.3f}",
-            num(r.tokens / r.wall),
-            ratio(r.cpu_per_10k, floor.cpu_per_10k),
-        )
-    fast, worst = rows[0][2], max((r for s, _, r, _ in rows if s == "fast"), key=lambda r: r.cpu)
-    checks = [
-        ("CPU per token, ours ÷ relay, Responses, fast", fast, fast_floor, TARGET),
-        ("CPU per token, ours ÷ relay, Responses, paced", paced, paced_floor, PACED_TARGET),
-    ]
-    if len(rows) > 2:
-        checks.append(("... worst built-in format, fast", worst, fast_floor, FORMAT_TARGET))
-    for figure, r, floor, target in checks:
-        over = r.cpu_per_10k / floor.cpu_per_10k if floor.cpu_per_10k else math.inf
-        result.headlines.append(
-            Headline(
-                "2 end to end",
-                figure,
-                ratio(r.cpu_per_10k, floor.cpu_per_10k),
-                f"≤ {target}x",
-                over <= target,
-            )
-        )
-    table.notes.append(
-        f"fast: {streams} answers of {tokens:,} tokens, {concurrency} at a time, as fast as the "
-        f"upstream writes; paced: {paced_streams} answers of {paced_tokens:,} tokens at once, one "
-        f"token per upstream write every {PACE * 1000:g} ms (one token a read: no batching)."
-    )
-    return table
 
 
 def scaling(ctx: Context, middles: list[Server]) -> Table:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Mapping
 
 from bench.client import Stream, open_stream
 from bench.procs import Server, raise_nofile, running
@@ -37,9 +38,14 @@ MARKERS = {"service": b'"event": "heartbeat"'}
 FD_SPARE = 150  # descriptors a middle process uses besides its streams' two sockets
 
 
-async def hold(server: Server, count: int, window: float) -> dict[str, float]:
-    """Open `count` idle streams, measure memory and CPU over `window` seconds, hang up."""
-    body = {"query": f"silent={SILENCE}"}
+async def hold(
+    server: Server, count: int, window: float, fields: Mapping[str, object] | None = None
+) -> dict[str, float]:
+    """Open `count` idle streams, measure memory and CPU over `window` seconds, hang up.
+
+    `fields` are more fields of the request body, beside its `query`.
+    """
+    body = {"query": f"silent={SILENCE}", **(fields or {})}
     marker = MARKERS.get(server.name)
     warm = await open_stream(server.port, STREAMING_QUERY, body, marker=marker)
     await asyncio.wait_for(warm.first_body(), 30)

@@ -4,23 +4,32 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench.paths import LIGHTSPEED_VENV, REPO
+from bench.paths import LIGHTSPEED_07_VENV, LIGHTSPEED_VENV, REPO
 from bench.procs import Server, free_port, python, start_server
 
 STREAMING_QUERY = "/v1/streaming_query"
 
 
-def start_upstream(log_dir: Path) -> Server:
-    """The fake Agents API (bench/upstream.py)."""
+OGX_VERSION = "1.2.5"
+"""The OGX version lightspeed-stack 0.7.1 pins: the version the fake reports in front of it."""
+
+
+def start_upstream(log_dir: Path, version: str = "0.7.3") -> Server:
+    """The fake llama-stack, both APIs (bench/upstream.py), reporting server `version`."""
     port = free_port()
-    argv = [python(), "-m", "bench.upstream", "--port", str(port)]
+    argv = [python(), "-m", "bench.upstream", "--port", str(port), "--version", version]
     return start_server("upstream", argv, port, log_dir=log_dir)
 
 
 def start_service(
-    upstream: Server, log_dir: Path, *, name: str = "service", **settings: str
+    upstream: Server,
+    log_dir: Path,
+    *,
+    name: str = "service",
+    args: tuple[str, ...] = (),
+    **settings: str,
 ) -> Server:
-    """`python -m service` on the Agents API of `upstream`; `settings` are extra env variables.
+    """`python -m service [args]` on the Agents API of `upstream`; `settings`: extra env variables.
 
     `LLAMA_STACK_API="responses"` in `settings` puts it on the Responses API (the default).
     """
@@ -33,7 +42,7 @@ def start_service(
         "MAX_CONCURRENT_STREAMS": "100000",
         **settings,
     }
-    argv = [python(), "-m", "service", "--host", "127.0.0.1", "--port", str(port)]
+    argv = [python(), "-m", "service", "--host", "127.0.0.1", "--port", str(port), *args]
     return start_server(name, argv, port, env=env, log_dir=log_dir)
 
 
@@ -74,3 +83,29 @@ def start_lightspeed(upstream: Server, log_dir: Path) -> Server:
     return start_server(
         "lightspeed", argv, port, env={"PYTHONPATH": ""}, log_dir=log_dir, timeout=120
     )
+
+
+def lightspeed_07_missing() -> str:
+    """Why lightspeed-stack 0.7.1 cannot be started (empty when it can)."""
+    if not (LIGHTSPEED_07_VENV / "bin" / "python").exists():
+        return (
+            f"{LIGHTSPEED_07_VENV.name} is not built "
+            "(`tests/oracle/make_release_venv.sh 0.7.1`, `make oracle`)"
+        )
+    return ""
+
+
+def start_lightspeed_07(
+    upstream: Server, log_dir: Path, *, name: str = "lightspeed-0.7.1"
+) -> Server:
+    """lightspeed-stack 0.7.1's whole app (tests/oracle/lightspeed_app.py, the oracle's venv)."""
+    missing = lightspeed_07_missing()
+    if missing:
+        raise RuntimeError(missing)
+    port = free_port()
+    argv = [
+        str(LIGHTSPEED_07_VENV / "bin" / "python"),
+        str(REPO / "tests" / "oracle" / "lightspeed_app.py"),
+        *("--upstream", upstream.url, "--port", str(port), "--model", "bench/fake-model"),
+    ]
+    return start_server(name, argv, port, env={"PYTHONPATH": ""}, log_dir=log_dir, timeout=120)
