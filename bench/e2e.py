@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bench.client import run_streams
+from bench.frames import BUILTIN_FORMATS
 from bench.procs import Server, running
 from bench.report import Context, Headline, Result, Table, num, ratio
 from bench.targets import (
@@ -112,9 +113,7 @@ def run(ctx: Context) -> Result:
             service = middles[0]
             lightspeed = middles[2] if len(middles) > 2 else None
             runs = {m.name: measure(m, tokens, streams, concurrency) for m in middles}
-            formats = ctx.pick(
-                (), ("raw", "openai", "responses", "vercel", "anthropic", "ag-ui", "a2a")
-            )
+            formats = ctx.pick((), [f for f in BUILTIN_FORMATS if f != "patternfly"])
             for fmt in formats:
                 runs[f"service ({fmt})"] = measure(
                     service,

@@ -1,12 +1,15 @@
-"""Benchmark 1, frame building: recorded Agents-API wire bytes -> SSE frame bytes, per core.
+"""Benchmark 1, frame building: recorded wire bytes -> SSE frame bytes, per core.
 
-Ours: the service's own code, in this process: `SSEDecoder.feed` on each upstream write,
-the Agents adapter's `add_chunk` (`parse_chunk`, `normalize_chunk`), the pump's `Framer`
-(`EndBuilder`, `Formatter.format`) and the one encoder, `encode`, with UTF-8 (the functions
-`service/upstream/agents.py` and `service/streams/pipeline.py` run per chunk, without the
-event loop), for every built-in formatter. lightspeed-stack 0.1.3: its own code in its own venv
-(bench/lightspeed_frames.py), same pieces. Figures are upstream chunks
-(SSE events) per CPU second; both sides take the best of several rounds.
+Ours: the service's own code, in this process: on the Agents API `SSEDecoder.feed` on each
+upstream write and the adapter's `add_chunk` (`parse_chunk`, `normalize_chunk`); on the
+Responses API the adapter's own reader (`OpenStream.read`: `SSEDecoder.feed`, `parse_chunk`)
+and its `_batches` (`ResponsesNormalizer.normalize`, the turn-end checks), driven without an
+event loop; then the pump's `Framer` (`EndBuilder`, `Formatter.format`) and the one encoder,
+`encode`, with UTF-8, for every built-in formatter. lightspeed-stack 0.1.3: its own code in its
+own venv (bench/lightspeed_frames.py), same pieces. Captures: Agents `agents-0.2.23`, Responses
+`responses-0.7.3` (llama-stack 0.7.3) and `tests/fixtures/ogx-1.5` (a real OGX 1.5, recorded by
+scripts/record_ogx_captures.py). Figures are upstream chunks (SSE events) per CPU second; both
+sides take the best of several rounds.
 """
 
 from __future__ import annotations
@@ -15,11 +18,11 @@ import hashlib
 import json
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from bench.paths import AGENTS_FIXTURES, ORACLE_VENV, REPO, RESPONSES_FIXTURES
+from bench.paths import AGENTS_FIXTURES, OGX_FIXTURES, ORACLE_VENV, REPO, RESPONSES_FIXTURES
 from bench.report import Context, Headline, Result, Table, num, ratio
 from formatters.base import Formatter
 from formatters.events import Event, StartEvent
@@ -27,13 +30,13 @@ from formatters.frames import encode
 from service.streams.pipeline import EndBuilder, Framer
 from service.streams.registry import load_registry
 from service.upstream.agents import add_chunk
-from service.upstream.json_chunks import parse_chunk
-from service.upstream.responses_normalizer import ResponsesNormalizer
+from service.upstream.responses import OpenStream, ResponsesUpstream
 from service.upstream.sse import SSEDecoder
 
 FIXTURES = ("long", "mcp", "shield-safe", "text", "tool")
 BUILTIN_FORMATS = (
     "lightspeed-0.1",
+    "lightspeed-0.7",
     "patternfly",
     "raw",
     "openai",
@@ -45,14 +48,21 @@ BUILTIN_FORMATS = (
 )
 PEER_FORMAT = "lightspeed-0.1"
 """The format whose bodies are lightspeed-stack 0.1.3's bytes: the one the ratio compares."""
+# BUILTIN_FORMATS is every benchmark's list of formats (frames, e2e, peers): a new format is one
+# more name there (and, when its stream does not end with `"event": "end"`, an END_MARKERS entry
+# in bench/e2e.py).
 CONVERSATION_ID = "c0ffee00-0000-4000-8000-000000000000"
 TARGET = 10.0
 
 
-RESPONSES_CAPTURES = ("long", "mcp", "file_search", "text", "tool")
+CAPTURE_SETS = (
+    ("responses-0.7.3", RESPONSES_FIXTURES, ("long", "mcp", "file_search", "text", "tool")),
+    ("ogx-1.5", OGX_FIXTURES, ("long", "mcp", "file_search", "text")),
+)
+"""The Responses captures the Responses table runs: (set, directory, names)."""
 
-AddChunk = Callable[[list[Event], int, str], object]
-"""An adapter's per-chunk step: add one SSE event's normalized events to the read's batch."""
+Batches = Callable[[list[bytes]], Iterator[list[Event]]]
+"""An adapter's reading of a body: its pieces (one upstream read each) -> each read's events."""
 
 
 def fixture_pieces(name: str, directory: Path = AGENTS_FIXTURES) -> list[bytes]:
@@ -61,43 +71,68 @@ def fixture_pieces(name: str, directory: Path = AGENTS_FIXTURES) -> list[bytes]:
     return [frame + b"\n\n" for frame in raw.split(b"\n\n") if frame.strip()]
 
 
-def agents_path() -> AddChunk:
-    """The Agents adapter's `add_chunk`: parse and normalize one chunk into the read's batch."""
-    return add_chunk
+def agents_batches(pieces: list[bytes]) -> Iterator[list[Event]]:
+    """The Agents adapter's per-read work: `SSEDecoder.feed`, then `add_chunk` per chunk."""
+    decoder = SSEDecoder()
+    index = 0
+    for piece in pieces:
+        batch: list[Event] = []
+        for sse in decoder.feed(piece):
+            add_chunk(batch, index, sse.data)
+            index += 1
+        yield batch
 
 
-def responses_path() -> AddChunk:
-    """The Responses adapter's per-chunk work, with a fresh normalizer (one per stream)."""
-    normalize = ResponsesNormalizer().normalize
+class _Replay:
+    """Stands in for the upstream's aiohttp response: each `readany` returns the next piece."""
 
-    def add(batch: list[Event], index: int, data: str) -> None:
-        batch += normalize(index, parse_chunk(data))
+    def __init__(self, pieces: list[bytes]) -> None:
+        self.content = self
+        self._pieces = iter(pieces)
 
-    return add
+    async def readany(self) -> bytes:
+        return next(self._pieces, b"")
+
+    def close(self) -> None:
+        pass
+
+
+def responses_batches(pieces: list[bytes]) -> Iterator[list[Event]]:
+    """The Responses adapter's own reading (`OpenStream.read`, `_batches`), without an event loop.
+
+    Each read returns at once, so the adapter's async generator never suspends: each step is
+    driven with `send(None)` and ends with the read's batch (StopIteration's value).
+    """
+    adapter = object.__new__(ResponsesUpstream)  # _batches uses none of its state
+    batches = adapter._batches(OpenStream(_Replay(pieces)))  # type: ignore[arg-type]
+    while True:
+        step = batches.__anext__()
+        try:
+            step.send(None)
+        except StopIteration as done:
+            yield done.value
+            continue
+        except StopAsyncIteration:
+            return
+        step.close()
+        raise RuntimeError("the Responses adapter waited on something but its replayed body")
 
 
 def build_body(
     pieces: list[bytes],
     formatter_class: type[Formatter],
-    path: Callable[[], AddChunk] = agents_path,
+    batches: Batches = agents_batches,
 ) -> bytes:
     """Run the service's per-chunk path over `pieces`; return the response body it writes.
 
-    The production functions, each piece one upstream read: `SSEDecoder.feed`, the adapter's
-    per-chunk step (`path`: parse and normalize one chunk into the read's batch), the pump's
-    `Framer.frames` (the end's facts, `Formatter.format`) and one `encode` per batch.
+    The production functions, each piece one upstream read: the adapter's reading (`batches`:
+    decode, parse and normalize each read's chunks into its batch), the pump's `Framer.frames`
+    (the end's facts, `Formatter.format`) and one `encode` per batch.
     """
-    add = path()
     end = EndBuilder()
     framer = Framer(formatter_class(), end)
-    decoder = SSEDecoder()
     body = [encode(framer.frames(StartEvent(conversation_id=CONVERSATION_ID))).encode()]
-    index = 0
-    for piece in pieces:
-        batch: list[Event] = []
-        for sse in decoder.feed(piece):
-            add(batch, index, sse.data)
-            index += 1
+    for batch in batches(pieces):
         frames = [frame for event in batch for frame in framer.frames(event)]
         if frames:
             body.append(encode(frames).encode())
@@ -110,7 +145,7 @@ def measure_ours(
     formatter_class: type[Formatter],
     repeat: int,
     rounds: int,
-    path: Callable[[], AddChunk] = agents_path,
+    batches: Batches = agents_batches,
 ):
     """Best round's CPU seconds for `repeat` runs, and the last body."""
     best = float("inf")
@@ -118,7 +153,7 @@ def measure_ours(
     for _ in range(rounds):
         started = time.process_time()
         for _ in range(repeat):
-            body = build_body(pieces, formatter_class, path)
+            body = build_body(pieces, formatter_class, batches)
         best = min(best, time.process_time() - started)
     return best, body
 
@@ -230,26 +265,30 @@ def run(ctx: Context) -> Result:
 
 
 def responses_table(rounds: int, budget: int, formats: list[str]) -> Table:
-    """The Responses path (llama-stack 0.7.3 captures): events per CPU second, every format."""
+    """The Responses path (llama-stack 0.7.3 and OGX 1.5 captures): events per CPU second."""
     registry = load_registry()
     table = Table(
-        "Frame building, Responses API (`responses-0.7.3` captures): events per CPU second",
+        "Frame building, Responses API (`responses-0.7.3` and `ogx-1.5` captures): "
+        "events per CPU second",
         ["capture (events)", *[f"ours `{f}`" for f in formats]],
     )
-    for name in RESPONSES_CAPTURES:
-        pieces = fixture_pieces(name, RESPONSES_FIXTURES)
-        repeat = max(1, budget // len(pieces))
-        cells = [
-            num(
-                len(pieces)
-                * repeat
-                / measure_ours(pieces, registry.get(fmt), repeat, rounds, responses_path)[0]
-            )
-            for fmt in formats
-        ]
-        table.add(f"{name} ({len(pieces)})", *cells)
+    for label, directory, names in CAPTURE_SETS:
+        for name in names:
+            pieces = fixture_pieces(name, directory)
+            repeat = max(1, budget // len(pieces))
+            cells = [
+                num(
+                    len(pieces)
+                    * repeat
+                    / measure_ours(pieces, registry.get(fmt), repeat, rounds, responses_batches)[0]
+                )
+                for fmt in formats
+            ]
+            table.add(f"{label} {name} ({len(pieces)})", *cells)
     table.notes.append(
-        "The same per-chunk path as above with the Responses normalizer: `SSEDecoder.feed`, "
-        "`parse_chunk`, `ResponsesNormalizer.normalize`, `EndBuilder`, `Formatter.format`."
+        "The Responses adapter's own reading (`OpenStream.read`: `SSEDecoder.feed`, "
+        "`parse_chunk`; `_batches`: `ResponsesNormalizer.normalize`), then `EndBuilder`, "
+        "`Formatter.format` and `encode`, as above. OGX 1.5 re-splits text deltas (a word's "
+        "space leads the next delta) and cites files (`file_citation` annotations)."
     )
     return table

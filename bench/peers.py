@@ -177,7 +177,7 @@ def cpu_table(ctx: Context, m: Middles, result: Result) -> Table:
         )
     table.notes.append(
         f"fast: {streams} answers of {tokens:,} tokens, {concurrency} at a time, as fast as the "
-        f"upstream writes; paced: {paced_streams} answers of {paced_tokens:,} tokens at once, one "
+        f"upstream writes (lightspeed-stack: {max(2, streams // 4)}, 2 at a time); paced: {paced_streams} answers of {paced_tokens:,} tokens at once, one "
         f"token per upstream write every {PACE * 1000:g} ms (one token a read: no batching). "
         f"vs {PEER}: against lightspeed-stack 0.7.1 streaming the same answers (its own dialect, "
         f"which ours writes as `{PEER_FORMAT}`)."

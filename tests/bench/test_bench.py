@@ -10,6 +10,7 @@ import sys
 import pytest
 
 import bench.__main__ as runner
+from bench.frames import fixture_pieces, responses_batches
 from bench.report import ratio
 from bench.upstream import answer_frames, responses_frames, token_text
 from formatters.events import (
@@ -22,7 +23,7 @@ from formatters.events import (
 from service.upstream.agents_normalizer import normalize_chunk
 from service.upstream.responses_normalizer import ResponsesNormalizer
 from service.upstream.sse import SSEDecoder
-from tests.paths import REPO
+from tests.paths import OGX_FIXTURES, REPO
 
 
 def test_the_fake_upstreams_answer_is_a_real_agents_turn_of_n_tokens() -> None:
@@ -102,3 +103,16 @@ def test_quick_run_prints_the_headline_and_tables(tmp_path) -> None:
 def test_a_ratio_against_a_peer_that_measured_zero_is_n_a_not_a_crash() -> None:
     assert ratio(1.5, 0.5) == "3.00x"
     assert ratio(0.2, 0.0) == "n/a"
+
+
+def test_the_frames_benchmark_reads_responses_bodies_with_the_adapters_own_reader() -> None:
+    pieces = fixture_pieces("text", OGX_FIXTURES)
+    batches = list(responses_batches(pieces))
+    normalizer = ResponsesNormalizer()
+    raws = [json.loads(piece.decode().removeprefix("data: ")) for piece in pieces]
+    expected = [normalizer.normalize(index, raw) for index, raw in enumerate(raws)]
+    assert batches == [batch for batch in expected if batch]
+    assert [e.text for b in batches for e in b if isinstance(e, TextDeltaEvent)][:2] == [
+        "Hello",
+        " from",
+    ]
