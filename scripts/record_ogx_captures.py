@@ -1,0 +1,129 @@
+#!/usr/bin/env python
+"""Record OGX 1.5 Responses captures: a real OGX 1.5 server, driven by the e2e tier's fake model.
+
+    .venv/bin/python scripts/record_ogx_captures.py [OUT_DIR]   # default tests/fixtures/ogx-1.5
+
+It starts what `make e2e` starts for OGX 1.5.0 (tests/e2e/conftest.py's set-up: the scripted
+fake model, the MCP server, `ogx run` from the cached `.venv-ogx-1.5.0` built by
+scripts/ogx-env.sh, a vector store holding the e2e documents), sends one `POST /v1/responses`
+per capture and writes each response body exactly as received (`NAME.sse`), with
+`manifest.json` (server, each request and its events in order). Bounded: every request times
+out after 60 s; every process it started is stopped at the end.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from tests.e2e.conftest import _start_stack  # noqa: E402  (the e2e tier's own set-up)
+from tests.e2e.processes import Server, read_announced_port, spawn  # noqa: E402
+from tests.e2e.stacks import MCP_LABEL, VERSIONS  # noqa: E402
+
+VERSION = VERSIONS["ogx-1.5.0"]
+
+
+def captures(mcp_url: str, store_id: str) -> dict[str, dict[str, Any]]:
+    """Each capture's request body: a text turn, a long one, an MCP tool turn, a file_search turn."""
+    model = VERSION.model
+    return {
+        "text": {"model": model, "input": "SCENARIO:text Say hello.", "stream": True},
+        "long": {
+            "model": model,
+            "input": "SCENARIO:long:300 Tell me a long story.",
+            "stream": True,
+        },
+        "mcp": {
+            "model": model,
+            "input": "SCENARIO:tool What is the weather in Paris?",
+            "stream": True,
+            "tools": [
+                {
+                    "type": "mcp",
+                    "server_label": MCP_LABEL,
+                    "server_url": mcp_url,
+                    "require_approval": "never",
+                }
+            ],
+        },
+        "file_search": {
+            "model": model,
+            "input": "SCENARIO:file_search capital of Fakeland",
+            "stream": True,
+            "tools": [{"type": "file_search", "vector_store_ids": [store_id]}],
+        },
+    }
+
+
+def post(port: int, body: dict[str, Any]) -> tuple[int, str, bytes]:
+    """POST /v1/responses; the status, content type and the whole body as received."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        connection.request(
+            "POST", "/v1/responses", json.dumps(body), {"Content-Type": "application/json"}
+        )
+        response = connection.getresponse()
+        return response.status, response.getheader("Content-Type", ""), response.read()
+    finally:
+        connection.close()
+
+
+def events(raw: bytes) -> list[str]:
+    """The `type` of each `data:` event of a body."""
+    return [
+        json.loads(frame.decode().removeprefix("data: ")).get("type", "?")
+        for frame in raw.split(b"\n\n")
+        if frame.strip()
+    ]
+
+
+def main() -> int:
+    """Start the servers, record every capture, write the manifest."""
+    out = Path(sys.argv[1]) if len(sys.argv) > 1 else REPO / "tests" / "fixtures" / "ogx-1.5"
+    out.mkdir(parents=True, exist_ok=True)
+    started: list[Server] = []
+    with tempfile.TemporaryDirectory(prefix="ogx-captures-") as work:
+        state = Path(work)
+        log = state / "fake-model.log"
+        process = spawn(
+            [sys.executable, "-m", "tests.e2e.fake_model"], log, cwd=REPO, pipe_stdout=True
+        )
+        model = Server("fake-model", process, 0, log)
+        started.append(model)
+        try:
+            model.port = read_announced_port(process, log, timeout=30)
+            stack = _start_stack(VERSION, model, state / "ogx", started)
+            manifest: dict[str, Any] = {
+                "server": VERSION.label,
+                "model": "tests/e2e/fake_model.py (SCENARIO: markers)",
+                "recorded_by": "scripts/record_ogx_captures.py",
+                "files": {},
+            }
+            for name, body in captures(f"{stack.mcp.url}/mcp", stack.vector_store_id).items():
+                status, content_type, raw = post(stack.server.port, body)
+                if status != 200:
+                    raise RuntimeError(f"{name}: HTTP {status}: {raw[:500]!r}")
+                (out / f"{name}.sse").write_bytes(raw)
+                manifest["files"][f"{name}.sse"] = {
+                    "request": {"method": "POST", "path": "/v1/responses", "json": body},
+                    "http_status": status,
+                    "content_type": content_type,
+                    "events": events(raw),
+                }
+                print(f"{name}.sse: {len(raw)} bytes, {len(events(raw))} events", file=sys.stderr)
+            (out / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
+        finally:
+            for server in reversed(started):
+                server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
