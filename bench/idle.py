@@ -39,11 +39,16 @@ FD_SPARE = 150  # descriptors a middle process uses besides its streams' two soc
 
 
 async def hold(
-    server: Server, count: int, window: float, fields: Mapping[str, object] | None = None
+    server: Server,
+    count: int,
+    window: float,
+    fields: Mapping[str, object] | None = None,
+    open_timeout: float = OPEN_TIMEOUT,
 ) -> dict[str, float]:
     """Open `count` idle streams, measure memory and CPU over `window` seconds, hang up.
 
-    `fields` are more fields of the request body, beside its `query`.
+    `fields` are more fields of the request body, beside its `query`; every stream must have
+    its first byte within `open_timeout` seconds of the first.
     """
     body = {"query": f"silent={SILENCE}", **(fields or {})}
     marker = MARKERS.get(server.name)
@@ -63,7 +68,7 @@ async def hold(
                 )
             )
             streams.extend(batch)
-            left = OPEN_TIMEOUT - (time.monotonic() - started)
+            left = open_timeout - (time.monotonic() - started)
             await asyncio.wait_for(asyncio.gather(*(s.first_body() for s in batch)), max(left, 1))
         opened = time.monotonic() - started
         failed = [s for s in streams if s.stats.status != 200 or s.stats.ended_at is not None]

@@ -266,9 +266,13 @@ def ttfb_table(ctx: Context, m: Middles) -> Table:
     return table
 
 
-PEER_IDLE = 20
-"""Idle streams lightspeed-stack 0.7.1 is held at: with 30 at once, new ones got no first byte
-within 20 s (measured 2026-12-01; 20 opened in 0.2 s; where it queues was not located)."""
+PEER_IDLE = 10
+"""Idle streams lightspeed-stack 0.7.1 is held at: 20 at once opened in one run and not in
+another, 30 never (new ones got no first byte within 20 s); where it queues was not located."""
+
+
+PEER_OPEN_TIMEOUT = 30.0
+"""Seconds every middle gets to give all its idle streams their first byte."""
 
 
 def idle_table(ctx: Context, upstream: Server, log_dir: Path, missing: str) -> Table:
@@ -303,7 +307,16 @@ def idle_table(ctx: Context, upstream: Server, log_dir: Path, missing: str) -> T
         for count in levels if name != PEER else [PEER_IDLE]:
             server = start()  # a fresh process per level: RSS does not carry over
             with running(server):
-                figures[name, count] = asyncio.run(hold(server, count, window, FIELDS))
+                try:
+                    figures[name, count] = asyncio.run(
+                        hold(server, count, window, FIELDS, PEER_OPEN_TIMEOUT)
+                    )
+                except TimeoutError:
+                    if name != PEER:
+                        raise
+                    table.notes.append(
+                        f"lightspeed-stack 0.7.1 did not open {count} idle streams in time."
+                    )
     for (name, count), r in figures.items():
         relay = figures[RELAY, count]["rss_per_stream"]
         peer = figures.get((PEER, count), {}).get("rss_per_stream", 0.0)
@@ -319,8 +332,9 @@ def idle_table(ctx: Context, upstream: Server, log_dir: Path, missing: str) -> T
     table.notes.append(
         "KiB / stream: (RSS with the streams open - RSS after one warm-up stream) ÷ streams; "
         "ours sends a heartbeat a second (HEARTBEAT_INTERVAL=1), the relay and lightspeed-stack "
-        f"none. lightspeed-stack 0.7.1 is held at {PEER_IDLE} streams: with 30 at once, the "
-        "later ones got no first byte within 20 s (its `Agent inference returned 503: Request "
-        "timed out.` in its log); where it queues was not located."
+        f"none. lightspeed-stack 0.7.1 is held at {PEER_IDLE} streams: 20 at once opened in one "
+        "run and not in another, 30 never (the later ones got no first byte within 20 s; its log "
+        "says `Agent inference returned 503: Request timed out.`); where it queues was not "
+        "located."
     )
     return table

@@ -13,6 +13,7 @@ import bench.__main__ as runner
 from bench.frames import fixture_pieces, responses_batches
 from bench.report import ratio
 from bench.upstream import answer_frames, responses_frames, token_text
+from bench.upstream import fake as upstream_fake
 from formatters.events import (
     StepEndEvent,
     StepStartEvent,
@@ -115,4 +116,36 @@ def test_the_frames_benchmark_reads_responses_bodies_with_the_adapters_own_reade
     assert [e.text for b in batches for e in b if isinstance(e, TextDeltaEvent)][:2] == [
         "Hello",
         " from",
+    ]
+
+
+async def test_the_benchmarks_fake_checks_client_versions_on_its_responses_routes_only(
+    aiohttp_client,
+) -> None:
+    agents_client = {"X-LlamaStack-Client-Version": "0.2.16"}  # lightspeed-stack 0.1.3's
+    llama_stack = await aiohttp_client(upstream_fake("0.7.3").app())
+    created = await llama_stack.post("/v1/agents", json={}, headers=agents_client)
+    assert (created.status, await created.json()) == (200, {"agent_id": "agent-1"})
+    assert (await llama_stack.get("/v1/version", headers=agents_client)).status == 426
+    client = await aiohttp_client(upstream_fake("1.2.5").app())
+    refused = await client.get("/v1/version", headers={"X-OGX-Client-Version": "1.5.0"})
+    assert refused.status == 426
+    assert (
+        await client.get("/v1/version", headers={"X-OGX-Client-Version": "1.2.5"})
+    ).status == 200
+    models = await (await client.get("/v1/models")).json()
+    assert models["data"] == [
+        {
+            "id": "bench/fake-model",
+            "object": "model",
+            "created": 1795515817,
+            "owned_by": "llama_stack",
+            "custom_metadata": {"model_type": "llm", "provider_id": "bench"},
+            "identifier": "bench/fake-model",
+            "provider_resource_id": "bench/fake-model",
+            "provider_id": "bench",
+            "type": "model",
+            "metadata": {},
+            "model_type": "llm",
+        }
     ]
