@@ -19,8 +19,8 @@ class FakeUpstream:
     A path both serve goes to the Responses fake, but for `GET /v1/models`, whose entries carry
     both shapes (OpenAI's `id` with `custom_metadata`, and the Agents API's `identifier` and
     `model_type`), so a llama-stack-client 0.2 and an OGX client alike find their model. The
-    Responses fake's client-version check guards its own routes only: a llama-stack-client 0.2
-    (lightspeed-stack 0.1.3's) talks to the Agents routes as it would to a llama-stack 0.2.
+    Responses fake's client-version check guards its own routes only (not the model list): a
+    llama-stack-client 0.2 (lightspeed-stack 0.1.3's) talks to the rest as to a llama-stack 0.2.
     """
 
     agents: FakeAgentsUpstream = field(default_factory=FakeAgentsUpstream)
@@ -45,6 +45,7 @@ class FakeUpstream:
             for route in self.agents.routes()
             if isinstance(route, web.RouteDef)
         } - {(route.method, route.path) for route in self.responses.routes()}
+        self._agents_routes.add(("GET", "/v1/models"))  # the list both kinds of client read
         return app
 
     @web.middleware

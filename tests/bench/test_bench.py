@@ -126,6 +126,7 @@ async def test_the_benchmarks_fake_checks_client_versions_on_its_responses_route
     llama_stack = await aiohttp_client(upstream_fake("0.7.3").app())
     created = await llama_stack.post("/v1/agents", json={}, headers=agents_client)
     assert (created.status, await created.json()) == (200, {"agent_id": "agent-1"})
+    assert (await llama_stack.get("/v1/models", headers=agents_client)).status == 200
     assert (await llama_stack.get("/v1/version", headers=agents_client)).status == 426
     client = await aiohttp_client(upstream_fake("1.2.5").app())
     refused = await client.get("/v1/version", headers={"X-OGX-Client-Version": "1.5.0"})
