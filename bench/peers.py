@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, field
 
 from bench.client import open_stream, percentile
 from bench.e2e import END_MARKERS, PACE, Run, measure
@@ -34,6 +32,9 @@ from bench.targets import (
     start_upstream,
 )
 from bench.upstream import MODEL, token_text
+from service.settings import Settings
+
+HEARTBEAT_DEFAULT = Settings.model_fields["heartbeat_interval"].default
 
 TARGET = 1.15
 PACED_TARGET = 1.5
@@ -64,10 +65,15 @@ class Middles:
 
 
 def run(ctx: Context) -> Result:
-    """CPU per token, TTFB and idle memory: ours, the relay and lightspeed-stack 0.7.1."""
+    """CPU per token, TTFB and idle memory: ours, the relay and lightspeed-stack 0.7.1.
+
+    Each middle is started once and holds its idle streams first, while its process is fresh;
+    the larger idle level (full run) starts fresh processes of ours and the relay.
+    """
     result = Result("peers")
     log_dir = ctx.out / "logs" / "peers"
     missing = lightspeed_07_missing()
+    idle = Idle(ctx, Table("", []))
     upstream = start_upstream(log_dir, version=OGX_VERSION)
     with running(upstream):
         service = start_service(upstream, log_dir, name=SERVICE, LLAMA_STACK_API="responses")
@@ -76,9 +82,19 @@ def run(ctx: Context) -> Result:
             peer = None if missing else start_lightspeed_07(upstream, log_dir, name=PEER)
             with running(*([peer] if peer else [])):
                 middles = Middles(upstream, service, relay, peer)
+                for server in middles.all():
+                    idle.hold(server, PEER_IDLE)
                 result.tables.append(cpu_table(ctx, middles, result))
                 result.tables.append(ttfb_table(ctx, middles))
-        result.tables.append(idle_table(ctx, upstream, log_dir, missing))
+        for count in ctx.pick((), (1_000,)):
+            for start in (
+                lambda: start_service(upstream, log_dir, name=SERVICE, LLAMA_STACK_API="responses"),
+                lambda: start_relay(upstream, log_dir, api="responses", name=RELAY),
+            ):
+                server = start()
+                with running(server):
+                    idle.hold(server, count)
+    result.tables.append(idle.table())
     if missing:
         for table in result.tables:
             table.notes.append(f"lightspeed-stack 0.7.1 not run: {missing}")
@@ -177,7 +193,8 @@ def cpu_table(ctx: Context, m: Middles, result: Result) -> Table:
         )
     table.notes.append(
         f"fast: {streams} answers of {tokens:,} tokens, {concurrency} at a time, as fast as the "
-        f"upstream writes (lightspeed-stack: {max(2, streams // 4)}, 2 at a time); paced: {paced_streams} answers of {paced_tokens:,} tokens at once, one "
+        f"upstream writes (lightspeed-stack: {max(2, streams // 4)}, 2 at a time); paced: "
+        f"{paced_streams} answers of {paced_tokens:,} tokens at once, one "
         f"token per upstream write every {PACE * 1000:g} ms (one token a read: no batching). "
         f"vs {PEER}: against lightspeed-stack 0.7.1 streaming the same answers (its own dialect, "
         f"which ours writes as `{PEER_FORMAT}`)."
@@ -275,66 +292,62 @@ PEER_OPEN_TIMEOUT = 30.0
 """Seconds every middle gets to give all its idle streams their first byte."""
 
 
-def idle_table(ctx: Context, upstream: Server, log_dir: Path, missing: str) -> Table:
-    """Resident memory per idle stream on the silent Responses upstream, each in a fresh process."""
-    levels = ctx.pick([PEER_IDLE], [PEER_IDLE, 1_000])
-    window = ctx.pick(1.0, 3.0)
-    starts: list[tuple[str, Callable[[], Server]]] = [
-        (
-            SERVICE,
-            lambda: start_service(
-                upstream, log_dir, name=SERVICE, LLAMA_STACK_API="responses", HEARTBEAT_INTERVAL="1"
-            ),
-        ),
-        (RELAY, lambda: start_relay(upstream, log_dir, api="responses", name=RELAY)),
-    ]
-    if not missing:
-        starts.append((PEER, lambda: start_lightspeed_07(upstream, log_dir, name=PEER)))
-    table = Table(
-        "Idle streams, Responses API: streams held open on a silent upstream",
-        [
-            "middle process",
-            "streams",
-            "opened in s",
-            "RSS MiB",
-            "KiB / stream",
-            "vs relay",
-            f"vs {PEER}",
-        ],
-    )
-    figures: dict[tuple[str, int], dict[str, float]] = {}
-    for name, start in starts:
-        for count in levels if name != PEER else [PEER_IDLE]:
-            server = start()  # a fresh process per level: RSS does not carry over
-            with running(server):
-                try:
-                    figures[name, count] = asyncio.run(
-                        hold(server, count, window, FIELDS, PEER_OPEN_TIMEOUT)
-                    )
-                except TimeoutError:
-                    if name != PEER:
-                        raise
-                    table.notes.append(
-                        f"lightspeed-stack 0.7.1 did not open {count} idle streams in time."
-                    )
-    for (name, count), r in figures.items():
-        relay = figures[RELAY, count]["rss_per_stream"]
-        peer = figures.get((PEER, count), {}).get("rss_per_stream", 0.0)
-        table.add(
-            LABELS[name],
-            f"{count:,}",
-            f"{r['open_seconds']:.1f}",
-            f"{r['rss'] / 2**20:.0f}",
-            f"{r['rss_per_stream'] / 1024:.1f}",
-            ratio(r["rss_per_stream"], relay),
-            ratio(r["rss_per_stream"], peer) if peer else "n/a",
+@dataclass
+class Idle:
+    """Idle streams held by each middle, level by level, and the table they make."""
+
+    ctx: Context
+    notes: Table
+    figures: dict[tuple[str, int], dict[str, float]] = field(default_factory=dict)
+
+    def hold(self, server: Server, count: int) -> None:
+        """Hold `count` idle streams on `server` (a fresh process); keep its figures."""
+        window = self.ctx.pick(1.0, 3.0)
+        try:
+            self.figures[server.name, count] = asyncio.run(
+                hold(server, count, window, FIELDS, PEER_OPEN_TIMEOUT)
+            )
+        except TimeoutError:
+            if server.name != PEER:
+                raise
+            self.notes.notes.append(
+                f"lightspeed-stack 0.7.1 did not open {count} idle streams within "
+                f"{PEER_OPEN_TIMEOUT:g} s."
+            )
+
+    def table(self) -> Table:
+        """RSS per idle stream of each middle, against the relay's and lightspeed-stack's."""
+        table = Table(
+            "Idle streams, Responses API: streams held open on a silent upstream",
+            [
+                "middle process",
+                "streams",
+                "opened in s",
+                "RSS MiB",
+                "KiB / stream",
+                "vs relay",
+                f"vs {PEER}",
+            ],
         )
-    table.notes.append(
-        "KiB / stream: (RSS with the streams open - RSS after one warm-up stream) ÷ streams; "
-        "ours sends a heartbeat a second (HEARTBEAT_INTERVAL=1), the relay and lightspeed-stack "
-        f"none. lightspeed-stack 0.7.1 is held at {PEER_IDLE} streams: 20 at once opened in one "
-        "run and not in another, 30 never (the later ones got no first byte within 20 s; its log "
-        "says `Agent inference returned 503: Request timed out.`); where it queues was not "
-        "located."
-    )
-    return table
+        for (name, count), r in self.figures.items():
+            relay = self.figures[RELAY, count]["rss_per_stream"]
+            peer = self.figures.get((PEER, count), {}).get("rss_per_stream", 0.0)
+            table.add(
+                LABELS[name],
+                f"{count:,}",
+                f"{r['open_seconds']:.1f}",
+                f"{r['rss'] / 2**20:.0f}",
+                f"{r['rss_per_stream'] / 1024:.1f}",
+                ratio(r["rss_per_stream"], relay),
+                ratio(r["rss_per_stream"], peer) if peer else "n/a",
+            )
+        table.notes.extend(self.notes.notes)
+        table.notes.append(
+            "KiB / stream: (RSS with the streams open - RSS after one warm-up stream) ÷ streams, "
+            f"each middle a fresh process; ours sends a heartbeat every {HEARTBEAT_DEFAULT:g} s "
+            "(its default), the relay and lightspeed-stack none. lightspeed-stack 0.7.1 is held at "
+            f"{PEER_IDLE} streams: 20 at once opened in one run and not in another, 30 never (the "
+            "later ones got no first byte within 20 s; its log says `Agent inference returned "
+            "503: Request timed out.`); where it queues was not located."
+        )
+        return table
