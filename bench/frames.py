@@ -24,6 +24,7 @@ from typing import Any
 
 from bench.paths import AGENTS_FIXTURES, OGX_FIXTURES, ORACLE_VENV, REPO, RESPONSES_FIXTURES
 from bench.report import Context, Headline, Result, Table, num, ratio
+from fakes.fixtures import capture_frames
 from formatters.base import Formatter
 from formatters.events import Event, StartEvent
 from formatters.frames import encode
@@ -67,8 +68,7 @@ Batches = Callable[[list[bytes]], Iterator[list[Event]]]
 
 def fixture_pieces(name: str, directory: Path = AGENTS_FIXTURES) -> list[bytes]:
     """The fixture's bytes as the upstream wrote them: one `data:` frame per write."""
-    raw = (directory / f"{name}.sse").read_bytes()
-    return [frame + b"\n\n" for frame in raw.split(b"\n\n") if frame.strip()]
+    return capture_frames(directory / f"{name}.sse")
 
 
 def agents_batches(pieces: list[bytes]) -> Iterator[list[Event]]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import json
 import time
 import uuid
 from collections.abc import Callable
@@ -14,7 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
-from fakes.fixtures import AGENTS_FIXTURES
+from fakes.fixtures import AGENTS_FIXTURES, capture_events, capture_frames
 
 
 @dataclass
@@ -44,18 +43,13 @@ Script = Callable[[dict[str, Any]], list[Step]]
 
 def fixture_steps(name: str) -> list[Step]:
     """Return a fixture's `data:` frames as separate writes."""
-    raw = (AGENTS_FIXTURES / name).read_bytes()
-    return [frame + b"\n\n" for frame in raw.split(b"\n\n") if frame.strip()]
+    steps: list[Step] = [*capture_frames(AGENTS_FIXTURES / name)]
+    return steps
 
 
 def fixture_chunks(name: str | Path) -> list[dict[str, Any]]:
     """Return a fixture's chunks as decoded JSON."""
-    path = name if isinstance(name, Path) else AGENTS_FIXTURES / name
-    return [
-        json.loads(frame.decode().removeprefix("data: "))
-        for frame in path.read_bytes().split(b"\n\n")
-        if frame.strip()
-    ]
+    return capture_events(name if isinstance(name, Path) else AGENTS_FIXTURES / name)
 
 
 @dataclass

@@ -14,7 +14,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from fakes.agents_upstream import Drop, Script, ScriptedTurns, Sleep, Status, Step
-from fakes.fixtures import RESPONSES_FIXTURES
+from fakes.fixtures import RESPONSES_FIXTURES, capture_events, capture_frames
 
 __all__ = [
     "WEATHER_TOOL",
@@ -45,18 +45,13 @@ _CONVERSATION_ID = re.compile(r"conv_[0-9a-f]{48}")
 
 def fixture_steps(name: str) -> list[Step]:
     """Return a capture's `data:` frames as separate writes."""
-    raw = (RESPONSES_FIXTURES / name).read_bytes()
-    return [frame + b"\n\n" for frame in raw.split(b"\n\n") if frame.strip()]
+    steps: list[Step] = [*capture_frames(RESPONSES_FIXTURES / name)]
+    return steps
 
 
 def fixture_events(name: str | Path) -> list[dict[str, Any]]:
     """Return a capture's stream events as decoded JSON."""
-    path = name if isinstance(name, Path) else RESPONSES_FIXTURES / name
-    return [
-        json.loads(frame.decode().removeprefix("data: "))
-        for frame in path.read_bytes().split(b"\n\n")
-        if frame.strip()
-    ]
+    return capture_events(name if isinstance(name, Path) else RESPONSES_FIXTURES / name)
 
 
 def sse(payload: dict[str, Any]) -> bytes:
