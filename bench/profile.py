@@ -21,7 +21,7 @@ from bench.client import run_streams
 from bench.frames import build_body, fixture_pieces
 from bench.procs import free_port, python, running, start_server
 from bench.report import Context, Result, Table
-from bench.targets import STREAMING_QUERY, start_upstream
+from bench.targets import STREAMING_QUERY, service_env, start_upstream
 from formatters.patternfly import PatternflyFormatter
 
 TOP = 14
@@ -72,12 +72,7 @@ def profile_service(ctx: Context, tokens: int, streams: int) -> pstats.Stats:
     upstream = start_upstream(log_dir)
     with running(upstream):
         port = free_port()
-        env = {
-            "LLAMA_STACK_BASE_URL": upstream.url,
-            "LLAMA_STACK_API": "agents",
-            "DEFAULT_MODEL": "bench/fake-model",
-            "LOG_FORMAT": "json",
-        }
+        env = service_env(upstream)
         argv = [python(), "-m", "bench.serve_profiled", str(prof)]
         argv += ["--host", "127.0.0.1", "--port", str(port)]
         service = start_server("service-profiled", argv, port, env=env, log_dir=log_dir)

@@ -34,7 +34,13 @@ def start_service(
     `LLAMA_STACK_API="responses"` in `settings` puts it on the Responses API (the default).
     """
     port = free_port()
-    env = {
+    argv = [python(), "-m", "service", "--host", "127.0.0.1", "--port", str(port), *args]
+    return start_server(name, argv, port, env=service_env(upstream, **settings), log_dir=log_dir)
+
+
+def service_env(upstream: Server, **settings: str) -> dict[str, str]:
+    """The service's settings in front of `upstream` (Agents API unless `settings` say)."""
+    return {
         "LLAMA_STACK_BASE_URL": upstream.url,
         "LLAMA_STACK_API": "agents",
         "DEFAULT_MODEL": "bench/fake-model",
@@ -42,8 +48,6 @@ def start_service(
         "MAX_CONCURRENT_STREAMS": "100000",
         **settings,
     }
-    argv = [python(), "-m", "service", "--host", "127.0.0.1", "--port", str(port), *args]
-    return start_server(name, argv, port, env=env, log_dir=log_dir)
 
 
 def start_relay(
