@@ -87,7 +87,7 @@ e2e: $(STAMP)
 # Benchmarks (bench/): lightspeed-stack 0.1.3 runs from its own venv (--full: llama-stack and
 # uvicorn too), built once and cached like the oracle's; lightspeed-stack 0.7.1 from the 0.7.1
 # oracle's venv (`oracle`). `make bench`: the whole run (about 15 min on 2 cores);
-# `make bench-quick`: a smoke run of every benchmark (what .ci/run calls, about 3 min).
+# `make bench-quick`: a smoke run of every benchmark (what .ci/run calls, 2-3 min).
 bench-venv:
 	@tests/oracle/make_venv.sh $(BENCH_LIGHTSPEED) --full
 
