@@ -23,6 +23,7 @@ from a2a.types import (
 from a2a.utils.errors import TaskNotFoundError, UnsupportedOperationError
 from google.protobuf import json_format
 
+from fakes.agents_upstream import FakeAgentsUpstream, Step
 from tests.clients.scenarios import (
     HEARTBEAT,
     TEXT_ANSWER,
@@ -32,7 +33,6 @@ from tests.clients.scenarios import (
     silent_turn,
     tool_turn,
 )
-from tests.fakes.agents_upstream import FakeAgentsUpstream, Step
 
 QUESTION = "What is the weather in Paris?"
 TOOL_RESULT = '{"city": "test", "temperature_c": 21, "sky": "clear", "source": "mcp"}'

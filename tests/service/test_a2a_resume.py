@@ -14,9 +14,9 @@ from typing import Any
 import aiohttp
 import pytest
 
+from fakes.agents_upstream import FakeAgentsUpstream, Sleep, fixture_steps
 from service.keys import RESUMER
 from service.resume.store import StoreUnavailable
-from tests.fakes.agents_upstream import FakeAgentsUpstream, Sleep, fixture_steps
 from tests.service.sse_reader import SseReader, read_events
 from tests.service.test_resume_redis import StartReplica, replica  # noqa: F401 (a fixture)
 

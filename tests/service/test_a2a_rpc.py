@@ -12,9 +12,9 @@ from a2a.types import StreamResponse, Task
 from google.protobuf import json_format
 
 import service.http.a2a_routes
+from fakes.agents_upstream import Sleep, Status, fixture_steps
 from service.keys import ACTIVE_STREAMS
 from tests.conftest import split_frames
-from tests.fakes.agents_upstream import Sleep, Status, fixture_steps
 
 URL = "/a2a"
 TASK_ID = "task-fixed-0000000000"
