@@ -8,9 +8,14 @@ from typing import Any
 from formatters.events import Event, JsonObject
 
 
+_COMPACT = json.JSONEncoder(separators=(",", ":"))
+"""`json.dumps(value, separators=(",", ":"))`'s own encoder, made once: `json.dumps` makes a
+new one on every call that passes an argument (only the default one is kept)."""
+
+
 def compact_json(value: Any) -> str:
     """Serialize without spaces; non-ASCII is escaped, so a lone surrogate cannot break a write."""
-    return json.dumps(value, separators=(",", ":"))
+    return _COMPACT.encode(value)
 
 
 def event_object(event: Event) -> JsonObject:
