@@ -28,7 +28,7 @@ from formatters.events import (
     TurnCompleteEvent,
     content_text,
 )
-from formatters.frames import KEEP_ALIVE
+from formatters.frames import KEEP_ALIVE, data_frame
 
 
 def new_id() -> str:
@@ -165,7 +165,7 @@ class AgUiFormatter(Formatter):
     def format(self, event: Event) -> list[FrameValue]:
         """Return one `data:` frame per AG-UI event; a comment for heartbeats."""
         if (text := self._events.text_json(event)) is not None:  # most events: one text delta
-            return [Frame(text)]
+            return [data_frame(text)]
         if isinstance(event, HeartbeatEvent):
             return [KEEP_ALIVE]
         return [Frame(compact_json(payload)) for payload in self._events.payloads(event)]

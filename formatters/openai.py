@@ -34,7 +34,7 @@ from formatters.events import (
     TurnCompleteEvent,
 )
 from formatters.finish import FinishReason
-from formatters.frames import DONE, KEEP_ALIVE
+from formatters.frames import DONE, KEEP_ALIVE, data_frame
 
 GATEWAY_EVENT = "gateway_event"
 """Top-level chunk key that carries a normalized event OpenAI has no field for."""
@@ -193,7 +193,7 @@ class OpenAIFormatter(Formatter):
     def format(self, event: Event) -> list[FrameValue]:
         """Return the chunk frames for one event; a comment for heartbeats; `[DONE]` last."""
         if (text := self._chunks.text_json(event)) is not None:  # most events: one text delta
-            return [Frame(text)]
+            return [data_frame(text)]
         if isinstance(event, HeartbeatEvent):
             return [KEEP_ALIVE]
         frames: list[FrameValue] = [

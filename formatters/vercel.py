@@ -30,7 +30,7 @@ from formatters.events import (
     content_text,
 )
 from formatters.finish import FinishReason
-from formatters.frames import DONE, KEEP_ALIVE
+from formatters.frames import DONE, KEEP_ALIVE, data_frame
 
 SHIELD_PART = "data-shield"
 _AGENT_TOOL = MappingProxyType({"providerExecuted": True, "dynamic": True})
@@ -64,7 +64,7 @@ class VercelFormatter(Formatter):
         Heartbeats are the AI SDK's own keep-alive (`createUIMessageStreamResponse`).
         """
         if (text := self._text_json(event)) is not None:  # most events: one text delta
-            return [Frame(text)]
+            return [data_frame(text)]
         if isinstance(event, HeartbeatEvent):
             return [KEEP_ALIVE]
         frames: list[FrameValue] = [Frame(compact_json(part)) for part in self._parts(event)]

@@ -24,7 +24,7 @@ from formatters.events import (
     ToolResultEvent,
     TurnCompleteEvent,
 )
-from formatters.frames import encode
+from formatters.frames import Frame, data_frame, encode
 from formatters.openai import ChunkBuilder, OpenAIFormatter
 from formatters.raw import text_delta_json
 from formatters.responses import ResponseBuilder, ResponsesFormatter
@@ -174,3 +174,11 @@ def test_a_model_named_like_the_slot_falls_back_to_the_encoder() -> None:
         '"model":"\\ue000agent-stream-gateway text\\ue000","choices":[{"index":0,'
         '"delta":{"content":"hi"},"logprobs":null,"finish_reason":null}]}\n\n'
     )
+
+
+def test_a_data_frame_is_the_frame_of_its_data() -> None:
+    for text in AWKWARD:
+        made = data_frame(text)
+        assert (
+            type(made) is Frame and made == Frame(text) and encode([made]) == encode([Frame(text)])
+        )
