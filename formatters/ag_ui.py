@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 
 from formatters.base import Formatter, Frame, FrameValue
-from formatters.event_json import compact_json, event_object
+from formatters.event_json import SLOT, TextTemplate, compact_json, event_object
 from formatters.events import (
     DocumentsEvent,
     EndEvent,
@@ -28,7 +28,7 @@ from formatters.events import (
     TurnCompleteEvent,
     content_text,
 )
-from formatters.frames import KEEP_ALIVE
+from formatters.frames import KEEP_ALIVE, data_frame
 
 
 def new_id() -> str:
@@ -49,6 +49,20 @@ class RunEvents:
         self._documents: list[JsonObject] = []
         self.failed = False
         """Whether RUN_ERROR went out: AG-UI allows nothing after it."""
+        self._content: TextTemplate | None = None
+        """The open message's TEXT_MESSAGE_CONTENT, its delta left open."""
+
+    def text_json(self, event: Event) -> str | None:
+        """Return a text delta's one event as JSON, written out; None unless a message is open."""
+        if (
+            type(event) is not TextDeltaEvent
+            or not event.text
+            or self._content is None
+            or self.failed
+        ):
+            return None
+        self._text_sent = True
+        return self._content.fill(event.text)
 
     def payloads(self, event: Event) -> list[JsonObject]:
         """Return the AG-UI events for one normalized event."""
@@ -93,13 +107,14 @@ class RunEvents:
             opened = [
                 {"type": "TEXT_MESSAGE_START", "messageId": self._message, "role": "assistant"}
             ]
-        content = {"type": "TEXT_MESSAGE_CONTENT", "messageId": self._message, "delta": text}
-        return [*opened, content]
+            self._content = TextTemplate.of(_content(self._message, SLOT))
+        return [*opened, _content(self._message, text)]
 
     def _close_text(self) -> list[JsonObject]:
         if self._message is None:
             return []
         message, self._message = self._message, None
+        self._content = None
         return [{"type": "TEXT_MESSAGE_END", "messageId": message}]
 
     def _tool_call(self, event: ToolCallEvent) -> list[JsonObject]:
@@ -149,6 +164,8 @@ class AgUiFormatter(Formatter):
 
     def format(self, event: Event) -> list[FrameValue]:
         """Return one `data:` frame per AG-UI event; a comment for heartbeats."""
+        if (text := self._events.text_json(event)) is not None:  # most events: one text delta
+            return [data_frame(text)]
         if isinstance(event, HeartbeatEvent):
             return [KEEP_ALIVE]
         return [Frame(compact_json(payload)) for payload in self._events.payloads(event)]
@@ -158,6 +175,11 @@ class AgUiFormatter(Formatter):
         closer = AgUiFormatter()
         closer._events.failed = self._events.failed
         return closer
+
+
+def _content(message_id: str, text: str) -> JsonObject:
+    """Return the TEXT_MESSAGE_CONTENT event of a piece of the message's text."""
+    return {"type": "TEXT_MESSAGE_CONTENT", "messageId": message_id, "delta": text}
 
 
 def result_text(event: ToolResultEvent) -> str:

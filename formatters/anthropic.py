@@ -13,7 +13,7 @@ import uuid
 from typing import Any
 
 from formatters.base import Formatter, Frame, FrameValue
-from formatters.event_json import compact_json
+from formatters.event_json import SLOT, TextTemplate, compact_json
 from formatters.events import (
     ContentItem,
     EndEvent,
@@ -58,6 +58,15 @@ class MessageEvents:
         self._tool_calls: set[str] = set()
         self._refused = False
         self._failed = False
+        self._delta: TextTemplate | None = None
+        """The open text block's `content_block_delta`, its text left open."""
+
+    def text_json(self, event: Event) -> str | None:
+        """Return a text delta's one payload as JSON, written out; None unless a block is open."""
+        if type(event) is not TextDeltaEvent or not event.text or self._delta is None:
+            return None
+        self._text_sent = True
+        return self._delta.fill(event.text)
 
     def payloads(self, event: Event) -> list[JsonObject]:
         """Return the payloads for one event (each the `data:` of one frame named by its type)."""
@@ -106,12 +115,13 @@ class MessageEvents:
         if self._text_block is None:
             self._text_block = self._blocks
             opened = [self._block_start({"type": "text", "text": ""})]
-        delta = {"type": "text_delta", "text": text}
-        return [*opened, {"type": "content_block_delta", "index": self._text_block, "delta": delta}]
+            self._delta = TextTemplate.of(_text_delta(self._text_block, SLOT))
+        return [*opened, _text_delta(self._text_block, text)]
 
     def _close_text(self) -> list[JsonObject]:
         if self._text_block is None:
             return []
+        self._delta = None
         index, self._text_block = self._text_block, None
         return [{"type": "content_block_stop", "index": index}]
 
@@ -178,6 +188,8 @@ class AnthropicFormatter(Formatter):
 
     def format(self, event: Event) -> list[FrameValue]:
         """Return the frames for one event: `event: <type>` and its JSON; `ping` for heartbeats."""
+        if (text := self._events.text_json(event)) is not None:  # most events: one text delta
+            return [Frame(text, "content_block_delta")]
         if isinstance(event, HeartbeatEvent):
             return [PING]
         return [
@@ -187,6 +199,12 @@ class AnthropicFormatter(Formatter):
 
 
 PING = Frame(compact_json({"type": "ping"}), event="ping")
+
+
+def _text_delta(index: int, text: str) -> JsonObject:
+    """Return the `content_block_delta` payload of a piece of text in block `index`."""
+    delta = {"type": "text_delta", "text": text}
+    return {"type": "content_block_delta", "index": index, "delta": delta}
 
 
 class MessageAssembler:

@@ -97,6 +97,17 @@ def encode(frames: Iterable[FrameValue], *, resumable: bool = False) -> str:
     return "".join(texts)
 
 
+def data_frame(data: str) -> Frame:
+    """Return `Frame(data)` without `Frame.__new__`: with no event or id it has nothing to check.
+
+    For the formats' per-token frames (199 against 309 ns a frame).
+    """
+    return _new_frame(Frame, (data, None, None))
+
+
+_new_frame = tuple.__new__
+
+
 def field_value(value: str) -> str:
     """Return `value` if it can be an SSE field value: ValueError if it holds CR, LF or NUL."""
     if "\n" in value or "\r" in value or "\0" in value:

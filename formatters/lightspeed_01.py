@@ -24,6 +24,7 @@ from formatters.events import (
     TurnCompleteEvent,
     TurnStartEvent,
 )
+from formatters.frames import data_frame
 from formatters.gateway_errors import is_gateway_error, title
 from formatters.pyrepr import (
     arguments_repr,
@@ -136,7 +137,7 @@ class Lightspeed01Formatter(Formatter):
         walking a dict: tests/formatters/test_lightspeed_01_token_frames.py holds them equal.
         """
         role_field = "" if role is None else f'"role": {encode_basestring_ascii(role)}, '
-        return Frame(
+        return data_frame(
             f'{{"event": {encode_basestring_ascii(name)}, "data": {{"id": {self._id!r}, '
             f'{role_field}"token": {encode_basestring_ascii(token)}}}}}'
         )

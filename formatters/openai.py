@@ -17,7 +17,7 @@ from typing import Any, Self
 
 from formatters.base import Formatter, Frame, FrameValue
 from formatters.call_ids import client_call_id
-from formatters.event_json import compact_json, event_object
+from formatters.event_json import SLOT, TextTemplate, compact_json, event_object
 from formatters.events import (
     DocumentsEvent,
     EndEvent,
@@ -34,7 +34,7 @@ from formatters.events import (
     TurnCompleteEvent,
 )
 from formatters.finish import FinishReason
-from formatters.frames import DONE, KEEP_ALIVE
+from formatters.frames import DONE, KEEP_ALIVE, data_frame
 
 GATEWAY_EVENT = "gateway_event"
 """Top-level chunk key that carries a normalized event OpenAI has no field for."""
@@ -81,6 +81,14 @@ class ChunkBuilder:
         """Calls of client tools the model made and the agent has not run, by call id."""
         self._text_sent = False
         self._finish_reason = FinishReason()
+        self._text_chunk = TextTemplate.of(self._chunk({"content": SLOT}))
+
+    def text_json(self, event: Event) -> str | None:
+        """Return the chunk of a text delta as JSON, written out; None for any other event."""
+        if type(event) is not TextDeltaEvent or not event.text or self._text_chunk is None:
+            return None
+        self._text_sent = True
+        return self._text_chunk.fill(event.text)
 
     def payloads(self, event: Event) -> list[JsonObject]:
         """Return the JSON payloads for one event (`data:` of one frame each)."""
@@ -184,6 +192,8 @@ class OpenAIFormatter(Formatter):
 
     def format(self, event: Event) -> list[FrameValue]:
         """Return the chunk frames for one event; a comment for heartbeats; `[DONE]` last."""
+        if (text := self._chunks.text_json(event)) is not None:  # most events: one text delta
+            return [data_frame(text)]
         if isinstance(event, HeartbeatEvent):
             return [KEEP_ALIVE]
         frames: list[FrameValue] = [

@@ -13,6 +13,7 @@ import binascii
 import copy
 import secrets
 import time
+from json.encoder import encode_basestring_ascii
 from typing import Any, Self
 
 from formatters.base import Formatter, Frame, FrameValue
@@ -39,6 +40,7 @@ DEFAULT_MODEL = "llama-stack-agent"
 """The `model` of a response when the request named none (`/v1/streaming_query`)."""
 RESPONSE_PREFIX = "resp_"
 FILE_SEARCH_TOOLS = frozenset({"file_search", "knowledge_search"})
+TEXT_DELTA = "response.output_text.delta"
 SERVER_LABEL = "agent"
 """The `server_label` of `mcp_call` items: the tools are the agent's, configured on the service."""
 
@@ -108,6 +110,8 @@ class ResponseBuilder:
         self._violation = False
         self._awaiting_input = False
         self._error: ErrorEvent | None = None
+        self._delta_head = ""
+        """The open message's `response.output_text.delta` JSON up to its `delta` value."""
         self.final: JsonObject | None = None
         """The response object of the terminal event, once it was built."""
 
@@ -115,6 +119,29 @@ class ResponseBuilder:
         """Take one sequence number for a frame that carries no event (a keep-alive)."""
         self._seq += 1
         return self._seq - 1
+
+    def text_delta_json(self, event: Event) -> str | None:
+        """Return a text delta's one payload as JSON, written out; None unless a message is open.
+
+        The bytes `compact_json` makes of the payload `payloads` returns for it (the same
+        keys in the same order; strings through `encode_basestring_ascii`, ints by `repr`).
+        """
+        if (
+            type(event) is not TextDeltaEvent
+            or not event.text
+            or self._message is None
+            or self._finishing is not None
+        ):
+            return None
+        text = event.text
+        self._text_sent = True
+        self._message["_text"].append(text)
+        seq = self._seq
+        self._seq = seq + 1
+        return (
+            f'{self._delta_head}{encode_basestring_ascii(text)},"logprobs":[],'
+            f'"sequence_number":{seq!r}}}'
+        )
 
     def payloads(self, event: Event) -> list[JsonObject]:
         """Return the event payloads for one normalized event (`data:` of one frame each)."""
@@ -177,8 +204,10 @@ class ResponseBuilder:
                 out, "response.output_item.added", output_index=index, item=_item(self._message)
             )
             self._emit(out, "response.content_part.added", **self._where(), part=_part(""))
+            head = compact_json({"type": TEXT_DELTA, **self._where()})
+            self._delta_head = f'{head[:-1]},"delta":'
         self._message["_text"].append(text)
-        self._emit(out, "response.output_text.delta", **self._where(), delta=text, logprobs=[])
+        self._emit(out, TEXT_DELTA, **self._where(), delta=text, logprobs=[])
 
     def _where(self) -> JsonObject:
         assert self._message is not None
@@ -313,6 +342,8 @@ class ResponsesFormatter(Formatter):
 
     def format(self, event: Event) -> list[FrameValue]:
         """Return one `event:`/`data:` frame per payload; a comment for heartbeats."""
+        if (text := self.builder.text_delta_json(event)) is not None:  # most events
+            return [Frame(text, TEXT_DELTA)]
         if isinstance(event, HeartbeatEvent):
             self.builder.skip()
             return [KEEP_ALIVE]

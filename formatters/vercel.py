@@ -7,7 +7,7 @@ from types import MappingProxyType
 from typing import Any, Self
 
 from formatters.base import Formatter, Frame, FrameValue
-from formatters.event_json import compact_json
+from formatters.event_json import SLOT, TextTemplate, compact_json
 from formatters.events import (
     ContentItem,
     Document,
@@ -30,7 +30,7 @@ from formatters.events import (
     content_text,
 )
 from formatters.finish import FinishReason
-from formatters.frames import DONE, KEEP_ALIVE
+from formatters.frames import DONE, KEEP_ALIVE, data_frame
 
 SHIELD_PART = "data-shield"
 _AGENT_TOOL = MappingProxyType({"providerExecuted": True, "dynamic": True})
@@ -55,12 +55,16 @@ class VercelFormatter(Formatter):
         """Announced tool calls, and whether their input is complete."""
         self._sources: set[str] = set()
         self._finish_reason = FinishReason()
+        self._text_delta: tuple[tuple[str, str], TextTemplate | None] | None = None
+        """The open text block and its `text-delta` part, its delta left open."""
 
     def format(self, event: Event) -> list[FrameValue]:
         """Return the UI message stream frames for one event; `finish` and `[DONE]` come last.
 
         Heartbeats are the AI SDK's own keep-alive (`createUIMessageStreamResponse`).
         """
+        if (text := self._text_json(event)) is not None:  # most events: one text delta
+            return [data_frame(text)]
         if isinstance(event, HeartbeatEvent):
             return [KEEP_ALIVE]
         frames: list[FrameValue] = [Frame(compact_json(part)) for part in self._parts(event)]
@@ -79,6 +83,26 @@ class VercelFormatter(Formatter):
         fresh._block = self._block
         fresh._sources = set(self._sources)
         return fresh
+
+    def _text_json(self, event: Event) -> str | None:
+        """Return a text delta's one part as JSON, written out; None unless a text block is open."""
+        block = self._block
+        if (
+            type(event) is not TextDeltaEvent
+            or not event.text
+            or not self._step_open
+            or block is None
+            or block[0] != "text"
+        ):
+            return None
+        cached = self._text_delta
+        if cached is None or cached[0] is not block:
+            part = {"type": "text-delta", "id": block[1], "delta": SLOT}
+            cached = self._text_delta = (block, TextTemplate.of(part))
+        if cached[1] is None:
+            return None
+        self._text_sent = True
+        return cached[1].fill(event.text)
 
     def _parts(self, event: Event) -> list[JsonObject]:
         self._finish_reason.observe(event)

@@ -27,7 +27,7 @@ from formatters.events import (
 from formatters.frames import encode
 from service.streams.wakeup import Wakeup
 from service.upstream import Turn, UpstreamStreamError
-from service.upstream.batches import MAX_BATCH, batch_reader
+from service.upstream.batches import MAX_BATCH, EventBatches, batch_reader
 
 log = structlog.get_logger(__name__)
 
@@ -350,6 +350,7 @@ class _Pump:
         self.result = StreamResult()
         self._writer = _Writer(Framer(formatter, end), buffer, self.result)
         self._read = batch_reader(turn.events)
+        self._direct = isinstance(turn.events, EventBatches) and turn.events.cancel_safe
         self._pending: asyncio.Task[list[Event]] | None = None
         self._ready = 0  # events taken since the pump last let the event loop run
         self._stop = stop
@@ -392,6 +393,8 @@ class _Pump:
 
     async def _next_step(self) -> _Step:
         """Wait for what comes first: a batch, the heartbeat deadline, a stop; None at the end."""
+        if self._direct:
+            return await self._next_read()
         while True:
             if self._pending is None:
                 self._pending = asyncio.Task(self._read(), loop=self._loop, eager_start=True)
@@ -415,6 +418,45 @@ class _Pump:
                 return timed_out(self._stream_timeout)
             if now >= self._writer.last_write + self._heartbeat_interval:
                 return _HEARTBEAT
+
+    async def _next_read(self) -> _Step:
+        """`_next_step` for reads that survive cancellation: read in this task, no task per read.
+
+        A read that waits is cancelled by the alarm or a signal (the Wakeup), then taken up
+        again; ready events are taken before a heartbeat or the deadline that is due.
+        """
+        task = asyncio.current_task()
+        assert task is not None
+        wakeup = self._wakeup
+        while True:
+            if self._stop is not None and self._stop.done():
+                return drained()
+            if self._interrupt is not None and self._interrupt.done():
+                return self._interrupt.result()
+            wakeup.interrupt(
+                task, min(self._writer.last_write + self._heartbeat_interval, self._deadline)
+            )
+            try:
+                batch = await self._read()
+            except asyncio.CancelledError:
+                if not wakeup.settle():
+                    raise
+                now = self._loop.time()
+                if now >= self._deadline:
+                    return timed_out(self._stream_timeout)
+                if now >= self._writer.last_write + self._heartbeat_interval:
+                    return _HEARTBEAT
+                continue
+            except StopAsyncIteration:
+                wakeup.settle()
+                return None
+            except Exception as exc:
+                wakeup.settle()
+                return read_failed(exc)
+            wakeup.settle()
+            if self.result.first_event_seconds is None:
+                self.result.first_event_seconds = self._loop.time() - self._started
+            return batch
 
     def _batch(self, read: asyncio.Task[list[Event]]) -> list[Event] | Stop | None:
         """Return a finished read's batch; None if the events ran out, a Stop if it failed."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-from collections.abc import AsyncGenerator, Iterator
+from collections.abc import Iterator
 from types import TracebackType
 from typing import Any, Self
 
@@ -61,7 +61,7 @@ from service.upstream import (
     UpstreamUnavailable,
     requested_model,
 )
-from service.upstream.batches import EventBatches
+from service.upstream.batches import CancelSafeBatches
 from service.upstream.history import history_turns
 from service.upstream.json_chunks import parse_chunk
 from service.upstream.responses_normalizer import ResponsesNormalizer
@@ -220,7 +220,7 @@ class ResponsesUpstream:
                 log.warning("unknown conversation_id, starting a new conversation")
                 conversation = await self._new_conversation(None)
                 stream = await self._open(query, model, conversation)
-        return Turn(conversation_id=conversation, events=EventBatches(self._batches(stream)))
+        return Turn(conversation_id=conversation, events=CancelSafeBatches(TurnReads(stream)))
 
     @contextlib.contextmanager
     def _unavailable_on_failure(self) -> Iterator[None]:
@@ -448,43 +448,74 @@ class ResponsesUpstream:
                 raise
         return stream
 
-    async def _batches(self, stream: OpenStream) -> AsyncGenerator[list[Event], None]:
-        """Yield the events of each read of the turn's body together (never empty).
 
-        An error line ends the turn with its message; a body that ends before the turn did
-        is cut short.
-        """
-        normalizer = ResponsesNormalizer()
-        ended = False
-        index = 0
-        try:
-            while await stream.read():
-                batch: list[Event] = []
-                for raw in stream.take():
-                    if type(raw) is dict and raw.get("error"):
-                        if batch:
-                            yield batch
-                        message = ErrorLine(raw["error"]).message
-                        raise UpstreamStreamError(message, "upstream_error", chunk=index)
-                    events = normalizer.normalize(index, raw if raw is not _NOT_JSON else None)
-                    index += 1
-                    batch += events
-                    for event in events:
-                        if type(event) in TURN_ENDS:
-                            ended = True
-                            if type(event) is ErrorEvent:
-                                yield batch
-                                return  # an error event ends the turn
-                if batch:
-                    yield batch
-        except EventTooLarge as exc:
-            raise UpstreamStreamError(TOO_LARGE, "upstream_error") from exc
-        except (aiohttp.ClientError, ConnectionError, TimeoutError) as exc:
-            raise UpstreamStreamError(LOST_UPSTREAM) from exc
-        finally:
-            stream.response.close()
-        if not ended:
-            raise UpstreamStreamError(TRUNCATED)
+class TurnReads:
+    """A turn's body read by read, into normalized events: `BatchReads`, cancel-safe.
+
+    An error line ends the turn with its message; a body that ends before the turn did is cut
+    short. A read cancelled while it waits for the body loses nothing (the bytes stay in the
+    response's buffer, the events read so far in `OpenStream.pending`).
+    """
+
+    def __init__(self, stream: OpenStream) -> None:
+        self._stream = stream
+        self._normalizer = ResponsesNormalizer()
+        self._index = 0
+        self._ended = False
+        self._then: BaseException | None = None
+        """What the next read raises: the end, or the failure after the batch just returned."""
+
+    async def next_batch(self) -> list[Event]:
+        """Return the events of the next read of the body (never empty)."""
+        stream = self._stream
+        while True:
+            if (then := self._then) is not None:
+                self._then = StopAsyncIteration()  # as a generator does once it raised
+                raise then
+            try:
+                more = await stream.read()
+            except EventTooLarge as exc:
+                self._fail(UpstreamStreamError(TOO_LARGE, "upstream_error"), exc)
+                continue
+            except (aiohttp.ClientError, ConnectionError, TimeoutError) as exc:
+                self._fail(UpstreamStreamError(LOST_UPSTREAM), exc)
+                continue
+            if not more:
+                self._fail(StopAsyncIteration() if self._ended else UpstreamStreamError(TRUNCATED))
+                continue
+            batch = self._normalize(stream.take())
+            if batch:
+                return batch
+
+    def _normalize(self, raws: list[object]) -> list[Event]:
+        """Return the events of the read's raw events; an error line or event ends the turn."""
+        batch: list[Event] = []
+        normalize = self._normalizer.normalize
+        for raw in raws:
+            if type(raw) is dict and raw.get("error"):
+                message = ErrorLine(raw["error"]).message
+                self._fail(UpstreamStreamError(message, "upstream_error", chunk=self._index))
+                return batch
+            events = normalize(self._index, raw if raw is not _NOT_JSON else None)
+            self._index += 1
+            batch += events
+            for event in events:
+                if type(event) in TURN_ENDS:
+                    self._ended = True
+                    if type(event) is ErrorEvent:  # an error event ends the turn
+                        self._fail(StopAsyncIteration())
+                        return batch
+        return batch
+
+    def _fail(self, then: BaseException, cause: BaseException | None = None) -> None:
+        """Make every later read raise `then`, and close the body."""
+        then.__cause__ = cause
+        self._then = then
+        self._stream.response.close()
+
+    async def aclose(self) -> None:
+        """Close the body (and so the upstream request)."""
+        self._stream.response.close()
 
 
 class ConversationMetadata:

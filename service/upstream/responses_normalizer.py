@@ -66,6 +66,8 @@ _MAX_MESSAGE_CHARS = 2000
 _FLAGGED = re.compile(r" \(flagged for: ([^)]*)\)")
 _VIOLATION_TYPE = re.compile(r" \(violation type: ([^)]*)\)")
 _URL_ATTRIBUTES = ("docs_url", "doc_url", "url")
+_STARTED = frozenset({"response.created", "response.in_progress"})
+"""Lifecycle events the normalizer takes nothing from; each carries the whole response object."""
 
 
 @dataclass(slots=True)
@@ -102,6 +104,8 @@ class ResponsesNormalizer:
             return _malformed(index, kind)
         if kind in QUIET_EVENTS:
             return []
+        if kind in _STARTED:  # nothing of it is read: its shape is checked, not validated
+            return [] if type(raw.get("response")) is dict else _malformed(index, kind)
         model = EVENT_MODELS.get(kind) if isinstance(kind, str) else None
         if model is None:
             if type(raw) is not dict:

@@ -91,7 +91,8 @@ def test_quick_run_prints_the_headline_and_tables(tmp_path) -> None:
     out = done.stdout
     assert "`python -m bench --quick --only frames ttfb`" in out
     assert "| 1 frames | chunks/s per core, ours lightspeed-0.1 ÷ lightspeed-stack" in out
-    assert "| 3 TTFB | added by the service at p99 (p50), 1 concurrent |" in out
+    assert "| 3 TTFB | responses: added by the service at p99 (p50), 1 concurrent |" in out
+    assert "| 3 TTFB | agents: added by the service at p99 (p50), 1 concurrent |" in out
     assert "#### Frame building: chunks per CPU second (one core)" in out
     assert "| long (303) |" in out
     assert "differs from lightspeed-stack" not in out  # same bytes for the same chunks

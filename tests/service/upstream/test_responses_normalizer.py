@@ -509,3 +509,14 @@ def test_a_file_citation_changes_no_document_that_has_a_name_or_no_url(
     events = normalize(ogx_file_search(attributes), cited_answer(citation))
     assert events[-1:] == [TurnCompleteEvent(chunk=1, text="Mockville.")]
     assert not any(isinstance(e, DocumentsEvent) and e.step == "inference" for e in events)
+
+
+@pytest.mark.parametrize("kind", ["response.created", "response.in_progress"])
+def test_a_started_response_is_not_validated_only_its_shape_checked(kind) -> None:
+    """Nothing of `response.created`/`in_progress` is read: its response object is not walked."""
+    odd = {"type": kind, "response": {"output": "not a list", "usage": 7}}
+    assert ResponsesNormalizer().normalize(4, odd) == []
+    with capture_logs():
+        assert ResponsesNormalizer().normalize(4, {"type": kind, "response": None}) == [
+            ErrorEvent(chunk=4, message=MALFORMED_MESSAGE)
+        ]
