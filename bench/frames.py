@@ -3,7 +3,7 @@
 Ours: the service's own code, in this process: on the Agents API `SSEDecoder.feed` on each
 upstream write and the adapter's `add_chunk` (`parse_chunk`, `normalize_chunk`); on the
 Responses API the adapter's own reader (`OpenStream.read`: `SSEDecoder.feed`, `parse_chunk`)
-and its `_batches` (`ResponsesNormalizer.normalize`, the turn-end checks), driven without an
+and its `TurnReads` (`ResponsesNormalizer.normalize`, the turn-end checks), driven without an
 event loop; then the pump's `Framer` (`EndBuilder`, `Formatter.format`) and the one encoder,
 `encode`, with UTF-8, for every built-in formatter. lightspeed-stack 0.1.3: its own code in its
 own venv (bench/lightspeed_frames.py), same pieces. Captures: Agents `agents-0.2.23`, Responses
@@ -31,7 +31,7 @@ from formatters.frames import encode
 from service.streams.pipeline import EndBuilder, Framer
 from service.streams.registry import load_registry
 from service.upstream.agents import add_chunk
-from service.upstream.responses import OpenStream, ResponsesUpstream
+from service.upstream.responses import OpenStream, TurnReads
 from service.upstream.sse import SSEDecoder
 
 FIXTURES = ("long", "mcp", "shield-safe", "text", "tool")
@@ -98,15 +98,14 @@ class _Replay:
 
 
 def responses_batches(pieces: list[bytes]) -> Iterator[list[Event]]:
-    """The Responses adapter's own reading (`OpenStream.read`, `_batches`), without an event loop.
+    """The Responses adapter's own reading (`OpenStream.read`, `TurnReads`), without an event loop.
 
-    Each read returns at once, so the adapter's async generator never suspends: each step is
-    driven with `send(None)` and ends with the read's batch (StopIteration's value).
+    Each read returns at once, so the adapter's reads never suspend: each step is driven with
+    `send(None)` and ends with the read's batch (StopIteration's value).
     """
-    adapter = object.__new__(ResponsesUpstream)  # _batches uses none of its state
-    batches = adapter._batches(OpenStream(_Replay(pieces)))  # type: ignore[arg-type]
+    reads = TurnReads(OpenStream(_Replay(pieces)))  # type: ignore[arg-type]
     while True:
-        step = batches.__anext__()
+        step = reads.next_batch()
         try:
             step.send(None)
         except StopIteration as done:
@@ -287,7 +286,7 @@ def responses_table(rounds: int, budget: int, formats: list[str]) -> Table:
             table.add(f"{label} {name} ({len(pieces)})", *cells)
     table.notes.append(
         "The Responses adapter's own reading (`OpenStream.read`: `SSEDecoder.feed`, "
-        "`parse_chunk`; `_batches`: `ResponsesNormalizer.normalize`), then `EndBuilder`, "
+        "`parse_chunk`; `TurnReads`: `ResponsesNormalizer.normalize`), then `EndBuilder`, "
         "`Formatter.format` and `encode`, as above. OGX 1.5 re-splits text deltas (a word's "
         "space leads the next delta) and cites files (`file_citation` annotations)."
     )

@@ -6,6 +6,7 @@ import asyncio
 
 from aiohttp.pytest_plugin import AiohttpServer
 
+from fakes.responses_upstream import FakeResponsesUpstream, Sleep, fixture_steps
 from formatters.events import Event, TextDeltaEvent, TurnCompleteEvent
 from formatters.frames import FrameValue, encode_frame
 from formatters.raw import RawFormatter
@@ -15,7 +16,6 @@ from service.upstream import Turn
 from service.upstream.batches import CancelSafeBatches
 from service.upstream.responses import ResponsesUpstream
 from service.upstream.turn import TurnRequest
-from tests.fakes.responses_upstream import FakeResponsesUpstream, Sleep, fixture_steps
 
 
 class Collect:
