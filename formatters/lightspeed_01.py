@@ -130,17 +130,22 @@ class Lightspeed01Formatter(Formatter):
         return frame("error", data)
 
     def _token(self, name: str, token: str, role: str | None = None) -> Frame:
-        """`frame(name, {"id": ..., "role": ..., "token": ...})`, written out.
+        """`frame(name, {"id": ..., "role": ..., "token": ...})`, written out (`token_frame`)."""
+        return token_frame(name, self._id, token, role)
 
-        The same bytes `json.dumps` makes of that dict (default separators, ensure_ascii: its
-        strings go through `encode_basestring_ascii`, its int through `int.__repr__`), without
-        walking a dict: tests/formatters/test_lightspeed_01_token_frames.py holds them equal.
-        """
-        role_field = "" if role is None else f'"role": {encode_basestring_ascii(role)}, '
-        return data_frame(
-            f'{{"event": {encode_basestring_ascii(name)}, "data": {{"id": {self._id!r}, '
-            f'{role_field}"token": {encode_basestring_ascii(token)}}}}}'
-        )
+
+def token_frame(name: str, frame_id: int, token: str, role: str | None = None) -> Frame:
+    """`frame(name, {"id": frame_id, "role": role, "token": token})`, written out; no role if None.
+
+    The same bytes `json.dumps` makes of that dict (default separators, ensure_ascii: its
+    strings go through `encode_basestring_ascii`, its int through `int.__repr__`), without
+    walking a dict: tests/formatters/test_lightspeed_01_token_frames.py holds them equal.
+    """
+    role_field = "" if role is None else f'"role": {encode_basestring_ascii(role)}, '
+    return data_frame(
+        f'{{"event": {encode_basestring_ascii(name)}, "data": {{"id": {frame_id!r}, '
+        f'{role_field}"token": {encode_basestring_ascii(token)}}}}}'
+    )
 
 
 def frame(name: str, data: dict[str, Any]) -> Frame:

@@ -21,6 +21,7 @@ from formatters.events import (
     TurnCompleteEvent,
 )
 from formatters.gateway_errors import is_gateway_error, title
+from formatters.lightspeed_01 import token_frame
 from formatters.pyrepr import interleaved_text
 
 UPSTREAM_ERROR_RESPONSE = "Error while processing query"
@@ -131,9 +132,10 @@ class Lightspeed07Formatter(Formatter):
         return end_fields(event)
 
     def _numbered(self, name: str, token: str) -> Frame:
-        data = {"id": self._id, "token": token}
+        """`{"event": name, "data": {"id": n, "token": token}}`, n the next number, written out."""
+        frame = token_frame(name, self._id, token)
         self._id += 1
-        return _frame({"event": name, "data": data})
+        return frame
 
     def _call(self, event: ToolCallEvent) -> list[FrameValue]:
         if event.call_id in self._calls:

@@ -1,4 +1,4 @@
-"""The lightspeed-0.1 token frames, written out by hand, are the bytes `json.dumps` makes of the dict."""
+"""The lightspeed token frames (0.1, 0.7), written out by hand, are `json.dumps` of the dict."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 
 from formatters.frames import encode_frame
 from formatters.lightspeed_01 import Lightspeed01Formatter
+from formatters.lightspeed_07 import Lightspeed07Formatter
 
 AWKWARD = [
     "",
@@ -55,4 +56,24 @@ def test_token_frames_equal_json_dumps_for_random_text_and_ids() -> None:
         token, role = _random_text(rng), rng.choice([None, _random_text(rng)])
         assert encode_frame(formatter._token("token", token, role)) == _reference(
             "token", formatter._id, token, role
+        )
+
+
+@pytest.mark.parametrize("token", AWKWARD)
+@pytest.mark.parametrize("name", ["token", "turn_complete"])
+def test_lightspeed_07_numbered_frames_equal_json_dumps_of_the_dict(name: str, token: str) -> None:
+    formatter = Lightspeed07Formatter()
+    frames = [formatter._numbered(name, token) for _ in range(12)]
+    assert [encode_frame(frame) for frame in frames] == [
+        _reference(name, number, token, None) for number in range(12)
+    ]
+
+
+def test_lightspeed_07_numbered_frames_equal_json_dumps_for_random_text() -> None:
+    rng = random.Random(9)
+    formatter = Lightspeed07Formatter()
+    for number in range(2_000):
+        token = _random_text(rng)
+        assert encode_frame(formatter._numbered("token", token)) == _reference(
+            "token", number, token, None
         )
