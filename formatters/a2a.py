@@ -18,7 +18,7 @@ import uuid
 from typing import Any
 
 from formatters.base import Formatter, Frame, FrameValue
-from formatters.event_json import compact_json
+from formatters.event_json import SLOT, TextTemplate, compact_json
 from formatters.events import (
     DocumentsEvent,
     EndEvent,
@@ -33,7 +33,7 @@ from formatters.events import (
     TurnCompleteEvent,
     content_text,
 )
-from formatters.frames import KEEP_ALIVE
+from formatters.frames import KEEP_ALIVE, data_frame
 
 SUBMITTED = "TASK_STATE_SUBMITTED"
 WORKING = "TASK_STATE_WORKING"
@@ -112,6 +112,11 @@ class TaskEvents:
                 return [self._final(COMPLETED, None, self._outcome(event))]
         return []
 
+    @property
+    def appending(self) -> bool:
+        """Whether a text now is one more chunk of the answer (the task still open)."""
+        return self._answered and not self.ended
+
     def _ids(self, task_key: str = "id") -> JsonObject:
         return {task_key: self.task_id, "contextId": self.context_id or ""}
 
@@ -175,15 +180,34 @@ class A2aFormatter(Formatter):
     ) -> None:
         self.events = TaskEvents(task_id=task_id or new_id(), context_id=context_id)
         self._rpc_id = rpc_id
+        self._text_chunk: tuple[str | None, TextTemplate | None] | None = None
+        """The appended answer chunk's template, for the context id it was made with."""
 
     def format(self, event: Event) -> list[FrameValue]:
         """Return one `data:` frame per A2A result; a comment for heartbeats."""
+        if (text := self._text_json(event)) is not None:  # most events: one more answer chunk
+            return [data_frame(text)]
         if isinstance(event, HeartbeatEvent):
             return [KEEP_ALIVE]
         return [
             Frame(compact_json(rpc_result(self._rpc_id, result)))
             for result in self.events.results(event)
         ]
+
+    def _text_json(self, event: Event) -> str | None:
+        """Return a text delta's appended answer chunk as JSON, written out; None if not one."""
+        events = self.events
+        if type(event) is not TextDeltaEvent or not event.text or not events.appending:
+            return None
+        cached = self._text_chunk
+        if cached is None or cached[0] != events.context_id:
+            result = rpc_result(
+                self._rpc_id, events.results(event.model_copy(update={"text": SLOT}))[0]
+            )
+            cached = self._text_chunk = (events.context_id, TextTemplate.of(result))
+        if cached[1] is None:
+            return None
+        return cached[1].fill(event.text)
 
     def closer(self) -> A2aFormatter:
         """Return a fresh formatter of the same task that knows whether it already ended."""

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 import formatters.ag_ui
+from formatters.a2a import A2aFormatter
 from formatters.ag_ui import AgUiFormatter, RunEvents
 from formatters.anthropic import AnthropicFormatter, MessageEvents
 from formatters.base import Formatter
@@ -43,6 +44,8 @@ def _formatters() -> dict[str, Any]:
         "vercel": VercelFormatter,
         "anthropic": lambda: AnthropicFormatter(message_id="msg_1", model="m"),
         "ag-ui": lambda: AgUiFormatter(thread_id="t", run_id="r"),
+        "a2a": lambda: A2aFormatter(task_id="t", context_id="c", rpc_id=1),
+        "a2a-own-context": lambda: A2aFormatter(task_id="t", rpc_id="r"),
     }
 
 
@@ -52,6 +55,7 @@ SLOW_PATHS = [
     (VercelFormatter, "_text_json"),
     (MessageEvents, "text_json"),
     (RunEvents, "text_json"),
+    (A2aFormatter, "_text_json"),
 ]
 
 
