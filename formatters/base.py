@@ -5,7 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import ClassVar, Self
+from typing import ClassVar, Literal, Self
 
 from formatters.events import EndEvent, ErrorEvent, Event
 from formatters.frames import Comment, Frame, FrameValue, encode_frame
@@ -14,6 +14,7 @@ __all__ = [
     "ENTRY_POINT_GROUP",
     "ENTRY_POINT_GROUP_V1",
     "EVENT_STREAM",
+    "ApprovalChannel",
     "Comment",
     "Formatter",
     "Frame",
@@ -29,6 +30,9 @@ ENTRY_POINT_GROUP_V1 = "agent_stream_gateway.formatters.v1"
 
 EVENT_STREAM = "text/event-stream"
 
+ApprovalChannel = Literal["route", "request", "none"]
+"""How a format's clients answer a tool approval request (`Formatter.approvals`)."""
+
 
 class Formatter(ABC):
     """Turns normalized events into SSE frame values for one stream; one instance per stream."""
@@ -42,6 +46,11 @@ class Formatter(ABC):
     error_ends_stream: ClassVar[bool] = False
     """Whether the error frame is also the terminal one (the protocol allows nothing after it:
     AG-UI's RUN_ERROR); then the `end` event after an error formats to no frames."""
+    approvals: ClassVar[ApprovalChannel] = "none"
+    """How this format's clients answer an approval request. "route": the stream stays open
+    (heartbeats, no time limit) until `POST /v1/tool-approvals` decides it; "request": the
+    stream ends awaiting input and the protocol's next request carries the decision; "none":
+    the format cannot ask, so the gateway denies the tool and the answer says so."""
 
     @abstractmethod
     def format(self, event: Event) -> list[FrameValue]:

@@ -79,7 +79,7 @@ class TurnStartEvent(_Event):
 
 
 class TurnAwaitingInputEvent(_Event):
-    """The turn paused until the client supplies tool results."""
+    """The turn paused until the client supplies tool results or approval decisions."""
 
     type: Literal["turn_awaiting_input"] = "turn_awaiting_input"
 
@@ -126,6 +126,43 @@ class ToolCallEvent(_StepEvent):
     call_id: str
     name: str
     arguments: JsonObject | str
+
+
+class ApprovalRequestEvent(_StepEvent):
+    """The agent wants to run a tool that needs a person's approval; the turn waits for it.
+
+    `call_id` is the id of the `tool_call` event announcing the same call (for an MCP approval
+    request, the approval id itself).
+    """
+
+    type: Literal["approval_request"] = "approval_request"
+    approval_id: str
+    call_id: str
+    name: str
+    arguments: JsonObject | str
+    server_label: str | None = None
+    description: str | None = None
+
+
+ApprovalDecisionKind = Literal["approved", "denied", "expired", "unanswerable"]
+"""How an approval request ended: decided either way by the client, left undecided until it
+expired, or denied by the gateway because the client's format cannot answer approvals."""
+
+
+class ApprovalResultEvent(_StepEvent):
+    """The decision on an approval request; `reason` says why, in words for a person."""
+
+    type: Literal["approval_result"] = "approval_result"
+    approval_id: str
+    call_id: str
+    name: str
+    decision: ApprovalDecisionKind
+    reason: str | None = None
+
+    @property
+    def approved(self) -> bool:
+        """Whether the tool may run."""
+        return self.decision == "approved"
 
 
 class ToolResultEvent(_StepEvent):
@@ -203,6 +240,8 @@ Event = Annotated[
     | ReasoningDeltaEvent
     | ToolCallDeltaEvent
     | ToolCallEvent
+    | ApprovalRequestEvent
+    | ApprovalResultEvent
     | ToolResultEvent
     | ShieldEvent
     | DocumentsEvent

@@ -11,6 +11,7 @@ import structlog
 from pydantic import ValidationError
 
 from formatters.events import (
+    ApprovalRequestEvent,
     Document,
     DocumentsEvent,
     ErrorEvent,
@@ -193,16 +194,35 @@ class ResponsesNormalizer:
         match item:
             case WireMessageItem():
                 return [StepEndEvent(chunk=index, step=INFERENCE)]
-            case WireFunctionCallItem() | WireMcpApprovalRequestItem():
-                call_id = item.call_id if isinstance(item, WireFunctionCallItem) else item.id
+            case WireFunctionCallItem():
                 return [
                     ToolCallEvent(
                         chunk=index,
                         step=INFERENCE,
-                        call_id=call_id,
+                        call_id=item.call_id,
                         name=item.name,
                         arguments=_arguments(item.arguments),
                     )
+                ]
+            case WireMcpApprovalRequestItem():
+                arguments = _arguments(item.arguments)
+                return [
+                    ToolCallEvent(
+                        chunk=index,
+                        step=INFERENCE,
+                        call_id=item.id,
+                        name=item.name,
+                        arguments=arguments,
+                    ),
+                    ApprovalRequestEvent(
+                        chunk=index,
+                        step=INFERENCE,
+                        approval_id=item.id,
+                        call_id=item.id,
+                        name=item.name,
+                        arguments=arguments,
+                        server_label=item.server_label,
+                    ),
                 ]
             case WireMcpCallItem():
                 return self._mcp_done(index, item)

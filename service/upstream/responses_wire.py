@@ -65,6 +65,7 @@ class WireMcpApprovalRequestItem(_Wire):
     id: str
     name: str
     arguments: str = ""
+    server_label: str | None = None
 
 
 class WireFileSearchResult(_Wire):

@@ -36,10 +36,36 @@ class FunctionOutput:
 
 
 @dataclass(frozen=True, slots=True)
+class AskedApproval:
+    """A tool call the agent asked approval for, as the next upstream request must repeat it."""
+
+    approval_id: str
+    name: str
+    arguments: str
+    """The call's arguments as JSON text, as the upstream sent them."""
+    server_label: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalDecision:
+    """A client's answer to an approval request.
+
+    `asked` is the request it answers, filled in by the service from its approval desk (which
+    also checks the caller may decide it) before an adapter sees the turn.
+    """
+
+    approval_id: str
+    approved: bool
+    reason: str | None = None
+    asked: AskedApproval | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class TurnRequest:
     """One agent turn: the question, where it goes on, and what the agent may use.
 
-    With `function_outputs`, `conversation_id` is the paused conversation and `query` is empty.
+    With `function_outputs` or `approval_decisions`, `conversation_id` is the paused
+    conversation and `query` is empty.
     """
 
     query: str
@@ -56,6 +82,8 @@ class TurnRequest:
     forced_function: str | None = None
     """The one function the model must call (with `required`)."""
     function_outputs: tuple[FunctionOutput, ...] = ()
+    approval_decisions: tuple[ApprovalDecision, ...] = ()
+    """Decisions on the approval requests the paused turn is waiting for."""
 
     @property
     def client_tools(self) -> bool:

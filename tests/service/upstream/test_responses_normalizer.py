@@ -9,6 +9,7 @@ from structlog.testing import capture_logs
 
 from fakes.responses_upstream import fixture_events
 from formatters.events import (
+    ApprovalRequestEvent,
     Document,
     DocumentsEvent,
     ErrorEvent,
@@ -382,6 +383,15 @@ def test_mcp_approval_request_awaits_the_client() -> None:
     ) == [
         ToolCallEvent(
             chunk=0, step="inference", call_id="apr_1", name="delete_pod", arguments={"pod": "a"}
+        ),
+        ApprovalRequestEvent(
+            chunk=0,
+            step="inference",
+            approval_id="apr_1",
+            call_id="apr_1",
+            name="delete_pod",
+            arguments={"pod": "a"},
+            server_label="k8s",
         ),
         TurnAwaitingInputEvent(chunk=1),
     ]
