@@ -26,6 +26,7 @@ from formatters.events import (
     Event,
     HeartbeatEvent,
     JsonObject,
+    ReasoningDeltaEvent,
     StartEvent,
     TextDeltaEvent,
     ToolCallEvent,
@@ -78,11 +79,28 @@ class TaskEvents:
         """Status messages sent so far: the n-th is `<task id>-<n>`."""
         self.ended = False
         """Whether the final status went out: A2A allows nothing after it."""
+        self._reasoning: list[str] = []
+        """The model's reasoning so far, sent as one working status when the next event comes."""
 
     def results(self, event: Event) -> list[JsonObject]:
-        """Return the `StreamResponse` objects for one normalized event."""
+        """Return the `StreamResponse` objects for one normalized event.
+
+        Reasoning is gathered and goes out whole, before the next event's results, as a working
+        status whose message holds the data part `{"reasoning": text}`.
+        """
         if self.ended:
             return []
+        if type(event) is ReasoningDeltaEvent:
+            if event.text:
+                self._reasoning.append(event.text)
+            return []
+        if not self._reasoning:
+            return self._results(event)
+        thought = self._working({"reasoning": "".join(self._reasoning)})
+        self._reasoning.clear()
+        return [thought, *self._results(event)]
+
+    def _results(self, event: Event) -> list[JsonObject]:
         match event:
             case TextDeltaEvent(text=text) if text:
                 return [self._chunk(text)]
@@ -115,7 +133,7 @@ class TaskEvents:
     @property
     def appending(self) -> bool:
         """Whether a text now is one more chunk of the answer (the task still open)."""
-        return self._answered and not self.ended
+        return self._answered and not self.ended and not self._reasoning
 
     def _ids(self, task_key: str = "id") -> JsonObject:
         return {task_key: self.task_id, "contextId": self.context_id or ""}

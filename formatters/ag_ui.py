@@ -19,6 +19,7 @@ from formatters.events import (
     Event,
     HeartbeatEvent,
     JsonObject,
+    ReasoningDeltaEvent,
     StartEvent,
     StepEndEvent,
     StepStartEvent,
@@ -43,6 +44,8 @@ class RunEvents:
         self._thread_id = thread_id
         self._run_id = run_id
         self._message: str | None = None
+        self._reasoning: str | None = None
+        """The open reasoning message's id: closed (and its span) when anything else starts."""
         self._text_sent = False
         self._steps: list[str] = []
         self._tool_calls: set[str] = set()
@@ -71,6 +74,8 @@ class RunEvents:
         match event:
             case TextDeltaEvent(text=text) if text:
                 return self._text(text)
+            case ReasoningDeltaEvent(text=text) if text:
+                return self._reason(text)
             case StartEvent(conversation_id=conversation_id):
                 self._thread_id = self._thread_id or conversation_id
                 return [{"type": "RUN_STARTED", **self._run()}]
@@ -103,19 +108,42 @@ class RunEvents:
         self._text_sent = True
         opened: list[JsonObject] = []
         if self._message is None:
+            opened = self._close_reasoning()
             self._message = new_id()
-            opened = [
+            opened.append(
                 {"type": "TEXT_MESSAGE_START", "messageId": self._message, "role": "assistant"}
-            ]
+            )
             self._content = TextTemplate.of(_content(self._message, SLOT))
         return [*opened, _content(self._message, text)]
 
     def _close_text(self) -> list[JsonObject]:
         if self._message is None:
-            return []
+            return self._close_reasoning()
         message, self._message = self._message, None
         self._content = None
         return [{"type": "TEXT_MESSAGE_END", "messageId": message}]
+
+    def _reason(self, text: str) -> list[JsonObject]:
+        """Open a reasoning span and its one message unless open; add `text` to the message."""
+        opened: list[JsonObject] = []
+        if self._reasoning is None:
+            opened = self._close_text()
+            self._reasoning = message = new_id()
+            opened += [
+                {"type": "REASONING_START", "messageId": message},
+                {"type": "REASONING_MESSAGE_START", "messageId": message, "role": "reasoning"},
+            ]
+        content = {"type": "REASONING_MESSAGE_CONTENT", "messageId": self._reasoning}
+        return [*opened, {**content, "delta": text}]
+
+    def _close_reasoning(self) -> list[JsonObject]:
+        if self._reasoning is None:
+            return []
+        message, self._reasoning = self._reasoning, None
+        return [
+            {"type": "REASONING_MESSAGE_END", "messageId": message},
+            {"type": "REASONING_END", "messageId": message},
+        ]
 
     def _tool_call(self, event: ToolCallEvent) -> list[JsonObject]:
         call = {"toolCallId": event.call_id}

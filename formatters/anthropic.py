@@ -21,6 +21,7 @@ from formatters.events import (
     Event,
     HeartbeatEvent,
     JsonObject,
+    ReasoningDeltaEvent,
     ShieldEvent,
     StartEvent,
     TextDeltaEvent,
@@ -54,6 +55,8 @@ class MessageEvents:
         self._started = False
         self._blocks = 0
         self._text_block: int | None = None
+        self._thinking_block: int | None = None
+        """The open `thinking` block (the model's reasoning): closed when anything else starts."""
         self._text_sent = False
         self._tool_calls: set[str] = set()
         self._refused = False
@@ -75,6 +78,8 @@ class MessageEvents:
                 return [*self._start(), *self._text(text)]
             case StartEvent(conversation_id=conversation_id):
                 return self._start(conversation_id)
+            case ReasoningDeltaEvent(text=text) if text:
+                return [*self._start(), *self._thinking(text)]
             case ToolCallEvent(call_id=call_id) if call_id not in self._tool_calls:
                 self._tool_calls.add(call_id)
                 return [*self._start(), *self._close_text(), *self._tool_use(event)]
@@ -113,16 +118,38 @@ class MessageEvents:
         self._text_sent = True
         opened: list[JsonObject] = []
         if self._text_block is None:
+            opened = self._close_thinking()
             self._text_block = self._blocks
-            opened = [self._block_start({"type": "text", "text": ""})]
+            opened.append(self._block_start({"type": "text", "text": ""}))
             self._delta = TextTemplate.of(_text_delta(self._text_block, SLOT))
         return [*opened, _text_delta(self._text_block, text)]
 
     def _close_text(self) -> list[JsonObject]:
         if self._text_block is None:
-            return []
+            return self._close_thinking()
         self._delta = None
         index, self._text_block = self._text_block, None
+        return [{"type": "content_block_stop", "index": index}]
+
+    def _thinking(self, text: str) -> list[JsonObject]:
+        """Open a `thinking` block unless one is open, and add `text` to it as a thinking_delta.
+
+        The block's `signature` stays empty: Anthropic signs Claude's own thinking, and the
+        SDKs need the key, not a value (no `signature_delta` is sent).
+        """
+        opened: list[JsonObject] = []
+        if self._thinking_block is None:
+            opened = self._close_text()
+            self._thinking_block = self._blocks
+            opened.append(self._block_start({"type": "thinking", "thinking": "", "signature": ""}))
+        delta = {"type": "thinking_delta", "thinking": text}
+        index = self._thinking_block
+        return [*opened, {"type": "content_block_delta", "index": index, "delta": delta}]
+
+    def _close_thinking(self) -> list[JsonObject]:
+        if self._thinking_block is None:
+            return []
+        index, self._thinking_block = self._thinking_block, None
         return [{"type": "content_block_stop", "index": index}]
 
     def _tool_use(self, event: ToolCallEvent) -> list[JsonObject]:
@@ -237,6 +264,8 @@ class MessageAssembler:
     def _add_delta(self, index: int, delta: JsonObject) -> None:
         if delta["type"] == "text_delta":
             self._message["content"][index]["text"] += delta["text"]
+        elif delta["type"] == "thinking_delta":
+            self._message["content"][index]["thinking"] += delta["thinking"]
         elif delta["type"] == "input_json_delta":
             self._json[index] = self._json.get(index, "") + delta["partial_json"]
 

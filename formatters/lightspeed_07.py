@@ -13,6 +13,7 @@ from formatters.events import (
     Event,
     HeartbeatEvent,
     JsonObject,
+    ReasoningDeltaEvent,
     StartEvent,
     StepStartEvent,
     TextDeltaEvent,
@@ -100,6 +101,10 @@ class Lightspeed07Formatter(Formatter):
                 return self._call(event)
             case ToolResultEvent():
                 return [self._result(event)]
+            case ReasoningDeltaEvent(text=text) if text:
+                frame = reasoning_frame(self._id, text)
+                self._id += 1
+                return [frame]
             case TurnCompleteEvent(text=text):
                 return [self._numbered("turn_complete", text)]
             case ErrorEvent(code="interrupted") if is_gateway_error(event):
@@ -162,6 +167,11 @@ class Lightspeed07Formatter(Formatter):
             "round": self._round,
         }
         return _frame({"event": "tool_result", "data": data})
+
+
+def reasoning_frame(frame_id: int, text: str) -> Frame:
+    """Return openshift/lightspeed-service's `reasoning` frame: `{"id": n, "reasoning": text}`."""
+    return _frame({"event": "reasoning", "data": {"id": frame_id, "reasoning": text}})
 
 
 def _frame(payload: JsonObject) -> Frame:

@@ -25,6 +25,7 @@ from formatters.events import (
     Event,
     HeartbeatEvent,
     JsonObject,
+    ReasoningDeltaEvent,
     ShieldEvent,
     StartEvent,
     TextDeltaEvent,
@@ -42,6 +43,8 @@ GATEWAY_EVENTS = "gateway_events"
 """Top-level key of a non-streamed `chat.completion`: every `gateway_event`, in order."""
 DEFAULT_MODEL = "llama-stack-agent"
 """The `model` of chunks when the request named none (`/v1/streaming_query`)."""
+REASONING_CONTENT = "reasoning_content"
+"""Delta (and message) key of the model's reasoning, as DeepSeek, vLLM and LiteLLM name it."""
 RUN_STEP = "tool_execution"
 """The step of a tool call the agent ran itself (see `ToolCallEvent`)."""
 
@@ -99,6 +102,8 @@ class ChunkBuilder:
             case TextDeltaEvent(text=text) if text:
                 self._text_sent = True
                 return [self._chunk({"content": text})]
+            case ReasoningDeltaEvent(text=text) if text:
+                return [self._chunk({REASONING_CONTENT: text})]
             case ToolCallEvent():
                 self._track(event)
                 return [self._chunk({}, extension=event)]
@@ -223,6 +228,7 @@ class CompletionBuilder:
     def __init__(self) -> None:
         self._head: JsonObject = {}
         self._content: list[str] = []
+        self._reasoning: list[str] = []
         self._tool_calls: dict[int, JsonObject] = {}
         self._finish_reason = "stop"
         self._usage: JsonObject = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
@@ -249,6 +255,8 @@ class CompletionBuilder:
     def _add_delta(self, delta: JsonObject) -> None:
         if delta.get("content"):
             self._content.append(delta["content"])
+        if delta.get(REASONING_CONTENT):
+            self._reasoning.append(delta[REASONING_CONTENT])
         for call in delta.get("tool_calls", ()):
             entry = self._tool_calls.setdefault(call["index"], _empty_tool_call())
             entry["id"] = call.get("id", entry["id"])
@@ -260,6 +268,8 @@ class CompletionBuilder:
         """Return the `chat.completion` for everything added."""
         content = "".join(self._content)
         message: JsonObject = {"role": "assistant", "content": content, "refusal": None}
+        if self._reasoning:
+            message[REASONING_CONTENT] = "".join(self._reasoning)
         if self._tool_calls:
             message["content"] = content or None
             message["tool_calls"] = [self._tool_calls[index] for index in sorted(self._tool_calls)]

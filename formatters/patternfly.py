@@ -9,6 +9,7 @@ from formatters.events import (
     Event,
     HeartbeatEvent,
     JsonObject,
+    ReasoningDeltaEvent,
     StartEvent,
     TextDeltaEvent,
     ToolCallEvent,
@@ -18,6 +19,7 @@ from formatters.events import (
 from formatters.gateway_errors import title
 from formatters.lightspeed_01 import Lightspeed01Formatter, frame
 from formatters.lightspeed_02 import tool_result_token
+from formatters.lightspeed_07 import reasoning_frame
 
 _TOOL_EXECUTION = "tool_execution"
 _INTERRUPTED = "interrupted"
@@ -59,6 +61,8 @@ class PatternflyFormatter(Lightspeed01Formatter):
                 head = {"tool_name": name, "call_id": event.call_id, "status": status}
                 result = {**head, **tool_result_token(name, content)}
                 return [self._object("tool_call", result)]
+            case ReasoningDeltaEvent(text=text) if text:
+                return [reasoning_frame(self._id, text)]
             case TurnCompleteEvent(text=text):
                 # a turn that streamed no text (a shield's refusal) gets its answer as a token
                 answer = [] if self._text_sent else self._text(text, "inference")

@@ -25,6 +25,7 @@ from formatters.events import (
     Event,
     HeartbeatEvent,
     JsonObject,
+    ReasoningDeltaEvent,
     ShieldEvent,
     StartEvent,
     TextContent,
@@ -104,6 +105,8 @@ class ResponseBuilder:
         }
         self._output: list[JsonObject] = []
         self._message: JsonObject | None = None
+        self._reasoning: JsonObject | None = None
+        """The open `reasoning` item: closed when the answer, a tool call or the end comes."""
         self._tools: dict[str, JsonObject] = {}
         self._finishing: JsonObject | None = None
         self._text_sent = False
@@ -156,6 +159,8 @@ class ResponseBuilder:
                 self._emit(out, "response.in_progress", response=self._snapshot())
             case TextDeltaEvent(text=text) if text:
                 self._text(out, text)
+            case ReasoningDeltaEvent(text=text) if text:
+                self._reason(out, text)
             case ToolCallEvent():
                 self._close_message(out)
                 self._tool_call(out, event)
@@ -190,6 +195,7 @@ class ResponseBuilder:
     def _text(self, out: list[JsonObject], text: str) -> None:
         self._text_sent = True
         if self._message is None:
+            self._close_reasoning(out)
             self._message = {
                 "id": f"msg_{self._stream_id}_{len(self._output)}",
                 "type": "message",
@@ -216,6 +222,7 @@ class ResponseBuilder:
 
     def _close_message(self, out: list[JsonObject]) -> None:
         if self._message is None:
+            self._close_reasoning(out)
             return
         where = self._where()
         text = "".join(self._message.pop("_text"))
@@ -227,6 +234,45 @@ class ResponseBuilder:
             out, "response.output_item.done", output_index=where["output_index"], item=self._message
         )
         self._message = None
+
+    def _reason(self, out: list[JsonObject], text: str) -> None:
+        """Open a `reasoning` item unless one is open; add `text` as a reasoning_text delta."""
+        if self._reasoning is None:
+            self._close_message(out)
+            self._reasoning = {
+                "id": f"rs_{self._stream_id}_{len(self._output)}",
+                "type": "reasoning",
+                "summary": [],
+                "content": [],
+                "status": "in_progress",
+                "_text": [],
+            }
+            self._output.append(self._reasoning)
+            index = len(self._output) - 1
+            item = _item(self._reasoning)
+            self._emit(out, "response.output_item.added", output_index=index, item=item)
+            part = _reasoning_part("")
+            self._emit(out, "response.content_part.added", **self._reasoning_at(), part=part)
+        self._reasoning["_text"].append(text)
+        self._emit(out, "response.reasoning_text.delta", **self._reasoning_at(), delta=text)
+
+    def _reasoning_at(self) -> JsonObject:
+        assert self._reasoning is not None
+        index = self._output.index(self._reasoning)
+        return {"item_id": self._reasoning["id"], "output_index": index, "content_index": 0}
+
+    def _close_reasoning(self, out: list[JsonObject]) -> None:
+        if self._reasoning is None:
+            return
+        where = self._reasoning_at()
+        text = "".join(self._reasoning.pop("_text"))
+        self._emit(out, "response.reasoning_text.done", **where, text=text)
+        self._emit(out, "response.content_part.done", **where, part=_reasoning_part(text))
+        self._reasoning["content"] = [_reasoning_part(text)]
+        self._reasoning["status"] = "completed"
+        index = where["output_index"]
+        self._emit(out, "response.output_item.done", output_index=index, item=self._reasoning)
+        self._reasoning = None
 
     def _tool_call(self, out: list[JsonObject], event: ToolCallEvent) -> None:
         item = self._tools.get(event.call_id)
@@ -366,6 +412,10 @@ def _item(message: JsonObject) -> JsonObject:
 
 def _part(text: str) -> JsonObject:
     return {"type": "output_text", "text": text, "annotations": [], "logprobs": []}
+
+
+def _reasoning_part(text: str) -> JsonObject:
+    return {"type": "reasoning_text", "text": text}
 
 
 def _tool_item(name: str, call_id: str, arguments: JsonObject | str) -> JsonObject:
