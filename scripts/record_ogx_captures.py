@@ -1,14 +1,16 @@
 #!/usr/bin/env python
 """Record OGX 1.5 Responses captures: a real OGX 1.5 server, driven by the e2e tier's fake model.
 
-    .venv/bin/python scripts/record_ogx_captures.py [OUT_DIR]   # default tests/fixtures/ogx-1.5
+    .venv/bin/python scripts/record_ogx_captures.py [OUT_DIR [NAME ...]]   # tests/fixtures/ogx-1.5
 
 It starts what `make e2e` starts for OGX 1.5.0 (tests/e2e/conftest.py's set-up: the scripted
 fake model, the MCP server, `ogx run` from the cached `.venv-ogx-1.5.0` built by
 scripts/ogx-env.sh, a vector store holding the e2e documents), sends one `POST /v1/responses`
 per capture and writes each response body exactly as received (`NAME.sse`), with
-`manifest.json` (server, each request and its events in order). Bounded: every request times
-out after 60 s; every process it started is stopped at the end.
+`manifest.json` (server, each request and its events in order). `reasoning` comes from a second
+OGX whose inference is remote::vllm, which passes the model's reasoning on (remote::openai drops
+it: tests/e2e/reasoning_stack.py). NAMEs record only those captures, into the existing manifest.
+Bounded: every request times out after 60 s; every process it started is stopped at the end.
 """
 
 from __future__ import annotations
@@ -25,9 +27,12 @@ sys.path.insert(0, str(REPO))
 
 from tests.e2e.conftest import _start_stack  # noqa: E402  (the e2e tier's own set-up)
 from tests.e2e.processes import Server, read_announced_port, spawn  # noqa: E402
+from tests.e2e.reasoning_stack import start_reasoning_stack  # noqa: E402
 from tests.e2e.stacks import MCP_LABEL, VERSIONS  # noqa: E402
 
 VERSION = VERSIONS["ogx-1.5.0"]
+REASONING = "reasoning"
+"""The capture recorded from the remote::vllm server."""
 
 
 def captures(mcp_url: str, store_id: str) -> dict[str, dict[str, Any]]:
@@ -59,6 +64,12 @@ def captures(mcp_url: str, store_id: str) -> dict[str, dict[str, Any]]:
             "stream": True,
             "tools": [{"type": "file_search", "vector_store_ids": [store_id]}],
         },
+        REASONING: {
+            "model": model,
+            "input": "SCENARIO:reason Say hello.",
+            "stream": True,
+            "reasoning": {"effort": "low"},
+        },
     }
 
 
@@ -87,6 +98,7 @@ def events(raw: bytes) -> list[str]:
 def main() -> int:
     """Start the servers, record every capture, write the manifest."""
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else REPO / "tests" / "fixtures" / "ogx-1.5"
+    only = set(sys.argv[2:])
     out.mkdir(parents=True, exist_ok=True)
     started: list[Server] = []
     with tempfile.TemporaryDirectory(prefix="ogx-captures-") as work:
@@ -100,14 +112,21 @@ def main() -> int:
         try:
             model.port = read_announced_port(process, log, timeout=30)
             stack = _start_stack(VERSION, model, state / "ogx", started)
+            reasoner = start_reasoning_stack(VERSION, model, state / "ogx-vllm", 180)
+            started.append(reasoner)
             manifest: dict[str, Any] = {
                 "server": VERSION.label,
                 "model": "tests/e2e/fake_model.py (SCENARIO: markers)",
                 "recorded_by": "scripts/record_ogx_captures.py",
                 "files": {},
             }
+            if only:
+                manifest = json.loads((out / "manifest.json").read_text())
             for name, body in captures(f"{stack.mcp.url}/mcp", stack.vector_store_id).items():
-                status, content_type, raw = post(stack.server.port, body)
+                if only and name not in only:
+                    continue
+                server = reasoner if name == REASONING else stack.server
+                status, content_type, raw = post(server.port, body)
                 if status != 200:
                     raise RuntimeError(f"{name}: HTTP {status}: {raw[:500]!r}")
                 (out / f"{name}.sse").write_bytes(raw)

@@ -25,6 +25,8 @@ from pydantic_settings import (
 )
 
 CommaList = Annotated[list[str], NoDecode]
+ReasoningEffort = Literal["minimal", "low", "medium", "high", "xhigh"]
+"""How hard a reasoning model thinks: the Responses `reasoning.effort` ("none": leave it unset)."""
 
 
 class McpServer(BaseModel):
@@ -227,6 +229,13 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Responses on llama-stack 0.x: shields run as `guardrails` on input and"
         " output.",
+    )
+    responses_reasoning_effort: ReasoningEffort | None = Field(
+        default=None,
+        description="Responses: ask the model to reason (`reasoning: {effort}`); its reasoning"
+        " streams as each format's reasoning parts. OGX 1.x and llama-stack 0.7 pass a model's"
+        " reasoning on only from inference providers that read it (remote::vllm, ollama,"
+        " bedrock; not remote::openai). Unset: not asked.",
     )
     responses_moderation: bool = Field(
         default=False,

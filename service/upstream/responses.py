@@ -422,6 +422,8 @@ class ResponsesUpstream:
             body["tools"] = tools
         if (choice := _function_choice(query)) is not None:
             body["tool_choice"] = choice
+        if settings.responses_reasoning_effort is not None:
+            body["reasoning"] = {"effort": settings.responses_reasoning_effort}
         # OGX's `guardrails` is a bool, llama-stack's a list of shields
         if (guardrails := profile.guardrails(settings)) is not None:
             body["guardrails"] = guardrails

@@ -17,6 +17,7 @@ The behaviour is picked by a marker in the last user message:
 | `SCENARIO:tool` | calls the first offered tool that is not a retrieval (RAG) tool |
 | `SCENARIO:file_search QUERY` | calls the retrieval tool (file_search / knowledge_search) |
 | `SCENARIO:remember WORD` | answers `I will remember WORD.` |
+| `SCENARIO:reason` | streams REASONING as `reasoning_content` deltas, then TEXT_ANSWER |
 | `SCENARIO:recall` | finds `SCENARIO:remember WORD` in an earlier message: `The word was WORD.` |
 | `SCENARIO:unsafe` | (only matters to guardrails) llama-guard's shield prompt is answered `unsafe\nS1`; `POST /v1/moderations` (OGX's moderation_endpoint) flags category S1 |
 
@@ -48,6 +49,8 @@ EMBEDDING_MODEL = "fake-embed"
 EMBEDDING_DIMENSION = 16
 TEXT_ANSWER = "Hello from the fake model. This is a scripted answer."
 NOT_REMEMBERED = "I was not told any word to remember."
+REASONING = "The user wants a greeting. I will say hello."
+"""The reasoning of `SCENARIO:reason`, streamed one word per chunk before its answer."""
 FAIL_MESSAGE = "The fake model failed on purpose."
 RETRIEVAL_TOOLS = ("file_search", "knowledge_search")
 NEVER_CALLED = ("insert_into_memory",)  # the other half of llama-stack 0.2's builtin::rag
@@ -203,6 +206,10 @@ class FakeModel:
             )
             if call is not None:
                 return await self._answer(request, body, [], stream, tool_call=call)
+        if name == "reason":
+            return await self._answer(
+                request, body, words(TEXT_ANSWER), stream, reasoning=words(REASONING)
+            )
         if name == "remember":
             word = rest.split()[0] if rest.split() else "nothing"
             return await self._answer(request, body, words(f"I will remember {word}."), stream)
@@ -245,6 +252,7 @@ class FakeModel:
         pieces: list[str],
         stream: bool,
         tool_call: dict[str, Any] | None = None,
+        reasoning: list[str] | None = None,
     ) -> web.StreamResponse:
         completion_id = f"chatcmpl-fake-{next(self._call_ids):04d}"
         model = body.get("model", MODEL)
@@ -281,6 +289,9 @@ class FakeModel:
 
         response = await _sse_response(request)
         await _send(response, chunk({"role": "assistant", "content": ""}))
+        for thought in reasoning or ():  # as DeepSeek and vLLM stream it, before the answer
+            await asyncio.sleep(DELTA_INTERVAL)
+            await _send(response, chunk({"reasoning_content": thought}))
         for piece in pieces:
             await asyncio.sleep(DELTA_INTERVAL)
             await _send(response, chunk({"content": piece}))

@@ -657,3 +657,11 @@ async def test_client_disconnect_during_silence_cancels_the_upstream_response(
     assert fake.end_reason == "cancelled"
     assert fake.ended_at is not None
     assert fake.ended_at - closed_at < interval + 0.3
+
+
+async def test_the_reasoning_effort_setting_asks_the_model_to_reason(responses_client, fake):
+    fake.steps = fixture_steps("text.sse")
+    await frames_of(await responses_client())
+    await frames_of(await responses_client(responses_reasoning_effort="low"))
+    assert "reasoning" not in fake.requests[0]
+    assert fake.requests[1]["reasoning"] == {"effort": "low"}

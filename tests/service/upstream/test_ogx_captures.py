@@ -12,6 +12,7 @@ from formatters.events import (
     DocumentsEvent,
     Event,
     HeartbeatEvent,
+    ReasoningDeltaEvent,
     StepEndEvent,
     StepStartEvent,
     TextDeltaEvent,
@@ -39,7 +40,13 @@ def test_the_manifest_names_every_capture_and_its_events() -> None:
     manifest = json.loads((OGX_FIXTURES / "manifest.json").read_text())
     assert manifest["server"] == "OGX 1.5.0"
     assert sorted(manifest["files"]) == [path.name for path in CAPTURES]
-    assert sorted(manifest["files"]) == ["file_search.sse", "long.sse", "mcp.sse", "text.sse"]
+    assert sorted(manifest["files"]) == [
+        "file_search.sse",
+        "long.sse",
+        "mcp.sse",
+        "reasoning.sse",
+        "text.sse",
+    ]
     for path in CAPTURES:
         events = [raw["type"] for raw in fixture_events(path)]
         assert manifest["files"][path.name]["events"] == events, path.name
@@ -103,3 +110,33 @@ def test_mcp_call_runs_on_the_server_and_its_result_is_answered() -> None:
         (12, "get_weather", WEATHER, False)
     ]
     assert events[-1] == TurnCompleteEvent(chunk=28, text=f"The tool returned: {WEATHER}")
+
+
+def test_reasoning_streams_on_the_message_before_it_and_its_reasoning_item_adds_nothing() -> None:
+    """OGX streams the reasoning deltas on the message's id before the message is added; the
+    `reasoning` item it adds after the message (its whole text again) is not a second copy."""
+    thought = ["The ", "user ", "wants ", "a ", "greeting. ", "I ", "will ", "say ", "hello."]
+    words = [" from", " the", " fake", " model.", " This", " is", " a", " scripted", " answer."]
+    assert normalize_all("reasoning.sse") == [
+        *[
+            ReasoningDeltaEvent(chunk=3 + i, step="inference", text=text)
+            for i, text in enumerate(thought)
+        ],
+        StepStartEvent(chunk=12, step="inference"),
+        *[
+            TextDeltaEvent(chunk=14 + i, step="inference", text=word)
+            for i, word in enumerate(["Hello", *words])
+        ],
+        StepEndEvent(chunk=27, step="inference"),
+        UsageEvent(chunk=30, input_tokens=3, output_tokens=10),
+        TurnCompleteEvent(chunk=30, text="Hello from the fake model. This is a scripted answer."),
+    ]
+    kinds = [raw["type"] for raw in fixture_events(OGX_FIXTURES / "reasoning.sse")]
+    assert kinds[2:4] == ["response.content_part.added", "response.reasoning_text.delta"]
+    assert kinds[-5:] == [
+        "response.content_part.done",
+        "response.output_item.done",
+        "response.output_item.added",
+        "response.output_item.done",
+        "response.completed",
+    ]
