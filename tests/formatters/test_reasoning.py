@@ -178,15 +178,13 @@ def test_responses_reasoning_is_a_reasoning_item_done_before_the_message() -> No
         response_event("response.reasoning_text.delta", 4, **at, delta="Think"),
         response_event("response.reasoning_text.delta", 5, **at, delta=" hard."),
         response_event("response.reasoning_text.done", 6, **at, text="Think hard."),
-        response_event(
-            "response.content_part.done", 7, **at, part={**part, "text": "Think hard."}
-        ),
+        response_event("response.content_part.done", 7, **at, part={**part, "text": "Think hard."}),
         response_event("response.output_item.done", 8, output_index=0, item=done),
     )
     head, _, rest = frames.partition("event: response.output_item.added\n")
     assert head.count("\n\n") == 2  # response.created, response.in_progress
     reasoning, _, message = ("event: response.output_item.added\n" + rest).partition(
-        "event: response.output_item.added\ndata: {\"type\":\"response.output_item.added\","
+        'event: response.output_item.added\ndata: {"type":"response.output_item.added",'
         '"output_index":1'
     )
     assert reasoning == expected
@@ -197,7 +195,9 @@ def test_responses_reasoning_is_a_reasoning_item_done_before_the_message() -> No
 
 
 def test_responses_reasoning_closes_before_a_tool_call() -> None:
-    frames = render(ResponsesFormatter(model="m", stream_id="s", created_at=1), [START, THINK, CALL])
+    frames = render(
+        ResponsesFormatter(model="m", stream_id="s", created_at=1), [START, THINK, CALL]
+    )
     kinds = [line.removeprefix("event: ") for line in frames.splitlines() if line.startswith("ev")]
     assert kinds[2:] == [
         "response.output_item.added",
@@ -286,8 +286,12 @@ def test_a2a_sends_the_reasoning_whole_as_a_working_status_data_part_before_the_
     events: list[Event] = [THINK, HARD, TextDeltaEvent(text="Hi."), THINK, TextDeltaEvent(text="!")]
     second = {**message, "messageId": "t-2", "parts": [{**part, "data": {"reasoning": "Think"}}]}
     assert render(formatter, events) == data(
-        a2a({"statusUpdate": {**ids, "status": {"state": "TASK_STATE_WORKING", "message": message}}}),
+        a2a(
+            {"statusUpdate": {**ids, "status": {"state": "TASK_STATE_WORKING", "message": message}}}
+        ),
         a2a({"artifactUpdate": {**ids, "artifact": answer}}),
-        a2a({"statusUpdate": {**ids, "status": {"state": "TASK_STATE_WORKING", "message": second}}}),
+        a2a(
+            {"statusUpdate": {**ids, "status": {"state": "TASK_STATE_WORKING", "message": second}}}
+        ),
         a2a({"artifactUpdate": {**ids, "artifact": more, "append": True}}),
     )

@@ -104,6 +104,9 @@ class MessagesRequest(BaseModel):
         return "\n\n".join(block.text for block in self.system or ())
 
 
+_REASONING_BLOCKS = frozenset({"thinking", "redacted_thinking"})
+
+
 def _text(message: MessageParam, where: str) -> str:
     """Return a message's text; a block other than text cannot be part of an agent turn."""
     if isinstance(message.content, str):
@@ -111,6 +114,8 @@ def _text(message: MessageParam, where: str) -> str:
     texts = []
     for position, block in enumerate(message.content):
         kind = block.get("type")
+        if kind in _REASONING_BLOCKS and message.role == "assistant":
+            continue  # the model's reasoning, which Anthropic's API drops from later turns too
         if kind != "text" or not isinstance(block.get("text"), str):
             raise UnsupportedRequest(
                 f"{where}.content[{position}]: only text blocks are supported, not {kind!r}: "

@@ -39,6 +39,10 @@ class ChatMessage(BaseModel):
     tool_call_id: str | None = None
     function_call: dict[str, Any] | None = None
     audio: dict[str, Any] | None = None
+    reasoning_content: str | None = Field(
+        default=None,
+        description="Accepted and ignored: the reasoning of an answer this service gave.",
+    )
 
 
 class StreamOptions(BaseModel):

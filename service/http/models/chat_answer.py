@@ -32,6 +32,8 @@ class CompletionMessage(_Shape):
     role: Literal["assistant"]
     content: str | None
     refusal: None
+    reasoning_content: str | None = None
+    """The model's reasoning, where DeepSeek, vLLM and LiteLLM put it (only when it reasoned)."""
     tool_calls: list[CompletionToolCall] = []
 
 
