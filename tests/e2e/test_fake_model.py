@@ -12,6 +12,7 @@ from tests.e2e.fake_model import (
     EMBEDDING_DIMENSION,
     FAIL_MESSAGE,
     NOT_REMEMBERED,
+    REASONING,
     TEXT_ANSWER,
     FakeModel,
     embed,
@@ -255,3 +256,24 @@ async def test_moderations_flag_only_the_unsafe_scenario_as_s1(model):
             {"flagged": False, "categories": {"S1": False}, "category_scores": {"S1": 0.0}},
         ],
     }
+
+
+async def test_reason_scenario_streams_reasoning_content_word_by_word_before_the_answer(model):
+    _, body = await chat(model, [{"role": "user", "content": "SCENARIO:reason Say hello."}])
+    deltas = [c["choices"][0]["delta"] for c in chunks_of(body) if c["choices"]]
+    thoughts = [d["reasoning_content"] for d in deltas if "reasoning_content" in d]
+    assert thoughts == [
+        "The ",
+        "user ",
+        "wants ",
+        "a ",
+        "greeting. ",
+        "I ",
+        "will ",
+        "say ",
+        "hello.",
+    ]
+    assert "".join(thoughts) == REASONING
+    first_answer = next(i for i, d in enumerate(deltas) if d.get("content"))
+    assert max(i for i, d in enumerate(deltas) if "reasoning_content" in d) < first_answer
+    assert text_of(chunks_of(body)) == TEXT_ANSWER
