@@ -3,7 +3,8 @@
 One task per stream, each frame a JSON-RPC response whose `result` is a `StreamResponse`: the
 task (`TASK_STATE_SUBMITTED`), a `TASK_STATE_WORKING` status, the answer as chunks of one
 artifact (`artifactUpdate`, `append` after the first), each tool the agent ran as a working
-status whose message holds a data part (`toolCall`, then `toolResult`), then a
+status whose message holds a data part (`toolCall`, then `toolResult`; a reasoning block whole, as
+`reasoning`), then a
 `TASK_STATE_COMPLETED` status — or `TASK_STATE_FAILED` (`TASK_STATE_CANCELED` when interrupted)
 with the error as the status message's text, after which nothing follows. Heartbeats are SSE
 comments. `TaskAssembler` folds the same results into the `Task` that `GetTask` returns.

@@ -2,7 +2,8 @@
 
 One run per stream: `RUN_STARTED`, the answer as text messages, each tool the agent ran as
 `TOOL_CALL_START/ARGS/END` and `TOOL_CALL_RESULT` (a result means the server ran it: AG-UI
-clients run no tool that has one), agent steps as `STEP_STARTED/FINISHED`, then `RUN_FINISHED`
+clients run no tool that has one), agent steps as `STEP_STARTED/FINISHED`, the model's reasoning as
+a `REASONING_START` span of one reasoning message, then `RUN_FINISHED`
 — or `RUN_ERROR`, after which AG-UI allows nothing. Heartbeats are SSE comments.
 """
 

@@ -52,7 +52,8 @@ class Lightspeed07Formatter(Formatter):
     `start{conversation_id, request_id}`, numbered `token`s, `tool_call{id, name, args, type}`,
     `tool_result{id, status, content, type, round}`, `turn_complete`,
     `error{status_code, response, cause}`, `interrupted{request_id}`, `end{...}` with
-    `available_quotas`.
+    `available_quotas`; the model's reasoning as openshift/lightspeed-service's
+    `reasoning{id, reasoning}` (numbered with the tokens), which 0.7.1 never sends.
     """
 
     name = "lightspeed-0.7"

@@ -32,7 +32,8 @@ class PatternflyFormatter(Lightspeed01Formatter):
     or the model's half-written tool calls), each tool call as one `tool_call` frame whose
     token is `{tool_name, call_id, arguments}`, its result as one more (`{tool_name, call_id,
     status, summary | response}`), every error as `error{id, token, response, cause}`, an
-    interrupt as `interrupted` with the same fields. docs/formats.md documents each field.
+    interrupt as `interrupted` with the same fields, the model's reasoning as
+    lightspeed-service's `reasoning{id, reasoning}`. docs/formats.md documents each field.
     """
 
     name = "patternfly"
