@@ -44,6 +44,9 @@ REJECTION_REASONS = {
 # No `_created` twin of every counter series: half the series to store (untyped in the library).
 disable_created_metrics()  # type: ignore[no-untyped-call]
 
+TOKEN_DIRECTIONS = ("input", "output")
+"""The `direction` label of the token counter: tokens the model read, tokens it wrote."""
+
 _FIRST_EVENT_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
 _DURATION_BUCKETS = (0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1200.0)
 
@@ -96,6 +99,13 @@ class Metrics:
             ["format"],
             registry=own,
         )
+        self.tokens = Counter(
+            f"{PREFIX}_tokens",
+            "Model tokens the upstream reported for the streams that ended (failed and "
+            "interrupted ones too: what it reported before), by format and direction.",
+            ["format", "direction"],
+            registry=own,
+        )
         self.first_event = Histogram(
             f"{PREFIX}_upstream_first_event_seconds",
             "From asking the upstream for a turn to its first event, by format.",
@@ -122,6 +132,8 @@ class Metrics:
             self.active_streams.labels(name)
             self.frames.labels(name)
             self.heartbeats.labels(name)
+            for direction in TOKEN_DIRECTIONS:
+                self.tokens.labels(name, direction)
             for outcome in outcomes:
                 self.streams.labels(name, outcome)
 
@@ -134,9 +146,12 @@ class Metrics:
         heartbeats: int,
         duration: float,
         first_event: float | None,
+        tokens: tuple[int, int] = (0, 0),
     ) -> None:
-        """Record one stream that ended."""
+        """Record one stream that ended; `tokens`: the input and output tokens it reported."""
         self.streams.labels(format_name, outcome).inc()
+        for direction, count in zip(TOKEN_DIRECTIONS, tokens, strict=True):
+            self.tokens.labels(format_name, direction).inc(count)
         self.frames.labels(format_name).inc(frames)
         self.heartbeats.labels(format_name).inc(heartbeats)
         self.duration.labels(format_name).observe(duration)

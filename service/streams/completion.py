@@ -27,6 +27,8 @@ class Completed:
     outcome: StrEnum
     first_event_seconds: float | None
     error: ErrorEvent | None = None
+    input_tokens: int = 0
+    output_tokens: int = 0
 
 
 Fold = Callable[[Event], object]
@@ -107,7 +109,10 @@ async def complete_turn(
             elif failure is not None:
                 raise failure
         elif watching.done():
-            return Completed(Outcome.CLIENT_GONE, None)
+            usage = reader.end.usage
+            return Completed(
+                Outcome.CLIENT_GONE, None, None, usage.input_tokens, usage.output_tokens
+            )
         elif stop.done():
             reason = drained()
         else:
@@ -121,9 +126,10 @@ async def complete_turn(
     if reason is not None:
         outcome = reason.outcome
         reader.take(reason.error)
-    reader.take(reader.end.build())
+    end = reader.end.build()
+    reader.take(end)
     first = None if reader.first_event_at is None else reader.first_event_at - started
-    return Completed(outcome, first, reader.error)
+    return Completed(outcome, first, reader.error, end.input_tokens, end.output_tokens)
 
 
 async def _until(condition: Callable[[], bool], every: float) -> None:

@@ -58,7 +58,10 @@ async def answer_turn(
             stop=session.stop,
         )
         ending.result = StreamResult(
-            outcome=result.outcome, first_event_seconds=result.first_event_seconds
+            outcome=result.outcome,
+            first_event_seconds=result.first_event_seconds,
+            input_tokens=result.input_tokens,
+            output_tokens=result.output_tokens,
         )
     if result.outcome is Outcome.CLIENT_GONE:
         return web.Response(status=499)  # nginx's "client closed request"; nobody reads it

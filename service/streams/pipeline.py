@@ -25,6 +25,7 @@ from formatters.events import (
     UsageEvent,
 )
 from formatters.frames import encode
+from formatters.usage import UsageSoFar
 from service.streams.wakeup import Wakeup
 from service.upstream import Turn, UpstreamStreamError
 from service.upstream.batches import MAX_BATCH, EventBatches, batch_reader
@@ -109,6 +110,9 @@ class StreamResult:
     frames: int = 0
     heartbeats: int = 0
     first_event_seconds: float | None = None
+    input_tokens: int = 0
+    output_tokens: int = 0
+    """The token counts the stream's `end` reports (what the upstream reported so far)."""
 
 
 class ClientGone(Exception):
@@ -146,7 +150,7 @@ class EndBuilder:
     """Collects what the `end` event reports: referenced documents, usage, truncation."""
 
     documents: dict[str, Document] = field(default_factory=dict)
-    usage: UsageEvent = field(default_factory=UsageEvent)
+    usage: UsageSoFar = field(default_factory=UsageSoFar)
 
     def observe(self, event: Event) -> None:
         """Take note of one event on its way out."""
@@ -156,7 +160,7 @@ class EndBuilder:
             for document in event.documents:
                 self.documents[document.document_id or document.url] = document
         elif isinstance(event, UsageEvent):
-            self.usage = event
+            self.usage.add(event)
 
     def build(self) -> EndEvent:
         """Return the end event for what was seen."""
@@ -373,6 +377,8 @@ class _Pump:
         except ClientGone:
             self.result.outcome = Outcome.CLIENT_GONE
         finally:
+            self.result.input_tokens = self._end.usage.input_tokens
+            self.result.output_tokens = self._end.usage.output_tokens
             await self._close()
         return self.result
 

@@ -209,6 +209,7 @@ class StreamSession:
         outcome = result.outcome.value if result is not None else CANCELLED
         frames = result.frames if result is not None else 0
         heartbeats = result.heartbeats if result is not None else 0
+        tokens = (result.input_tokens, result.output_tokens) if result is not None else (0, 0)
         log.info(
             f"{kind} end",
             outcome=outcome,
@@ -216,6 +217,8 @@ class StreamSession:
             frames=frames,
             heartbeats=heartbeats,
             first_event_seconds=None if first_event is None else round(first_event, 4),
+            input_tokens=tokens[0],
+            output_tokens=tokens[1],
         )
         self.request.app[METRICS].stream_ended(
             self.label,
@@ -224,6 +227,7 @@ class StreamSession:
             heartbeats=heartbeats,
             duration=duration,
             first_event=first_event,
+            tokens=tokens,
         )
 
 
