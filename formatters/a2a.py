@@ -33,9 +33,11 @@ from formatters.events import (
     ToolCallEvent,
     ToolResultEvent,
     TurnCompleteEvent,
+    UsageEvent,
     content_text,
 )
 from formatters.frames import KEEP_ALIVE, data_frame
+from formatters.usage import TokenCounts, UsageSoFar, reported
 
 SUBMITTED = "TASK_STATE_SUBMITTED"
 WORKING = "TASK_STATE_WORKING"
@@ -82,6 +84,8 @@ class TaskEvents:
         """Whether the final status went out: A2A allows nothing after it."""
         self._reasoning: list[str] = []
         """The model's reasoning so far, sent as one working status when the next event comes."""
+        self.usage = UsageSoFar()
+        """The usage reported so far: a failed or canceled status's metadata carries it."""
 
     def results(self, event: Event) -> list[JsonObject]:
         """Return the `StreamResponse` objects for one normalized event.
@@ -124,9 +128,14 @@ class TaskEvents:
                 self._documents.extend(document.model_dump() for document in documents)
             case TurnCompleteEvent(text=text) if text and not self._answered:
                 return [self._chunk(text)]
+            case UsageEvent():
+                self.usage.add(event)
             case ErrorEvent(message=message, code=code):
                 state = CANCELED if code in _CANCELED_CODES else FAILED
-                return [self._final(state, {"text": message}, {"code": code})]
+                metadata: JsonObject = {"code": code}
+                if reported(self.usage):
+                    metadata["usage"] = task_usage(self.usage)
+                return [self._final(state, {"text": message}, metadata)]
             case EndEvent():
                 return [self._final(COMPLETED, None, self._outcome(event))]
         return []
@@ -176,8 +185,10 @@ class TaskEvents:
 
     def _outcome(self, end: EndEvent) -> JsonObject:
         documents = [document.model_dump() for document in end.referenced_documents]
-        usage = {"inputTokens": end.input_tokens, "outputTokens": end.output_tokens}
-        outcome: JsonObject = {"usage": usage, "referencedDocuments": documents or self._documents}
+        outcome: JsonObject = {
+            "usage": task_usage(end),
+            "referencedDocuments": documents or self._documents,
+        }
         if end.truncated is not None:
             outcome["truncated"] = end.truncated
         return outcome
@@ -235,7 +246,13 @@ class A2aFormatter(Formatter):
         closer._rpc_id = self._rpc_id
         closer.events.ended = events.ended
         closer.events.messages = events.messages
+        closer.events.usage = events.usage.copy()
         return closer
+
+
+def task_usage(counts: TokenCounts) -> JsonObject:
+    """Return the `usage` of a final status's metadata: the task's token counts."""
+    return {"inputTokens": counts.input_tokens, "outputTokens": counts.output_tokens}
 
 
 class TaskAssembler:

@@ -28,9 +28,11 @@ from formatters.events import (
     ToolCallEvent,
     ToolResultEvent,
     TurnCompleteEvent,
+    UsageEvent,
     content_text,
 )
 from formatters.frames import KEEP_ALIVE, data_frame
+from formatters.usage import TokenCounts, UsageSoFar, camel_case_usage, reported
 
 
 def new_id() -> str:
@@ -55,6 +57,8 @@ class RunEvents:
         """Whether RUN_ERROR went out: AG-UI allows nothing after it."""
         self._content: TextTemplate | None = None
         """The open message's TEXT_MESSAGE_CONTENT, its delta left open."""
+        self.usage = UsageSoFar()
+        """The usage reported so far: RUN_ERROR's `usage` says it."""
 
     def text_json(self, event: Event) -> str | None:
         """Return a text delta's one event as JSON, written out; None unless a message is open."""
@@ -95,9 +99,12 @@ class RunEvents:
                 self._documents.extend(document.model_dump() for document in documents)
             case TurnCompleteEvent(text=text) if text and not self._text_sent:
                 return self._text(text)
+            case UsageEvent():
+                self.usage.add(event)
             case ErrorEvent(message=message, code=code):
                 self.failed = True
-                return [{"type": "RUN_ERROR", "message": message, "code": code}]
+                error = {"type": "RUN_ERROR", "message": message, "code": code}
+                return [{**error, **run_usage(self.usage)}]
             case EndEvent():
                 return self._finish(event)
         return []
@@ -173,7 +180,7 @@ class RunEvents:
         result = event_object(end)
         del result["chunk"]
         finished = {"type": "RUN_FINISHED", **self._run(), "result": result}
-        return [*closing, *steps, finished]
+        return [*closing, *steps, {**finished, **run_usage(end)}]
 
 
 class AgUiFormatter(Formatter):
@@ -203,12 +210,18 @@ class AgUiFormatter(Formatter):
         """Return a fresh formatter that knows whether this run already ended with RUN_ERROR."""
         closer = AgUiFormatter()
         closer._events.failed = self._events.failed
+        closer._events.usage = self._events.usage.copy()
         return closer
 
 
 def _content(message_id: str, text: str) -> JsonObject:
     """Return the TEXT_MESSAGE_CONTENT event of a piece of the message's text."""
     return {"type": "TEXT_MESSAGE_CONTENT", "messageId": message_id, "delta": text}
+
+
+def run_usage(counts: TokenCounts) -> JsonObject:
+    """Return RUN_FINISHED's or RUN_ERROR's `usage`: the run's counts; nothing if unreported."""
+    return {"usage": [camel_case_usage(counts)]} if reported(counts) else {}
 
 
 def result_text(event: ToolResultEvent) -> str:

@@ -8,9 +8,10 @@ The agent runs its tools itself, so its tool calls and their results are server-
 
 from __future__ import annotations
 
+import copy
 import json
 import uuid
-from typing import Any
+from typing import Any, Self
 
 from formatters.base import Formatter, Frame, FrameValue
 from formatters.event_json import SLOT, TextTemplate, compact_json
@@ -28,8 +29,10 @@ from formatters.events import (
     ToolCallEvent,
     ToolResultEvent,
     TurnCompleteEvent,
+    UsageEvent,
     content_text,
 )
+from formatters.usage import TokenCounts, UsageSoFar, reported
 
 DEFAULT_MODEL = "llama-stack-agent"
 """The `model` of the message when the request named none (`/v1/streaming_query`)."""
@@ -63,6 +66,8 @@ class MessageEvents:
         self._failed = False
         self._delta: TextTemplate | None = None
         """The open text block's `content_block_delta`, its text left open."""
+        self.usage = UsageSoFar()
+        """The usage reported so far: a failed turn's `message_delta` (before its error)."""
 
     def text_json(self, event: Event) -> str | None:
         """Return a text delta's one payload as JSON, written out; None unless a block is open."""
@@ -89,12 +94,28 @@ class MessageEvents:
                 self._refused = True
             case TurnCompleteEvent(text=text) if text and not self._text_sent:
                 return [*self._start(), *self._text(text)]
+            case UsageEvent():
+                self.usage.add(event)
             case ErrorEvent():
                 self._failed = True
-                return [error_payload(event)]
+                return [*self._usage_so_far(), error_payload(event)]
             case EndEvent():
                 return self._finish(event)
         return []
+
+    def _usage_so_far(self) -> list[JsonObject]:
+        """Return a failed message's `message_delta`: no stop reason yet, the usage so far."""
+        if not self._started or not reported(self.usage):
+            return []
+        delta = {"stop_reason": None, "stop_sequence": None}
+        return [{"type": "message_delta", "delta": delta, "usage": message_usage(self.usage)}]
+
+    def closer(self) -> MessageEvents:
+        """Return a fresh builder that closes this message: started or not, its usage so far."""
+        closer = MessageEvents(message_id=self._message_id, model=self._model)
+        closer._started = self._started
+        closer.usage = self.usage.copy()
+        return closer
 
     def _start(self, conversation_id: str | None = None) -> list[JsonObject]:
         if self._started:
@@ -188,8 +209,7 @@ class MessageEvents:
         if self._failed:
             return stop
         delta = {"stop_reason": self._stop_reason(end), "stop_sequence": None}
-        usage = {"input_tokens": end.input_tokens, "output_tokens": end.output_tokens}
-        summary = {"type": "message_delta", "delta": delta, "usage": usage}
+        summary = {"type": "message_delta", "delta": delta, "usage": message_usage(end)}
         return [*self._start(), *self._close_text(), summary, *stop]
 
     def _stop_reason(self, end: EndEvent) -> str:
@@ -223,6 +243,12 @@ class AnthropicFormatter(Formatter):
             Frame(compact_json(payload), event=payload["type"])
             for payload in self._events.payloads(event)
         ]
+
+    def closer(self) -> Self:
+        """Return a formatter that closes this message: its usage so far, then its error."""
+        closer = copy.copy(self)
+        closer._events = self._events.closer()
+        return closer
 
 
 PING = Frame(compact_json({"type": "ping"}), event="ping")
@@ -272,6 +298,11 @@ class MessageAssembler:
     def message(self) -> JsonObject:
         """Return the `message` for everything added."""
         return self._message
+
+
+def message_usage(counts: TokenCounts) -> JsonObject:
+    """Return the `usage` of a `message_delta`: the message's token counts so far."""
+    return {"input_tokens": counts.input_tokens, "output_tokens": counts.output_tokens}
 
 
 def error_payload(event: ErrorEvent) -> JsonObject:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from json.encoder import encode_basestring_ascii
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 from formatters.base import Formatter, Frame, FrameValue
 from formatters.events import (
@@ -42,6 +42,9 @@ class Lightspeed01Formatter(Formatter):
 
     name = "lightspeed-0.1"
     description = "lightspeed-stack 0.1.x /v1/streaming_query frames, byte for byte"
+    reports_usage: ClassVar[bool] = False
+    """Whether `end` carries the turn's token counts: 0.1.3 and 0.2.0 send the placeholders
+    `0` and `0` whatever the turn used, and so do their dialects."""
 
     def __init__(self) -> None:
         self._written = 0
@@ -114,7 +117,7 @@ class Lightspeed01Formatter(Formatter):
             case HeartbeatEvent():
                 return [self._token("heartbeat", "heartbeat")]
             case EndEvent():
-                return [end_frame(event)]
+                return [end_frame(event if self.reports_usage else placeholder_counts(event))]
             case _:
                 return []
 
@@ -169,6 +172,11 @@ def end_frame(event: EndEvent, first: dict[str, Any] | None = None) -> Frame:
         "available_quotas": {},
     }
     return Frame(json.dumps(payload))
+
+
+def placeholder_counts(event: EndEvent) -> EndEvent:
+    """Return the end event with the token counts 0.1.3 and 0.2.0 send: `0` and `0`."""
+    return event.model_copy(update={"input_tokens": 0, "output_tokens": 0})
 
 
 def _tool_result_token(name: str, content: str | list[ContentItem]) -> str:

@@ -33,9 +33,11 @@ from formatters.events import (
     ToolResultEvent,
     TurnAwaitingInputEvent,
     TurnCompleteEvent,
+    UsageEvent,
 )
 from formatters.finish import FinishReason
 from formatters.frames import DONE, KEEP_ALIVE, data_frame
+from formatters.usage import TokenCounts, UsageSoFar, reported, total_tokens
 
 GATEWAY_EVENT = "gateway_event"
 """Top-level chunk key that carries a normalized event OpenAI has no field for."""
@@ -85,6 +87,8 @@ class ChunkBuilder:
         self._text_sent = False
         self._finish_reason = FinishReason()
         self._text_chunk = TextTemplate.of(self._chunk({"content": SLOT}))
+        self.usage = UsageSoFar()
+        """The usage reported so far: a failed turn's usage chunk (before its error) says it."""
 
     def text_json(self, event: Event) -> str | None:
         """Return the chunk of a text delta as JSON, written out; None for any other event."""
@@ -118,9 +122,12 @@ class ChunkBuilder:
             case TurnCompleteEvent(text=text) if text and not self._text_sent:
                 self._text_sent = True
                 return [self._chunk({"content": text})]
+            case UsageEvent():
+                self.usage.add(event)
             case ErrorEvent():
                 self._finish_reason.observe(event)
-                return [error_payload(event)]
+                failed_usage = self._usage_chunk(self.usage) if reported(self.usage) else []
+                return [*failed_usage, error_payload(event)]
             case EndEvent() if not self._finish_reason.failed:
                 return self._finish(event)
         return []
@@ -150,9 +157,13 @@ class ChunkBuilder:
 
     def _finish(self, end: EndEvent) -> list[JsonObject]:
         chunks = [self._chunk({}, finish_reason=self._finish_reason.of(end), extension=end)]
-        if self._include_usage:
-            chunks.append({**self._head, "choices": [], "usage": usage(end)})
-        return chunks
+        return [*chunks, *self._usage_chunk(end)]
+
+    def _usage_chunk(self, counts: TokenCounts) -> list[JsonObject]:
+        """Return the last chunk of an `include_usage` stream (a failed one: before its error)."""
+        if not self._include_usage:
+            return []
+        return [{**self._head, "choices": [], "usage": usage(counts)}]
 
     def _chunk(
         self, delta: JsonObject, *, finish_reason: str | None = None, extension: Event | None = None
@@ -211,15 +222,18 @@ class OpenAIFormatter(Formatter):
     def closer(self) -> Self:
         """Return a fresh formatter of the same completion (id, created, model, usage).
 
-        Its closing frames depend on nothing sent before: an error payload, then `[DONE]`.
+        Its closing frames depend on the usage reported so far (the usage chunk before the
+        error payload) and on nothing sent before.
         """
-        return type(self)(
+        closer = type(self)(
             model=self._model,
             include_usage=self._include_usage,
             completion_id=self._completion_id,
             created=self._created,
             client_tools=self._client_tools,
         )
+        closer._chunks.usage = self._chunks.usage.copy()
+        return closer
 
 
 class CompletionBuilder:
@@ -290,12 +304,12 @@ class CompletionBuilder:
         }
 
 
-def usage(end: EndEvent) -> JsonObject:
+def usage(counts: TokenCounts) -> JsonObject:
     """Return OpenAI's `usage` object for the turn's token counts."""
     return {
-        "prompt_tokens": end.input_tokens,
-        "completion_tokens": end.output_tokens,
-        "total_tokens": end.input_tokens + end.output_tokens,
+        "prompt_tokens": counts.input_tokens,
+        "completion_tokens": counts.output_tokens,
+        "total_tokens": total_tokens(counts),
     }
 
 

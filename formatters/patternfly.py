@@ -41,6 +41,7 @@ class PatternflyFormatter(Lightspeed01Formatter):
     description = (
         "lightspeed-shaped frames for PatternFly chatbot frontends (Ansible, reference UI)"
     )
+    reports_usage = True
 
     def __init__(self) -> None:
         super().__init__()

@@ -27,10 +27,12 @@ from formatters.events import (
     ToolCallEvent,
     ToolResultEvent,
     TurnCompleteEvent,
+    UsageEvent,
     content_text,
 )
 from formatters.finish import FinishReason
 from formatters.frames import DONE, KEEP_ALIVE, data_frame
+from formatters.usage import TokenCounts, UsageSoFar, camel_case_usage, reported
 
 SHIELD_PART = "data-shield"
 _AGENT_TOOL = MappingProxyType({"providerExecuted": True, "dynamic": True})
@@ -57,6 +59,9 @@ class VercelFormatter(Formatter):
         self._finish_reason = FinishReason()
         self._text_delta: tuple[tuple[str, str], TextTemplate | None] | None = None
         """The open text block and its `text-delta` part, its delta left open."""
+        self._usage = UsageSoFar()
+        """The usage reported so far: `message-metadata` before an error says it (the AI SDK's
+        chat reads nothing after an error part)."""
 
     def format(self, event: Event) -> list[FrameValue]:
         """Return the UI message stream frames for one event; `finish` and `[DONE]` come last.
@@ -82,6 +87,7 @@ class VercelFormatter(Formatter):
         fresh._step_open = self._step_open
         fresh._block = self._block
         fresh._sources = set(self._sources)
+        fresh._usage = self._usage.copy()
         return fresh
 
     def _text_json(self, event: Event) -> str | None:
@@ -132,8 +138,12 @@ class VercelFormatter(Formatter):
             case TurnCompleteEvent(text=text) if text and not self._text_sent:
                 self._text_sent = True
                 return [*self._delta("text", text), *self._close_block()]
+            case UsageEvent():
+                self._usage.add(event)
             case ErrorEvent(message=message):
-                return [*self._close_block(), {"type": "error", "errorText": message}]
+                metadata = _usage_metadata(self._usage)
+                usage = [{"type": "message-metadata", **metadata}] if metadata else []
+                return [*self._close_block(), *usage, {"type": "error", "errorText": message}]
             case EndEvent():
                 return [
                     *self._close_block(),
@@ -142,6 +152,7 @@ class VercelFormatter(Formatter):
                     {
                         "type": "finish",
                         "finishReason": self._finish_reason.of(event).replace("_", "-"),
+                        **_usage_metadata(event),
                     },
                 ]
         return []
@@ -225,6 +236,11 @@ class VercelFormatter(Formatter):
             part = {"type": "source-url", "sourceId": source_id, "url": document.url}
             parts.append({**part, "title": document.title})
         return parts
+
+
+def _usage_metadata(counts: TokenCounts) -> JsonObject:
+    """Return a part's `messageMetadata` with the turn's usage; nothing if none was reported."""
+    return {"messageMetadata": {"usage": camel_case_usage(counts)}} if reported(counts) else {}
 
 
 def _input_delta(call_id: str, text: str) -> JsonObject:

@@ -21,6 +21,7 @@ from formatters.events import (
     ToolResultEvent,
     TurnCompleteEvent,
     TurnStartEvent,
+    UsageEvent,
 )
 from formatters.frames import FrameValue, encode_frame
 
@@ -112,6 +113,13 @@ CASES: dict[str, list[Event]] = {
         TextDeltaEvent(chunk=1, step="inference", text="... done"),
         TurnCompleteEvent(chunk=2, text="Thinking... done"),
         EndEvent(),
+    ],
+    "usage_then_error": [
+        START,
+        TextDeltaEvent(chunk=0, step="inference", text="Partial"),
+        UsageEvent(chunk=1, input_tokens=12, output_tokens=3),
+        ErrorEvent(chunk=1, message="500: Internal server error"),
+        EndEvent(input_tokens=12, output_tokens=3),
     ],
 }
 

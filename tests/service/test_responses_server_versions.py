@@ -188,5 +188,5 @@ async def test_an_ogx_file_citation_names_the_referenced_document_in_the_end_fra
     assert frames[-1] == (
         'data: {"event": "end", "data": {"referenced_documents": [{"doc_url": '
         '"https://d/fakeland", "doc_title": "fakeland.txt"}], "truncated": null, '
-        '"input_tokens": 127, "output_tokens": 32}, "available_quotas": {}}\n\n'
+        '"input_tokens": 0, "output_tokens": 0}, "available_quotas": {}}\n\n'
     )
