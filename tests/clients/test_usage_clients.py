@@ -13,8 +13,11 @@ import anthropic
 import httpx2
 import openai
 import pytest
+from a2a.client import ClientConfig, ClientFactory
+from a2a.types import Message, Part, Role, SendMessageRequest, TaskState
 from ag_ui.core import Event as AgUiEvent
 from aiohttp.test_utils import TestServer
+from google.protobuf import json_format
 from pydantic import TypeAdapter
 
 from fakes.responses_upstream import FakeResponsesUpstream, fixture_events, sse
@@ -213,3 +216,34 @@ async def test_ag_ui_s_client_gets_usage_on_run_finished_and_run_error(
         "code": "upstream_error",
         "usage": [{"inputTokens": 5, "outputTokens": 2, "totalTokens": 7}],
     }
+
+
+@pytest.mark.parametrize(
+    ("steps", "state", "metadata"),
+    [
+        (
+            completed_turn,
+            TaskState.TASK_STATE_COMPLETED,
+            {"usage": {"inputTokens": 22, "outputTokens": 21}, "referencedDocuments": []},
+        ),
+        (
+            failing_turn,
+            TaskState.TASK_STATE_FAILED,
+            {"code": "upstream_error", "usage": {"inputTokens": 5, "outputTokens": 2}},
+        ),
+    ],
+)
+async def test_a2a_sdk_s_final_status_update_has_the_usage_in_its_metadata(
+    service: Any, steps: Any, state: int, metadata: dict[str, Any]
+) -> None:
+    client = await ClientFactory(ClientConfig(streaming=True)).create_from_url(
+        await service(steps())
+    )
+    try:
+        message = Message(role=Role.ROLE_USER, message_id="m-1", parts=[Part(text=QUESTION)])
+        events = [event async for event in client.send_message(SendMessageRequest(message=message))]
+    finally:
+        await client.close()
+    final = events[-1].status_update
+    assert final.status.state == state
+    assert json_format.MessageToDict(final.metadata) == metadata
