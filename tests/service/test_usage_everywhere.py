@@ -90,7 +90,7 @@ async def service(make_client: MakeClient, responses_server: TestServer) -> Test
         llama_stack_base_url=str(responses_server.make_url("/")),
         llama_stack_api="responses",
         heartbeat_interval=1.0,
-        stream_timeout=2.0,
+        stream_timeout=3.0,
     )
 
 
