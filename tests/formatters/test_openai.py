@@ -271,5 +271,7 @@ def test_usage_events_alone_change_nothing_until_the_end_event() -> None:
 def test_reasoning_is_delta_reasoning_content_as_deepseek_vllm_and_litellm_send_it() -> None:
     formatter = OpenAIFormatter(completion_id="chatcmpl-1", created=1700000000, model="m")
     assert texts(formatter.format(ReasoningDeltaEvent(chunk=0, text="Hmm."))) == [
-        "data: " + CHOICE + '{"reasoning_content":"Hmm."},"logprobs":null,"finish_reason":null}]}\n\n'
+        "data: "
+        + CHOICE
+        + '{"reasoning_content":"Hmm."},"logprobs":null,"finish_reason":null}]}\n\n'
     ]
