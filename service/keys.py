@@ -9,6 +9,7 @@ from aiohttp import web
 if TYPE_CHECKING:
     from opentelemetry.trace import Tracer
 
+    from service.approvals.desk import ApprovalDesk
     from service.conversations.bindings import BindingStore
     from service.http.auth import Authenticator
     from service.observability.metrics import Metrics
@@ -33,6 +34,8 @@ AUTHENTICATOR: web.AppKey[Authenticator] = web.AppKey("authenticator")
 BINDINGS: web.AppKey[BindingStore] = web.AppKey("bindings")
 STREAM_SINK: web.AppKey[Sink] = web.AppKey("stream_sink")
 """The sink of the app's streams when it is not `DirectSink` (resumable streams set it)."""
+APPROVALS: web.AppKey[ApprovalDesk] = web.AppKey("approvals")
+"""The approval desk: pending tool approval requests, in Redis with REDIS_URL."""
 REQUEST_ID: web.RequestKey[str] = web.RequestKey("request_id", str)
 PRINCIPAL: web.RequestKey[str] = web.RequestKey("principal", str)
 """Who the request authenticated as (API key name or JWT subject); absent when auth is off."""

@@ -29,6 +29,15 @@ ReasoningEffort = Literal["minimal", "low", "medium", "high", "xhigh"]
 """How hard a reasoning model thinks: the Responses `reasoning.effort` ("none": leave it unset)."""
 
 
+class McpApprovalFilter(BaseModel):
+    """Tools that need approval (`always`) and tools that do not (`never`), by name."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    always: list[str] | None = None
+    never: list[str] | None = None
+
+
 class McpServer(BaseModel):
     """An MCP server the Responses upstream offers the model (`RESPONSES_MCP_SERVERS`)."""
 
@@ -38,6 +47,9 @@ class McpServer(BaseModel):
     server_url: str
     headers: dict[str, str] | None = None
     allowed_tools: list[str] | None = None
+    require_approval: Literal["never", "always"] | McpApprovalFilter = "never"
+    """Which of the server's tools need a person's approval before they run (OGX's
+    `require_approval`): `never`, `always`, or `{"always": [...], "never": [...]}`."""
 
 
 class SettingsFileError(ValueError):
@@ -156,6 +168,11 @@ class Settings(BaseSettings):
         description="Resumable streams live in Redis (`redis://…`), so a reconnect may land on"
         " any replica; unset: in-process.",
     )
+    approval_timeout: PositiveFloat = Field(
+        default=300.0,
+        description="A tool approval request not decided within this many seconds expires (the"
+        " tool is not run); the wait does not count against `STREAM_TIMEOUT`.",
+    )
     resume_max_stream_bytes: PositiveInt = Field(
         default=1048576,
         description="Frames one resumable stream may keep; past it the stream ends with an error"
@@ -222,8 +239,9 @@ class Settings(BaseSettings):
     responses_mcp_servers: list[McpServer] = Field(
         default_factory=list,
         description='Responses: MCP servers offered as tools, a JSON list of `{"server_label",'
-        ' "server_url", "headers"?, "allowed_tools"?}` (YAML: a list of mappings; dropped with'
-        " `no_tools`).",
+        ' "server_url", "headers"?, "allowed_tools"?, "require_approval"?}` (YAML: a list of'
+        " mappings; dropped with `no_tools`); `require_approval`: `never` (default), `always` or"
+        ' `{"always": [tools], "never": [tools]}`.',
     )
     responses_guardrails: CommaList = Field(
         default_factory=list,

@@ -1,0 +1,1 @@
+"""Tool approvals: the desk where a turn's approval requests wait for a person's decision."""
