@@ -40,6 +40,7 @@ from service.upstream.turn import TurnRequest
 
 log = structlog.get_logger(__name__)
 
+NO_APPROVALS = "The Agents API upstream has no tool approvals, so it cannot take a decision."
 SESSION_NAME = "agent-stream-gateway"
 """The name of every session; with auth on it also carries the owner digest (a record only)."""
 
@@ -85,7 +86,10 @@ class AgentsUpstream:
 
         A session's binding (owner and agent) lives in the records given (the shared store
         with REDIS_URL), else only in this process; the session name names the owner too.
+        The Agents API has no tool approvals: a turn carrying decisions is UpstreamUnavailable.
         """
+        if query.approval_decisions:
+            raise UpstreamUnavailable(NO_APPROVALS)
         with _unavailable_on_failure():
             model = await self._model(query)
             agent_id, session_id = await self._session_for(model, query, owner)

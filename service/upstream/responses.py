@@ -28,6 +28,12 @@ from llama_stack_client.types.response_create_params import (
     InputListOpenAIResponseMessageUnionOpenAIResponseInputFunctionToolCallOutputOpenAIResponseMcpApprovalResponseOpenAIResponseInputFunctionToolCallOutput as FunctionOutputInput,  # noqa: E501
 )
 from llama_stack_client.types.response_create_params import (
+    InputListOpenAIResponseMessageUnionOpenAIResponseInputFunctionToolCallOutputOpenAIResponseMcpApprovalResponseOpenAIResponseMcpApprovalRequest as ApprovalRequestInput,  # noqa: E501
+)
+from llama_stack_client.types.response_create_params import (
+    InputListOpenAIResponseMessageUnionOpenAIResponseInputFunctionToolCallOutputOpenAIResponseMcpApprovalResponseOpenAIResponseMcpApprovalResponse as ApprovalResponseInput,  # noqa: E501
+)
+from llama_stack_client.types.response_create_params import (
     InputListOpenAIResponseMessageUnionOpenAIResponseInputFunctionToolCallOutputOpenAIResponseMcpApprovalResponseOpenAIResponseMessageInput as MessageInput,  # noqa: E501
 )
 from llama_stack_client.types.response_create_params import (
@@ -40,13 +46,15 @@ from llama_stack_client.types.response_create_params import (
     ToolOpenAIResponseInputToolFileSearch,
     ToolOpenAIResponseInputToolFunction,
     ToolOpenAIResponseInputToolMcp,
+    ToolOpenAIResponseInputToolMcpRequireApproval,
+    ToolOpenAIResponseInputToolMcpRequireApprovalApprovalFilter,
 )
 
 from formatters.events import ErrorEvent, Event
 from service.conversations.directory import Binding, ConversationDirectory
 from service.conversations.owners import ConversationNotFound
 from service.observability.exc_text import root_cause, safe_description
-from service.settings import Settings
+from service.settings import McpServer, Settings
 from service.upstream import (
     LOST_UPSTREAM,
     TOO_LARGE,
@@ -69,7 +77,7 @@ from service.upstream.responses_sse import CappedClient
 from service.upstream.server_profile import ServerProfile, missing_moderation_endpoint, profile_of
 from service.upstream.sse import EventTooLarge, SSEDecoder
 from service.upstream.texts import STREAM_ERROR, version_refused
-from service.upstream.turn import TurnRequest
+from service.upstream.turn import ApprovalDecision, TurnRequest
 
 log = structlog.get_logger(__name__)
 
@@ -547,6 +555,8 @@ class ConversationMetadata:
 
 
 def _input(query: TurnRequest) -> str | list[InputItem]:
+    if query.approval_decisions:
+        return [item for decision in query.approval_decisions for item in _answered(decision)]
     if query.function_outputs:
         return [
             FunctionOutputInput(
@@ -567,6 +577,42 @@ def _input(query: TurnRequest) -> str | list[InputItem]:
     return [MessageInput(type="message", role="user", content=parts)]
 
 
+def _answered(decision: ApprovalDecision) -> list[InputItem]:
+    """Return a decision as OGX takes it: a copy of the approval request, then the response."""
+    asked = decision.asked
+    if asked is None:  # the stream layer fills it in from the approval desk
+        raise ValueError(f"approval decision {decision.approval_id} lacks its request")
+    request = ApprovalRequestInput(
+        type="mcp_approval_request",
+        id=asked.approval_id,
+        name=asked.name,
+        arguments=asked.arguments,
+        server_label=asked.server_label,
+    )
+    response = ApprovalResponseInput(
+        type="mcp_approval_response",
+        approval_request_id=decision.approval_id,
+        approve=decision.approved,
+    )
+    if decision.reason is not None:
+        response["reason"] = decision.reason
+    return [request, response]
+
+
+def _require_approval(server: McpServer) -> ToolOpenAIResponseInputToolMcpRequireApproval:
+    """Return the server's `require_approval` as the `mcp` tool takes it."""
+    wanted = server.require_approval
+    if wanted == "always" or wanted == "never":
+        return wanted
+    assert not isinstance(wanted, str)
+    named = ToolOpenAIResponseInputToolMcpRequireApprovalApprovalFilter()
+    if wanted.always is not None:
+        named["always"] = list(wanted.always)
+    if wanted.never is not None:
+        named["never"] = list(wanted.never)
+    return named
+
+
 def _tools(settings: Settings, query: TurnRequest) -> list[Tool]:
     tools: list[Tool] = []
     stores = query.vector_stores(settings.responses_vector_store_ids)
@@ -579,7 +625,7 @@ def _tools(settings: Settings, query: TurnRequest) -> list[Tool]:
             type="mcp",
             server_label=server.server_label,
             server_url=server.server_url,
-            require_approval="never",
+            require_approval=_require_approval(server),
         )
         if server.headers:
             mcp["headers"] = dict(server.headers)
