@@ -18,10 +18,12 @@ from fakes.fixtures import RESPONSES_FIXTURES, capture_events, capture_frames
 
 __all__ = [
     "WEATHER_TOOL",
+    "ApprovalScript",
     "Drop",
     "FakeResponsesUpstream",
     "Sleep",
     "Status",
+    "approval_request_turn",
     "fixture_events",
     "fixture_steps",
 ]
@@ -57,6 +59,111 @@ def fixture_events(name: str | Path) -> list[dict[str, Any]]:
 def sse(payload: dict[str, Any]) -> bytes:
     """Encode one stream event the way llama-stack does (`data: <json>` and a blank line)."""
     return f"data: {json.dumps(payload)}\n\n".encode()
+
+
+def message_item(item_id: str, text: str) -> dict[str, Any]:
+    """An assistant message output item with one `output_text` part."""
+    return {
+        "type": "message",
+        "id": item_id,
+        "role": "assistant",
+        "status": "completed",
+        "content": [{"type": "output_text", "text": text, "annotations": []}],
+    }
+
+
+def response_steps(response_id: str, items: list[dict[str, Any]]) -> list[Step]:
+    """A response as OGX streams it: created, each output item added (a message's text one
+    delta per word) and done, then completed with them all as its `output`."""
+    steps: list[Step] = [sse({"type": "response.created", "response": {"id": response_id}})]
+    for index, item in enumerate(items):
+        steps.append(
+            sse({"type": "response.output_item.added", "item": item, "output_index": index})
+        )
+        if item["type"] == "message":
+            for word in re.findall(r"\S+\s*", item["content"][0]["text"]):
+                delta = {"delta": word, "item_id": item["id"], "content_index": 0}
+                steps.append(
+                    sse({"type": "response.output_text.delta", "output_index": index, **delta})
+                )
+        steps.append(
+            sse({"type": "response.output_item.done", "item": item, "output_index": index})
+        )
+    completed = {"id": response_id, "status": "completed", "output": items}
+    steps.append(sse({"type": "response.completed", "response": completed}))
+    return steps
+
+
+def approval_request_item(
+    approval_id: str, name: str, arguments: str, server_label: str
+) -> dict[str, Any]:
+    """An `mcp_approval_request` output item, as OGX 1.5 sends it."""
+    return {
+        "type": "mcp_approval_request",
+        "id": approval_id,
+        "name": name,
+        "arguments": arguments,
+        "server_label": server_label,
+    }
+
+
+def approval_request_turn(
+    *items: dict[str, Any], response_id: str = "resp_ask", text: str = ""
+) -> list[Step]:
+    """A response that says `text` (if any), asks approval for each item and completes."""
+    said = [message_item(f"msg_{response_id}", text)] if text else []
+    return response_steps(response_id, [*said, *items])
+
+
+@dataclass
+class ApprovalScript:
+    """Continuations of a turn that asked approvals (a `FakeResponsesUpstream.script`).
+
+    A continuation's `input` must hold, per decision, the copy of its `mcp_approval_request`
+    item and then its `mcp_approval_response` (as OGX matches them); each approved call runs
+    (an `mcp_call` item with `output`), each denied one is answered as not run. Any other body
+    is a turn that answers `answer`. `mismatches` records what a continuation got wrong.
+    """
+
+    asked: dict[str, dict[str, Any]]
+    """The approval request items by id, as the first response sent them."""
+    output: str = "done"
+    answer: str = "Hello."
+    mismatches: list[str] = field(default_factory=list)
+
+    def __call__(self, body: dict[str, Any]) -> list[Step]:
+        """The steps of the response to `body`."""
+        entries = body.get("input")
+        if not isinstance(entries, list) or not any(
+            isinstance(e, dict) and e.get("type") == "mcp_approval_response" for e in entries
+        ):
+            return response_steps("resp_plain", [message_item("msg_plain", self.answer)])
+        calls: list[dict[str, Any]] = []
+        said: list[str] = []
+        for copy, decision in zip(entries[::2], entries[1::2], strict=False):
+            asked = self.asked.get(decision.get("approval_request_id", ""))
+            if asked is None or copy != asked or decision.get("type") != "mcp_approval_response":
+                self.mismatches.append(f"unexpected input pair: {copy!r}, {decision!r}")
+                continue
+            if decision.get("approve"):
+                calls.append(
+                    {
+                        "type": "mcp_call",
+                        "id": f"mcp_{asked['id']}",
+                        "name": asked["name"],
+                        "arguments": asked["arguments"],
+                        "server_label": asked["server_label"],
+                        "output": self.output,
+                        "error": None,
+                    }
+                )
+                said.append(f"{asked['name']} said {self.output}.")
+            else:
+                said.append(f"{asked['name']} was not run.")
+        if len(entries) % 2:
+            self.mismatches.append(f"odd input: {entries!r}")
+        answer = message_item("msg_go_on", " ".join(said))
+        return response_steps("resp_go_on", [*calls, answer])
 
 
 def _error(message: str) -> dict[str, Any]:

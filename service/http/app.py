@@ -8,6 +8,7 @@ import aiohttp
 import structlog
 from aiohttp import web
 
+from service.approvals.context import approvals_context
 from service.conversations.bindings import bindings_context
 from service.conversations.directory import ConversationDirectory, SharedRecords
 from service.errors import json_errors, speak_declared_errors
@@ -15,6 +16,7 @@ from service.http import auth
 from service.http.a2a_routes import a2a_routes
 from service.http.ag_ui_run import ag_ui_routes
 from service.http.anthropic_messages import messages_routes
+from service.http.approval_routes import approval_routes
 from service.http.chat_completions import chat_routes
 from service.http.cors import configure_cors
 from service.http.lightspeed_routes import lightspeed_routes
@@ -82,10 +84,12 @@ def create_app(
     app.add_routes(web_ui_routes)
     app.add_routes(openapi_routes)
     app.add_routes(resume_routes)
+    app.add_routes(approval_routes)
     app.on_response_prepare.append(echo_request_id)
     app.on_startup.append(speak_declared_errors)  # each route's declared error dialect
     app.on_shutdown.append(drain_streams)
     app.cleanup_ctx.append(bindings_context)  # first: the upstream's conversations use it
+    app.cleanup_ctx.append(approvals_context)
     if upstream is not None:
         app[UPSTREAM] = upstream
     else:

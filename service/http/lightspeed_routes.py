@@ -5,6 +5,7 @@ from __future__ import annotations
 import structlog
 from aiohttp import web
 
+from service.approvals.desk import APPROVAL_REFUSALS
 from service.conversations.owners import NO_CONVERSATION, request_owner
 from service.http.models.lightspeed import (
     CatalogModel,
@@ -61,6 +62,7 @@ async def models(request: web.Request) -> web.Response:
         503: UNAVAILABLE,
     },
     TURN_FAILED,
+    APPROVAL_REFUSALS,
     SLOT_REFUSALS,
     body=QueryRequest,
 )

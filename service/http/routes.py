@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel
 from formatters.events import event_json_schema
 from formatters.plain_text import MEDIA_TYPE as PLAIN_TEXT
 from formatters.plain_text import PlainTextFormatter
+from service.approvals.desk import APPROVAL_REFUSALS
 from service.conversations.owners import NO_CONVERSATION
 from service.errors import Rejected, refusal
 from service.http.models.query import QueryRequest
@@ -58,6 +59,7 @@ UNKNOWN_FORMAT = refusal("Unknown format (the cause names the installed ones).")
         503: UNAVAILABLE,
     },
     {404: NO_CONVERSATION, 429: TOO_MANY_FOLLOWERS, 503: STORE_UNAVAILABLE},
+    APPROVAL_REFUSALS,
     SLOT_REFUSALS,
     body=QueryRequest,
     query=StreamQuery,

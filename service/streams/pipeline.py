@@ -26,6 +26,7 @@ from formatters.events import (
 )
 from formatters.frames import encode
 from formatters.usage import UsageSoFar
+from service.streams.pause import PauseClock
 from service.streams.wakeup import Wakeup
 from service.upstream import Turn, UpstreamStreamError
 from service.upstream.batches import MAX_BATCH, EventBatches, batch_reader
@@ -346,7 +347,9 @@ class _Pump:
     ) -> None:
         self._loop = asyncio.get_running_loop()
         self._started = self._loop.time()
-        self._deadline = self._started + stream_timeout
+        self._limit = self._started + stream_timeout
+        pause = getattr(turn.events, "pause", None)
+        self._pause = pause if isinstance(pause, PauseClock) else None
         self._stream_timeout = stream_timeout
         self._heartbeat_interval = heartbeat_interval
         self._turn = turn
@@ -360,6 +363,13 @@ class _Pump:
         self._stop = stop
         self._interrupt = interrupt
         self._wakeup = Wakeup(self._loop, [stop, interrupt])
+
+    @property
+    def _deadline(self) -> float:
+        """When the turn's time is up: STREAM_TIMEOUT after its start, not counting its pauses."""
+        if self._pause is None:
+            return self._limit
+        return self._limit + self._pause.seconds(self._loop.time())
 
     async def run(self) -> StreamResult:
         """Run the turn to its `end` (or until nothing more can be written); return how it went."""

@@ -12,10 +12,12 @@ from typing import Protocol
 import structlog
 from aiohttp import web
 
-from formatters.base import EVENT_STREAM, Formatter
+from formatters.base import EVENT_STREAM, ApprovalChannel, Formatter
+from service.approvals.resolve import resolve_decisions
 from service.conversations.owners import request_owner
-from service.keys import ACTIVE_STREAMS, METRICS, SETTINGS, STREAM_SINK, UPSTREAM
+from service.keys import ACTIVE_STREAMS, APPROVALS, METRICS, SETTINGS, STREAM_SINK, UPSTREAM
 from service.observability.tracing import span
+from service.streams.approval_turn import ApprovalContext, with_approvals
 from service.streams.pipeline import (
     CANCELLED,
     EndBuilder,
@@ -109,19 +111,36 @@ class StreamSession:
         """The signal that ends the turn early: the service is draining."""
         return self._active.stop_signal()
 
-    async def start_turn(self, query: TurnRequest, label: str) -> Turn | web.Response:
-        """Ask the upstream for the turn, named `label` in logs and metrics; 503 if it cannot."""
-        upstream = self.request.app[UPSTREAM]
+    async def start_turn(
+        self, query: TurnRequest, label: str, approvals: ApprovalChannel = "request"
+    ) -> Turn | web.Response:
+        """Ask the upstream for the turn, named `label` in logs and metrics; 503 if it cannot.
+
+        The approval decisions the query carries are checked and filled in first (404, 409);
+        the turn pauses at its own approval requests as the `approvals` channel says.
+        """
         self.label = label
         structlog.contextvars.bind_contextvars(format=label)
         self._asked_at = self._loop.time()
+        desk, owner = self.request.app.get(APPROVALS), request_owner(self.request)
+        query = await resolve_decisions(desk, query, owner)
         try:
-            with span(self.request, "upstream start_turn", client=True, upstream=upstream.name):
-                turn = await upstream.start_turn(query, owner=request_owner(self.request))
+            turn = await self._upstream_turn(query)
         except UpstreamUnavailable as exc:
             return unavailable(exc)
         structlog.contextvars.bind_contextvars(conversation_id=turn.conversation_id)
-        return turn
+        if desk is None:
+            return turn
+        context = ApprovalContext(
+            approvals, desk, owner, self.settings.approval_timeout, self._upstream_turn
+        )
+        return with_approvals(turn, query, context)
+
+    async def _upstream_turn(self, query: TurnRequest) -> Turn:
+        """Start a turn upstream for this request's caller (UpstreamUnavailable if it cannot)."""
+        upstream = self.request.app[UPSTREAM]
+        with span(self.request, "upstream start_turn", client=True, upstream=upstream.name):
+            return await upstream.start_turn(query, owner=request_owner(self.request))
 
     async def stream(
         self,
@@ -136,7 +155,7 @@ class StreamSession:
         `on_start` is awaited once the upstream started the turn, before any frame goes out;
         `stream_id` is the stream's id in a resume store, if the caller chose it.
         """
-        turn = await self.start_turn(query, formatter.name)
+        turn = await self.start_turn(query, formatter.name, formatter.approvals)
         if isinstance(turn, web.Response):
             return turn
         if on_start is not None:

@@ -57,7 +57,8 @@ IGNORED_LINE = "request fields accepted and ignored"
 
 
 def test_the_model_has_exactly_the_fields_of_lightspeed_stack_0_7_1():
-    assert set(QueryRequest.model_fields) == LIGHTSPEED_0_7_1_FIELDS
+    # and the gateway's one addition: decisions on tool approval requests (issue 20)
+    assert set(QueryRequest.model_fields) == LIGHTSPEED_0_7_1_FIELDS | {"tool_approvals"}
 
 
 def events_of(body: bytes) -> list[str]:

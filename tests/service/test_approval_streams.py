@@ -1,0 +1,359 @@
+"""Tool approvals in a stream: asked, decided (or expired, or unanswerable), and the same turn goes on."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from fakes.responses_upstream import FakeResponsesUpstream, Status
+from tests.service.approval_turns import (
+    ASK,
+    DELETE_POD,
+    SCALE,
+    asking,
+    frames_until,
+    next_frame,
+    rest,
+    service,
+)
+
+ROUTE = "/v1/streaming_query?format=raw-route"
+
+
+@pytest.fixture
+def fake() -> FakeResponsesUpstream:
+    return FakeResponsesUpstream(server_version="1.5.0")
+
+
+@pytest.fixture
+async def upstream(aiohttp_server, fake):
+    return await aiohttp_server(fake.app())
+
+
+def asked_frames(conversation_id: str) -> list[tuple[str, Any]]:
+    """The raw frames of the first response, up to its approval request (text "Let me.")."""
+    return [
+        ("start", {"type": "start", "chunk": None, "conversation_id": conversation_id}),
+        ("step_start", {"type": "step_start", "chunk": 1, "step": "inference"}),
+        ("text_delta", {"type": "text_delta", "chunk": 2, "step": "inference", "text": "Let "}),
+        ("text_delta", {"type": "text_delta", "chunk": 3, "step": "inference", "text": "me."}),
+        ("step_end", {"type": "step_end", "chunk": 4, "step": "inference"}),
+        tool_call(6, "apr_1", "delete_pod", {"pod": "a"}),
+        approval_request(6, "apr_1", "delete_pod", {"pod": "a"}),
+    ]
+
+
+def tool_call(chunk: int, call_id: str, name: str, arguments: Any) -> tuple[str, Any]:
+    return (
+        "tool_call",
+        {
+            "type": "tool_call",
+            "chunk": chunk,
+            "step": "inference",
+            "call_id": call_id,
+            "name": name,
+            "arguments": arguments,
+        },
+    )
+
+
+def approval_request(chunk: int, approval_id: str, name: str, arguments: Any) -> tuple[str, Any]:
+    return (
+        "approval_request",
+        {
+            "type": "approval_request",
+            "chunk": chunk,
+            "step": "inference",
+            "approval_id": approval_id,
+            "call_id": approval_id,
+            "name": name,
+            "arguments": arguments,
+            "server_label": "k8s",
+            "description": None,
+        },
+    )
+
+
+def result(approval_id: str, name: str, decision: str, reason: str | None) -> tuple[str, Any]:
+    return (
+        "approval_result",
+        {
+            "type": "approval_result",
+            "chunk": None,
+            "step": None,
+            "approval_id": approval_id,
+            "call_id": approval_id,
+            "name": name,
+            "decision": decision,
+            "reason": reason,
+        },
+    )
+
+
+def answer(first_chunk: int, words: list[str], whole: str) -> list[tuple[str, Any]]:
+    """The frames of a continuation's answer message, and its turn_complete with `whole`."""
+    chunk = first_chunk
+    frames: list[tuple[str, Any]] = [
+        ("step_start", {"type": "step_start", "chunk": chunk, "step": "inference"})
+    ]
+    for word in words:
+        chunk += 1
+        frames.append(
+            (
+                "text_delta",
+                {"type": "text_delta", "chunk": chunk, "step": "inference", "text": word},
+            )
+        )
+    frames.append(("step_end", {"type": "step_end", "chunk": chunk + 1, "step": "inference"}))
+    frames.append(("turn_complete", {"type": "turn_complete", "chunk": chunk + 2, "text": whole}))
+    return frames
+
+
+def ran(call_id: str, name: str, arguments: Any, output: str) -> list[tuple[str, Any]]:
+    """The frames of a continuation's `mcp_call` item (chunks 1 and 2)."""
+    run = {"chunk": 2, "step": "tool_execution", "call_id": call_id, "name": name}
+    return [
+        tool_call(1, call_id, name, arguments),
+        ("step_start", {"type": "step_start", "chunk": 1, "step": "tool_execution"}),
+        ("tool_call", {"type": "tool_call", **run, "arguments": arguments}),
+        ("tool_result", {"type": "tool_result", **run, "content": output, "failed": False}),
+        ("step_end", {"type": "step_end", "chunk": 2, "step": "tool_execution"}),
+    ]
+
+
+END: tuple[str, Any] = (
+    "end",
+    {
+        "type": "end",
+        "chunk": None,
+        "referenced_documents": [],
+        "truncated": None,
+        "input_tokens": 0,
+        "output_tokens": 0,
+    },
+)
+
+
+def answered(item: dict[str, Any], approve: bool, reason: str | None = None) -> list[Any]:
+    """What a continuation's `input` holds for one decision: the request's copy, the response."""
+    response: dict[str, Any] = {
+        "type": "mcp_approval_response",
+        "approval_request_id": item["id"],
+        "approve": approve,
+    }
+    if reason is not None:
+        response["reason"] = reason
+    return [item, response]
+
+
+async def test_an_approved_tool_runs_and_the_answer_streams_on_in_the_same_stream(
+    aiohttp_client, upstream, fake
+):
+    script = asking(fake, DELETE_POD, text="Let me.")
+    client = await service(aiohttp_client, upstream)
+    response = await client.post(ROUTE, json=ASK)
+    conversation_id = fake.conversations[0]
+    assert await frames_until(response, "approval_request") == asked_frames(conversation_id)
+    decided = await client.post(
+        "/v1/tool-approvals", json={"approval_id": "apr_1", "approved": True}
+    )
+    assert decided.status == 200
+    assert await decided.json() == {"approval_id": "apr_1", "decision": "approved"}
+    assert await rest(response) == [
+        result("apr_1", "delete_pod", "approved", None),
+        *ran("mcp_apr_1", "delete_pod", {"pod": "a"}, "done"),
+        *answer(3, ["delete_pod ", "said ", "done."], "Let me.delete_pod said done."),
+        END,
+    ]
+    assert len(fake.requests) == 2
+    assert fake.requests[1] == {
+        "input": answered(DELETE_POD, True),
+        "model": "openai/fake-model",
+        "conversation": conversation_id,
+        "stream": True,
+        "instructions": "You are a helpful assistant.",
+    }
+    assert script.mismatches == []
+
+
+async def test_a_denied_tool_is_not_run_and_the_reason_goes_to_the_agent(
+    aiohttp_client, upstream, fake
+):
+    script = asking(fake, DELETE_POD, text="Let me.")
+    client = await service(aiohttp_client, upstream)
+    response = await client.post(ROUTE, json=ASK)
+    await frames_until(response, "approval_request")
+    body = {"approval_id": "apr_1", "approved": False, "reason": "Not that pod."}
+    decided = await client.post("/v1/tool-approvals", json=body)
+    assert await decided.json() == {"approval_id": "apr_1", "decision": "denied"}
+    assert await rest(response) == [
+        result("apr_1", "delete_pod", "denied", "Not that pod."),
+        *answer(1, ["delete_pod ", "was ", "not ", "run."], "Let me.delete_pod was not run."),
+        END,
+    ]
+    assert fake.requests[1]["input"] == answered(DELETE_POD, False, "Not that pod.")
+    assert script.mismatches == []
+    again = await client.post("/v1/tool-approvals", json=body)
+    assert again.status == 409
+    assert await again.json() == {
+        "detail": {
+            "response": "Approval request closed",
+            "cause": "This approval request was decided already.",
+        }
+    }
+
+
+async def test_several_pending_approvals_are_decided_one_by_one(aiohttp_client, upstream, fake):
+    script = asking(fake, DELETE_POD, SCALE)
+    client = await service(aiohttp_client, upstream)
+    response = await client.post(ROUTE, json=ASK)
+    frames = await frames_until(response, "approval_request")
+    assert frames[-1] == approval_request(2, "apr_1", "delete_pod", {"pod": "a"})
+    assert await frames_until(response, "approval_request") == [
+        tool_call(4, "apr_2", "scale", {"replicas": 3}),
+        approval_request(4, "apr_2", "scale", {"replicas": 3}),
+    ]
+    await client.post("/v1/tool-approvals", json={"approval_id": "apr_2", "approved": True})
+    assert await next_frame(response) == result("apr_2", "scale", "approved", None)
+    await client.post("/v1/tool-approvals", json={"approval_id": "apr_1", "approved": False})
+    assert await next_frame(response) == result("apr_1", "delete_pod", "denied", None)
+    frames = await rest(response)
+    assert frames[-2] == (
+        "turn_complete",
+        {"type": "turn_complete", "chunk": 12, "text": "delete_pod was not run. scale said done."},
+    )
+    assert fake.requests[1]["input"] == [*answered(DELETE_POD, False), *answered(SCALE, True)]
+    assert script.mismatches == []
+
+
+async def test_an_undecided_approval_expires_with_a_clear_frame_and_the_tool_is_denied(
+    aiohttp_client, upstream, fake
+):
+    script = asking(fake, DELETE_POD, text="Let me.")
+    client = await service(aiohttp_client, upstream, approval_timeout=0.3)
+    response = await client.post(ROUTE, json=ASK)
+    await frames_until(response, "approval_request")
+    reason = "No decision came within 0.3 s, so delete_pod was not run."
+    assert await rest(response) == [
+        result("apr_1", "delete_pod", "expired", reason),
+        *answer(1, ["delete_pod ", "was ", "not ", "run."], "Let me.delete_pod was not run."),
+        END,
+    ]
+    assert fake.requests[1]["input"] == answered(DELETE_POD, False, reason)
+    assert script.mismatches == []
+    late = await client.post("/v1/tool-approvals", json={"approval_id": "apr_1", "approved": True})
+    assert late.status == 409
+    assert await late.json() == {
+        "detail": {
+            "response": "Approval request closed",
+            "cause": "This approval request expired before a decision came; the tool was not run.",
+        }
+    }
+
+
+async def test_the_wait_has_heartbeats_and_does_not_count_against_the_stream_timeout(
+    aiohttp_client, upstream, fake
+):
+    asking(fake, DELETE_POD)
+    client = await service(aiohttp_client, upstream, heartbeat_interval=0.2, stream_timeout=0.6)
+    response = await client.post(ROUTE, json=ASK)
+    await frames_until(response, "approval_request")
+    heartbeats = 0
+    while heartbeats < 6:  # 1.2 s of waiting: twice the stream's time limit
+        frame = await asyncio.wait_for(next_frame(response), 10)
+        assert frame == ("heartbeat", {"type": "heartbeat", "chunk": None})
+        heartbeats += 1
+    await client.post("/v1/tool-approvals", json={"approval_id": "apr_1", "approved": True})
+    frames = await rest(response)
+    kinds = [kind for kind, _ in frames if kind != "heartbeat"]
+    assert kinds[0] == "approval_result"
+    assert kinds[-2:] == ["turn_complete", "end"]
+    assert "turn_error" not in kinds
+
+
+async def test_a_format_that_cannot_answer_denies_at_once_and_says_so(
+    aiohttp_client, upstream, fake
+):
+    script = asking(fake, DELETE_POD, text="Let me.")
+    client = await service(aiohttp_client, upstream)
+    response = await client.post("/v1/streaming_query?format=raw-none", json=ASK)
+    frames = await rest(response)
+    reason = "This client cannot approve tool calls, so delete_pod was not run."
+    assert frames == [
+        *asked_frames(fake.conversations[0]),
+        result("apr_1", "delete_pod", "unanswerable", reason),
+        *answer(1, ["delete_pod ", "was ", "not ", "run."], "Let me.delete_pod was not run."),
+        END,
+    ]
+    assert fake.requests[1]["input"] == answered(DELETE_POD, False, reason)
+    assert script.mismatches == []
+    late = await client.post("/v1/tool-approvals", json={"approval_id": "apr_1", "approved": True})
+    assert late.status == 409
+
+
+async def test_an_upstream_that_cannot_go_on_ends_the_stream_with_its_error(
+    aiohttp_client, upstream, fake
+):
+    asking(fake, DELETE_POD)
+    fake.turns.append([Status(500, '{"error": {"message": "boom"}}')])
+    client = await service(aiohttp_client, upstream)
+    response = await client.post(ROUTE, json=ASK)
+    await frames_until(response, "approval_request")
+    await client.post("/v1/tool-approvals", json={"approval_id": "apr_1", "approved": True})
+    assert await rest(response) == [
+        result("apr_1", "delete_pod", "approved", None),
+        (
+            "turn_error",
+            {
+                "type": "error",
+                "chunk": None,
+                "message": "llama-stack answered HTTP 500: boom",
+                "source": "upstream",
+                "code": "upstream_unavailable",
+            },
+        ),
+        END,
+    ]
+
+
+async def test_a_request_format_ends_the_stream_and_its_next_request_goes_on(
+    aiohttp_client, upstream, fake
+):
+    script = asking(fake, DELETE_POD, text="Let me.")
+    client = await service(aiohttp_client, upstream)
+    first = await client.post("/v1/streaming_query?format=raw-request", json=ASK)
+    conversation_id = fake.conversations[0]
+    assert await rest(first) == [
+        *asked_frames(conversation_id),
+        ("turn_awaiting_input", {"type": "turn_awaiting_input", "chunk": 7}),
+        END,
+    ]
+    decisions = {
+        "conversation_id": conversation_id,
+        "tool_approvals": [{"approval_id": "apr_1", "approved": True}],
+    }
+    second = await client.post("/v1/streaming_query?format=raw-request", json=decisions)
+    assert second.status == 200
+    frames = await rest(second)
+    assert frames[0] == (
+        "start",
+        {"type": "start", "chunk": None, "conversation_id": conversation_id},
+    )
+    assert frames[-2:] == [
+        ("turn_complete", {"type": "turn_complete", "chunk": 8, "text": "delete_pod said done."}),
+        END,
+    ]
+    assert fake.requests[1]["input"] == answered(DELETE_POD, True)
+    assert fake.requests[1]["conversation"] == conversation_id
+    assert script.mismatches == []
+    again = await client.post("/v1/streaming_query?format=raw-request", json=decisions)
+    assert again.status == 409
+    assert await again.json() == {
+        "detail": {
+            "response": "Approval request closed",
+            "cause": "This approval request was decided already.",
+        }
+    }
+    assert len(fake.requests) == 2
