@@ -3,11 +3,28 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import secrets
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import pytest
 
-from fakes.responses_upstream import FakeResponsesUpstream, Status
+from fakes.responses_upstream import FakeResponsesUpstream, Status, approval_request_item
+from formatters.events import (
+    ApprovalRequestEvent,
+    Event,
+    TextDeltaEvent,
+    TurnAwaitingInputEvent,
+    TurnCompleteEvent,
+    TurnStartEvent,
+)
+from service.http.app import create_app
+from service.keys import APPROVALS
+from service.settings import Settings
+from service.upstream import HistoryTurn, ModelInfo, Readiness, Turn
+from service.upstream.batches import EventBatches
+from service.upstream.turn import ApprovalDecision, AskedApproval, TurnRequest
 from tests.service.approval_turns import (
     ASK,
     DELETE_POD,
@@ -15,6 +32,7 @@ from tests.service.approval_turns import (
     asking,
     frames_until,
     next_frame,
+    registry,
     rest,
     service,
 )
@@ -357,3 +375,272 @@ async def test_a_request_format_ends_the_stream_and_its_next_request_goes_on(
         }
     }
     assert len(fake.requests) == 2
+
+
+NOT_FOUND = {
+    "detail": {
+        "response": "Approval request not found",
+        "cause": "No approval request of yours has this id in this conversation: unknown, no"
+        " longer kept, or someone else's.",
+    }
+}
+
+
+async def test_an_unknown_approval_id_is_not_found_and_a_bad_body_is_refused(
+    aiohttp_client, upstream
+):
+    client = await service(aiohttp_client, upstream)
+    unknown = await client.post("/v1/tool-approvals", json={"approval_id": "x", "approved": True})
+    assert unknown.status == 404
+    assert await unknown.json() == NOT_FOUND
+    bad = await client.post("/v1/tool-approvals", json={"approval_id": "x", "approved": "yes"})
+    assert bad.status == 422
+    assert await bad.json() == {
+        "detail": {
+            "response": "Invalid request",
+            "cause": "approved: Input should be a valid boolean",
+        }
+    }
+    decisions = {
+        "conversation_id": "conv_x",
+        "tool_approvals": [{"approval_id": "x", "approved": True}],
+    }
+    streamed = await client.post("/v1/streaming_query?format=raw-request", json=decisions)
+    assert streamed.status == 404
+    assert await streamed.json() == NOT_FOUND
+
+
+ALICE, BOB = "alice-key", "bob-key"
+
+
+async def test_only_the_streams_owner_decides_and_anyone_else_gets_the_unknown_ids_404(
+    aiohttp_client, upstream, fake
+):
+    asking(fake, DELETE_POD)
+    client = await service(
+        aiohttp_client, upstream, auth_mode="api-key", auth_api_keys=f"alice:{ALICE},bob:{BOB}"
+    )
+    as_alice = {"Authorization": f"Bearer {ALICE}"}
+    as_bob = {"Authorization": f"Bearer {BOB}"}
+    response = await client.post(ROUTE, json=ASK, headers=as_alice)
+    await frames_until(response, "approval_request")
+    decision = {"approval_id": "apr_1", "approved": True}
+    bobs = await client.post("/v1/tool-approvals", json=decision, headers=as_bob)
+    assert bobs.status == 404
+    assert await bobs.json() == NOT_FOUND
+    nobodys = await client.post("/v1/tool-approvals", json=decision)
+    assert nobodys.status == 401
+    alices = await client.post("/v1/tool-approvals", json=decision, headers=as_alice)
+    assert alices.status == 200
+    assert (await rest(response))[0] == result("apr_1", "delete_pod", "approved", None)
+
+
+async def test_a_client_that_leaves_a_pending_approval_cancels_the_turn(
+    aiohttp_client, upstream, fake
+):
+    asking(fake, DELETE_POD)
+    client = await service(aiohttp_client, upstream, heartbeat_interval=0.1)
+    response = await client.post(ROUTE, json=ASK)
+    await frames_until(response, "approval_request")
+    response.close()
+    desk = client.app[APPROVALS]
+    for _ in range(100):  # the next heartbeat finds the client gone: within 10 s at most
+        if await desk.get("apr_1") is None:
+            break
+        await asyncio.sleep(0.1)
+    late = await client.post("/v1/tool-approvals", json={"approval_id": "apr_1", "approved": True})
+    assert late.status == 404
+    assert await late.json() == NOT_FOUND
+    assert len(fake.requests) == 1
+
+
+def parse_stamped(frame: str) -> tuple[str, tuple[str, Any]]:
+    """Return a resumable raw frame's id and its (event, data)."""
+    fields = dict(line.split(": ", 1) for line in frame.strip("\n").split("\n"))
+    return fields["id"], (fields["event"], json.loads(fields["data"]))
+
+
+async def test_with_resume_on_the_turn_waits_on_and_a_client_can_resume_it(
+    aiohttp_client, upstream, fake
+):
+    asking(fake, DELETE_POD)
+    client = await service(aiohttp_client, upstream, resume_window=30.0, heartbeat_interval=0.1)
+    response = await client.post(ROUTE, json=ASK)
+    stream_id = response.headers["X-Stream-ID"]
+    last_id = ""
+    while True:
+        last_id, frame = parse_stamped((await response.content.readuntil(b"\n\n")).decode())
+        if frame[0] == "approval_request":
+            break
+    response.close()
+    await asyncio.sleep(0.3)  # a few heartbeats go to the store, with no reader
+    decided = await client.post(
+        "/v1/tool-approvals", json={"approval_id": "apr_1", "approved": True}
+    )
+    assert decided.status == 200
+    resumed = await client.get(f"/v1/streams/{stream_id}", headers={"Last-Event-ID": last_id})
+    assert resumed.status == 200
+    body = (await resumed.read()).decode()
+    frames = [parse_stamped(frame)[1] for frame in body.split("\n\n") if frame]
+    kinds = [kind for kind, _ in frames if kind != "heartbeat"]
+    assert frames[[kind for kind, _ in frames].index("approval_result")] == result(
+        "apr_1", "delete_pod", "approved", None
+    )
+    assert kinds == [
+        "approval_result",
+        "tool_call",
+        "step_start",
+        "tool_call",
+        "tool_result",
+        "step_end",
+        "step_start",
+        "text_delta",
+        "text_delta",
+        "text_delta",
+        "step_end",
+        "turn_complete",
+        "end",
+    ]
+    assert fake.requests[1]["input"] == answered(DELETE_POD, True)
+
+
+@pytest.mark.redis
+async def test_a_decision_posted_on_another_replica_reaches_the_waiting_stream(
+    aiohttp_client, upstream, fake, redis_url
+):
+    item = approval_request_item(f"apr_{secrets.token_hex(8)}", "delete_pod", '{"pod": "a"}', "k8s")
+    script = asking(fake, item)
+    replica_a = await service(aiohttp_client, upstream, redis_url=redis_url)
+    replica_b = await service(aiohttp_client, upstream, redis_url=redis_url)
+    response = await replica_a.post(ROUTE, json=ASK)
+    await frames_until(response, "approval_request")
+    decided = await replica_b.post(
+        "/v1/tool-approvals", json={"approval_id": item["id"], "approved": True}
+    )
+    assert decided.status == 200
+    assert await decided.json() == {"approval_id": item["id"], "decision": "approved"}
+    frames = await asyncio.wait_for(rest(response), 10)
+    assert frames[0] == result(item["id"], "delete_pod", "approved", None)
+    assert frames[-2] == (
+        "turn_complete",
+        {"type": "turn_complete", "chunk": 8, "text": "delete_pod said done."},
+    )
+    assert fake.requests[1]["input"] == answered(item, True)
+    assert script.mismatches == []
+    again = await replica_a.post(
+        "/v1/tool-approvals", json={"approval_id": item["id"], "approved": False}
+    )
+    assert again.status == 409
+
+
+async def test_decisions_for_another_conversation_are_not_found(aiohttp_client, upstream, fake):
+    asking(fake, DELETE_POD)
+    client = await service(aiohttp_client, upstream)
+    await rest(await client.post("/v1/streaming_query?format=raw-request", json=ASK))
+    elsewhere = {
+        "conversation_id": "conv_" + "0" * 48,
+        "tool_approvals": [{"approval_id": "apr_1", "approved": True}],
+    }
+    refused = await client.post("/v1/streaming_query?format=raw-request", json=elsewhere)
+    assert refused.status == 404
+    assert await refused.json() == NOT_FOUND
+    assert len(fake.requests) == 1
+
+
+class PausingUpstream:
+    """An upstream whose first turn asks one approval and whose next one answers (generators)."""
+
+    name = "pausing"
+    client_functions = False
+
+    def __init__(self) -> None:
+        self.asked: list[tuple[TurnRequest, str | None]] = []
+
+    async def start_turn(self, query: TurnRequest, *, owner: str | None = None) -> Turn:
+        self.asked.append((query, owner))
+        first = not query.approval_decisions
+        return Turn(conversation_id="c1", events=EventBatches(self._batches(first)))
+
+    async def readiness(self) -> Readiness:
+        return Readiness(ready=True)
+
+    async def models(self) -> list[ModelInfo]:
+        return []
+
+    async def history(self, conversation_id: str, owner: str | None) -> list[HistoryTurn]:
+        return []
+
+    async def delete(self, conversation_id: str, owner: str | None) -> None:
+        return None
+
+    async def _batches(self, first: bool) -> AsyncGenerator[list[Event], None]:
+        yield [TurnStartEvent(chunk=0)]
+        if first:
+            yield [TextDeltaEvent(chunk=1, step="inference", text="Asking. ")]
+            yield [
+                ApprovalRequestEvent(
+                    chunk=2, approval_id="a1", call_id="t1", name="rm", arguments={"path": "/"}
+                ),
+                TurnAwaitingInputEvent(chunk=3),
+            ]
+        else:
+            yield [TextDeltaEvent(chunk=1, step="inference", text="Not done.")]
+            yield [TurnCompleteEvent(chunk=2, text="Not done.")]
+
+
+async def test_a_generator_turn_goes_on_as_one_turn_with_one_turn_start(aiohttp_client):
+    pausing = PausingUpstream()
+    app = create_app(Settings(heartbeat_interval=30.0), registry=registry(), upstream=pausing)
+    client = await aiohttp_client(app)
+    response = await client.post("/v1/streaming_query?format=raw-none", json=ASK)
+    reason = "This client cannot approve tool calls, so rm was not run."
+    assert await rest(response) == [
+        ("start", {"type": "start", "chunk": None, "conversation_id": "c1"}),
+        ("turn_start", {"type": "turn_start", "chunk": 0}),
+        ("text_delta", {"type": "text_delta", "chunk": 1, "step": "inference", "text": "Asking. "}),
+        (
+            "approval_request",
+            {
+                "type": "approval_request",
+                "chunk": 2,
+                "step": None,
+                "approval_id": "a1",
+                "call_id": "t1",
+                "name": "rm",
+                "arguments": {"path": "/"},
+                "server_label": None,
+                "description": None,
+            },
+        ),
+        (
+            "approval_result",
+            {
+                "type": "approval_result",
+                "chunk": None,
+                "step": None,
+                "approval_id": "a1",
+                "call_id": "t1",
+                "name": "rm",
+                "decision": "unanswerable",
+                "reason": reason,
+            },
+        ),
+        (
+            "text_delta",
+            {"type": "text_delta", "chunk": 1, "step": "inference", "text": "Not done."},
+        ),
+        ("turn_complete", {"type": "turn_complete", "chunk": 2, "text": "Asking. Not done."}),
+        END,
+    ]
+    asked = AskedApproval(approval_id="a1", name="rm", arguments='{"path": "/"}', server_label="")
+    assert pausing.asked == [
+        (TurnRequest(query="Delete pod a."), None),
+        (
+            TurnRequest(
+                query="",
+                conversation_id="c1",
+                approval_decisions=(ApprovalDecision("a1", False, reason, asked),),
+            ),
+            None,
+        ),
+    ]

@@ -442,6 +442,26 @@ async def test_configured_tools_and_guardrails_are_passed_on(responses_client, f
     assert request["guardrails"] == ["llama-guard"]
 
 
+async def test_each_mcp_servers_require_approval_is_passed_on(responses_client, fake):
+    fake.steps = fixture_steps("text.sse")
+    servers: list[dict[str, Any]] = [
+        {"server_label": "a", "server_url": "http://127.0.0.1:1/mcp", "require_approval": "always"},
+        {
+            "server_label": "b",
+            "server_url": "http://127.0.0.1:2/mcp",
+            "require_approval": {"always": ["delete_pod"], "never": ["get_pod"]},
+        },
+        {
+            "server_label": "c",
+            "server_url": "http://127.0.0.1:3/mcp",
+            "require_approval": {"always": ["scale"]},
+        },
+    ]
+    client = await responses_client(responses_mcp_servers=servers)
+    await frames_of(client)
+    assert fake.requests[0]["tools"] == [{"type": "mcp", **server} for server in servers]
+
+
 async def test_a_requests_allowed_vector_stores_replace_the_configured_ones(responses_client, fake):
     fake.steps = fixture_steps("text.sse")
     client = await responses_client(
