@@ -149,7 +149,8 @@ class ApprovalReads:
         try:
             await self._decide_and_go_on(asked, awaiting, queue)
         except ApprovalsUnavailable:
-            queue.put_nowait([ErrorEvent(message=DESK_FAILED, source="gateway", code="approvals")])
+            failed = ErrorEvent(message=DESK_FAILED, source="gateway", code="approvals_unavailable")
+            queue.put_nowait([failed])
             queue.put_nowait(_Signal.END)
         except Exception:
             log.exception("approval pause failed")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Sequence
 from typing import Any
 
 import pytest
@@ -19,6 +19,8 @@ from formatters.events import (
     TurnCompleteEvent,
     TurnStartEvent,
 )
+from service.approvals import context as approvals_context
+from service.approvals.desk import Approval, ApprovalsUnavailable, MemoryDesk
 from service.http.app import create_app
 from service.keys import APPROVALS
 from service.settings import Settings
@@ -644,3 +646,36 @@ async def test_a_generator_turn_goes_on_as_one_turn_with_one_turn_start(aiohttp_
             None,
         ),
     ]
+
+
+class DownDesk(MemoryDesk):
+    """A desk whose store does not answer."""
+
+    async def record(self, approvals: Sequence[Approval]) -> None:
+        raise ApprovalsUnavailable()
+
+
+async def test_a_desk_that_cannot_keep_the_requests_ends_the_stream_with_an_error(
+    aiohttp_client, upstream, fake, monkeypatch
+):
+    asking(fake, DELETE_POD)
+    monkeypatch.setattr(approvals_context, "make_desk", lambda settings: DownDesk(keep=1))
+    client = await service(aiohttp_client, upstream)
+    response = await client.post(ROUTE, json=ASK)
+    frames = await rest(response)
+    assert frames[-3:] == [
+        approval_request(2, "apr_1", "delete_pod", {"pod": "a"}),
+        (
+            "turn_error",
+            {
+                "type": "error",
+                "chunk": None,
+                "message": "The service could not keep this turn's approval requests; please"
+                " ask again.",
+                "source": "gateway",
+                "code": "approvals_unavailable",
+            },
+        ),
+        END,
+    ]
+    assert len(fake.requests) == 1
