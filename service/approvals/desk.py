@@ -129,6 +129,10 @@ class ApprovalDesk(Protocol):
         """Return when one of these entries may have changed, or after `seconds`."""
         ...
 
+    async def reopen(self, approval_ids: Iterable[str]) -> None:
+        """Make decided entries pending again: the turn they were for could not go on."""
+        ...
+
     async def drop(self, approval_ids: Iterable[str]) -> None:
         """Forget these entries (their turn was cancelled): a later decision is a 404."""
         ...
@@ -237,6 +241,14 @@ class MemoryDesk:
     async def wait(self, approval_ids: Iterable[str], seconds: float) -> None:
         """Return when one of these entries changed here, or after `seconds`."""
         await self._waiters.wait(approval_ids, seconds)
+
+    async def reopen(self, approval_ids: Iterable[str]) -> None:
+        """Make decided entries pending again: the turn they were for could not go on."""
+        for approval_id in approval_ids:
+            entry = self._entries.get(approval_id)
+            if entry is not None and entry.state == "decided":
+                reopened = replace(entry, state="pending", approved=False, reason=None)
+                self._entries.put(approval_id, reopened)
 
     async def drop(self, approval_ids: Iterable[str]) -> None:
         """Forget these entries (their turn was cancelled): a later decision is a 404."""

@@ -54,6 +54,14 @@ end
 return state
 """
 
+# KEYS[1] the entry. Makes a decided entry pending again.
+_REOPEN = """
+if redis.call('HGET', KEYS[1], 'state') == 'decided' then
+  redis.call('HSET', KEYS[1], 'state', 'pending', 'approved', '0', 'reason', '')
+end
+return 0
+"""
+
 
 class RedisDesk:
     """Approval requests in Redis (`ags:approval:<id>`, a hash), kept `keep` s after expiry.
@@ -66,6 +74,7 @@ class RedisDesk:
         self._keep = keep
         self._decide = client.register_script(_DECIDE)
         self._expire = client.register_script(_EXPIRE)
+        self._reopen = client.register_script(_REOPEN)
         self._waiters = Waiters()
 
     @classmethod
@@ -125,6 +134,11 @@ class RedisDesk:
     async def wait(self, approval_ids: Iterable[str], seconds: float) -> None:
         """Return when one of these entries changed here, or within POLL_EVERY (or `seconds`)."""
         await self._waiters.wait(approval_ids, min(seconds, POLL_EVERY))
+
+    async def reopen(self, approval_ids: Iterable[str]) -> None:
+        """Make decided entries pending again: the turn they were for could not go on."""
+        for approval_id in approval_ids:
+            await _run(self._reopen(keys=[KEY_PREFIX + approval_id]))
 
     async def drop(self, approval_ids: Iterable[str]) -> None:
         """Forget these entries (their turn was cancelled): a later decision is a 404."""

@@ -127,6 +127,8 @@ class StreamSession:
         try:
             turn = await self._upstream_turn(query)
         except UpstreamUnavailable as exc:
+            if desk is not None and query.approval_decisions:  # so that a retry may decide
+                await desk.reopen(d.approval_id for d in query.approval_decisions)
             return unavailable(exc)
         structlog.contextvars.bind_contextvars(conversation_id=turn.conversation_id)
         if desk is None:

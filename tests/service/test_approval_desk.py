@@ -127,3 +127,12 @@ async def test_a_decision_wakes_the_wait_on_it(desk):
     await desk.decide(approval.approval_id, "alice", True)
     await asyncio.wait_for(waiting, 10)
     assert loop.time() - started < 10
+
+
+async def test_a_reopened_request_is_pending_again(desk):
+    approval = pending()
+    await desk.record([approval])
+    await desk.decide(approval.approval_id, "alice", True, "Yes.")
+    await desk.reopen([approval.approval_id])
+    assert await desk.get(approval.approval_id) == approval
+    assert (await desk.decide(approval.approval_id, "alice", False)).approved is False

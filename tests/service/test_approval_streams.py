@@ -156,6 +156,13 @@ END: tuple[str, Any] = (
 )
 
 
+NOT_RUN = [
+    *answer(1, ["delete_pod ", "was ", "not ", "run."], "Let me.delete_pod was not run."),
+    END,
+]
+"""The end of a stream whose delete_pod was denied (after the first response's "Let me.")."""
+
+
 def answered(item: dict[str, Any], approve: bool, reason: str | None = None) -> list[Any]:
     """What a continuation's `input` holds for one decision: the request's copy, the response."""
     response: dict[str, Any] = {
@@ -210,8 +217,7 @@ async def test_a_denied_tool_is_not_run_and_the_reason_goes_to_the_agent(
     assert await decided.json() == {"approval_id": "apr_1", "decision": "denied"}
     assert await rest(response) == [
         result("apr_1", "delete_pod", "denied", "Not that pod."),
-        *answer(1, ["delete_pod ", "was ", "not ", "run."], "Let me.delete_pod was not run."),
-        END,
+        *NOT_RUN,
     ]
     assert fake.requests[1]["input"] == answered(DELETE_POD, False, "Not that pod.")
     assert script.mismatches == []
@@ -258,8 +264,7 @@ async def test_an_undecided_approval_expires_with_a_clear_frame_and_the_tool_is_
     reason = "No decision came within 0.3 s, so delete_pod was not run."
     assert await rest(response) == [
         result("apr_1", "delete_pod", "expired", reason),
-        *answer(1, ["delete_pod ", "was ", "not ", "run."], "Let me.delete_pod was not run."),
-        END,
+        *NOT_RUN,
     ]
     assert fake.requests[1]["input"] == answered(DELETE_POD, False, reason)
     assert script.mismatches == []
@@ -304,8 +309,7 @@ async def test_a_format_that_cannot_answer_denies_at_once_and_says_so(
     assert frames == [
         *asked_frames(fake.conversations[0]),
         result("apr_1", "delete_pod", "unanswerable", reason),
-        *answer(1, ["delete_pod ", "was ", "not ", "run."], "Let me.delete_pod was not run."),
-        END,
+        *NOT_RUN,
     ]
     assert fake.requests[1]["input"] == answered(DELETE_POD, False, reason)
     assert script.mismatches == []
@@ -679,3 +683,26 @@ async def test_a_desk_that_cannot_keep_the_requests_ends_the_stream_with_an_erro
         END,
     ]
     assert len(fake.requests) == 1
+
+
+async def test_decisions_whose_turn_could_not_start_may_be_sent_again(
+    aiohttp_client, upstream, fake
+):
+    script = asking(fake, DELETE_POD)
+    fake.turns.append([Status(500, '{"error": {"message": "boom"}}')])
+    client = await service(aiohttp_client, upstream)
+    await rest(await client.post("/v1/streaming_query?format=raw-request", json=ASK))
+    decisions = {
+        "conversation_id": fake.conversations[0],
+        "tool_approvals": [{"approval_id": "apr_1", "approved": True}],
+    }
+    refused = await client.post("/v1/streaming_query?format=raw-request", json=decisions)
+    assert refused.status == 503
+    retried = await client.post("/v1/streaming_query?format=raw-request", json=decisions)
+    assert retried.status == 200
+    assert (await rest(retried))[-2] == (
+        "turn_complete",
+        {"type": "turn_complete", "chunk": 8, "text": "delete_pod said done."},
+    )
+    assert [request["input"] for request in fake.requests[1:]] == [answered(DELETE_POD, True)] * 2
+    assert script.mismatches == []
