@@ -234,7 +234,8 @@ def make_store(settings: Settings) -> StreamStore:
         return RedisStore.from_url(
             settings.redis_url,
             window=window,
-            lifetime=settings.stream_timeout + window + LIFETIME_MARGIN,
+            # a turn's time limit leaves out its waits for approvals: one full wait is kept
+            lifetime=settings.stream_timeout + settings.approval_timeout + window + LIFETIME_MARGIN,
             max_frames=settings.resume_max_stream_bytes // 2 + 16,
             writers=settings.max_concurrent_streams + SPARE_CONNECTIONS,
             readers=2 * connections + SPARE_CONNECTIONS,

@@ -23,6 +23,8 @@ from service.approvals import context as approvals_context
 from service.approvals.desk import Approval, ApprovalsUnavailable, MemoryDesk
 from service.http.app import create_app
 from service.keys import APPROVALS
+from service.resume.manager import LIFETIME_MARGIN, make_store
+from service.resume.redis_store import RedisStore
 from service.settings import Settings
 from service.upstream import HistoryTurn, ModelInfo, Readiness, Turn
 from service.upstream.batches import EventBatches
@@ -706,3 +708,16 @@ async def test_decisions_whose_turn_could_not_start_may_be_sent_again(
     )
     assert [request["input"] for request in fake.requests[1:]] == [answered(DELETE_POD, True)] * 2
     assert script.mismatches == []
+
+
+async def test_a_redis_streams_keys_outlive_its_time_limit_and_one_full_approval_wait():
+    settings = Settings(
+        redis_url="redis://127.0.0.1:9/0",
+        resume_window=30.0,
+        stream_timeout=600.0,
+        approval_timeout=300.0,
+    )
+    store = make_store(settings)
+    assert isinstance(store, RedisStore)
+    assert store._lifetime_ms == (600 + 300 + 30 + LIFETIME_MARGIN) * 1000
+    await store.close()
