@@ -23,6 +23,11 @@ The behaviour is picked by a marker in the last user message:
 
 A request whose last message is a tool result is answered `The tool returned: RESULT`, where a
 long RESULT (a retrieval result) is cut to its sentence sharing most words with the question.
+`SCENARIO:tool` calls the tool with the same arguments each time it is asked (each string
+argument is `test`), so the continuation of a turn whose call needed approval repeats the call
+and OGX matches the approval (by tool name and JSON-equal arguments). A developer or system
+message that comes last, after the user's question (a note such as "the user denied the tool"),
+is answered `Understood: NOTE` with no tool call.
 Llama Guard prompts are answered `safe`, or `unsafe\nS1` when the conversation holds
 `SCENARIO:unsafe`; so are OpenAI moderation requests (`POST /v1/moderations`, flagged for S1).
 `POST /v1/embeddings` returns small deterministic vectors (hashed words,
@@ -187,6 +192,8 @@ class FakeModel:
         if last.get("role") == "tool":
             answer = f"The tool returned: {quote(last_text, rest)}"
             return await self._answer(request, body, words(answer), stream)
+        if _is_trailing_note(messages):
+            return await self._answer(request, body, words(f"Understood: {last_text}"), stream)
 
         if name == "fail" and arg is None:
             return web.json_response(
@@ -339,6 +346,12 @@ class FakeModel:
         await _send(response, error)
         await response.write_eof()
         return response
+
+
+def _is_trailing_note(messages: list[dict[str, Any]]) -> bool:
+    """Whether the last message is a developer or system note that follows a user message."""
+    roles = [message.get("role") for message in messages]
+    return len(roles) > 1 and roles[-1] in ("developer", "system") and "user" in roles[:-1]
 
 
 def _is_guard_prompt(text: str) -> bool:

@@ -141,6 +141,45 @@ async def test_tool_scenario_calls_the_offered_tool_in_argument_deltas(model):
     assert chunks[-1]["choices"][0]["finish_reason"] == "tool_calls"
 
 
+async def test_tool_scenario_repeats_the_same_call_when_asked_again(model):
+    """A turn continued after an approval asks again; OGX matches name and arguments."""
+    question = [{"role": "user", "content": "SCENARIO:tool Weather?"}]
+    heads, arguments = [], []
+    for _ in range(2):
+        _, body = await chat(model, question, tools=[WEATHER_TOOL])
+        calls = [
+            c["choices"][0]["delta"]["tool_calls"][0]
+            for c in chunks_of(body)
+            if "tool_calls" in c["choices"][0]["delta"]
+        ]
+        heads.append((calls[0]["id"], calls[0]["function"]["name"]))
+        arguments.append("".join(c["function"]["arguments"] for c in calls))
+    assert heads == [("call_fake_0001", "get_weather"), ("call_fake_0003", "get_weather")]
+    assert arguments == ['{"city": "test"}', '{"city": "test"}']
+
+
+@pytest.mark.parametrize("role", ["developer", "system"])
+async def test_a_note_after_the_question_is_answered_without_a_tool_call(model, role):
+    messages = [
+        {"role": "user", "content": "SCENARIO:tool Weather?"},
+        {"role": role, "content": "The user denied the call of get_weather."},
+    ]
+    _, body = await chat(model, messages, tools=[WEATHER_TOOL])
+    chunks = chunks_of(body)
+    assert text_of(chunks) == "Understood: The user denied the call of get_weather."
+    assert not any("tool_calls" in c["choices"][0]["delta"] for c in chunks)
+    assert chunks[-1]["choices"][0]["finish_reason"] == "stop"
+
+
+async def test_a_system_message_before_the_question_is_no_note(model):
+    messages = [
+        {"role": "system", "content": "You are helpful."},
+        {"role": "user", "content": "SCENARIO:text Say hello."},
+    ]
+    _, body = await chat(model, messages)
+    assert text_of(chunks_of(body)) == TEXT_ANSWER
+
+
 async def test_file_search_scenario_calls_the_retrieval_tool_with_the_question(model):
     _, body = await chat(
         model,

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
 from fakes.responses_upstream import fixture_events
 from formatters.events import (
+    ApprovalRequestEvent,
     Document,
     DocumentsEvent,
     Event,
@@ -16,7 +18,10 @@ from formatters.events import (
     StepEndEvent,
     StepStartEvent,
     TextDeltaEvent,
+    ToolCallDeltaEvent,
+    ToolCallEvent,
     ToolResultEvent,
+    TurnAwaitingInputEvent,
     TurnCompleteEvent,
     UsageEvent,
 )
@@ -25,6 +30,9 @@ from tests.paths import OGX_FIXTURES
 
 CAPTURES = sorted(OGX_FIXTURES.glob("*.sse"))
 WEATHER = '{"city": "test", "temperature_c": 21, "sky": "clear", "source": "mcp"}'
+APPROVAL_ID = "approval_12961518-6e9f-4448-8cc5-5b59350c850e"
+PAUSED = ("approval_request.sse",)
+"""Captures of a turn that waits for the client: it ends `turn_awaiting_input`, not complete."""
 
 
 def normalize_all(name: str) -> list[Event]:
@@ -36,11 +44,20 @@ def normalize_all(name: str) -> list[Event]:
     ]
 
 
+def request_of(name: str) -> dict[str, Any]:
+    """The recorded request body of one capture (manifest.json)."""
+    manifest = json.loads((OGX_FIXTURES / "manifest.json").read_text())
+    return dict(manifest["files"][name]["request"]["json"])
+
+
 def test_the_manifest_names_every_capture_and_its_events() -> None:
     manifest = json.loads((OGX_FIXTURES / "manifest.json").read_text())
     assert manifest["server"] == "OGX 1.5.0"
     assert sorted(manifest["files"]) == [path.name for path in CAPTURES]
     assert sorted(manifest["files"]) == [
+        "approval_approved.sse",
+        "approval_denied.sse",
+        "approval_request.sse",
         "file_search.sse",
         "long.sse",
         "mcp.sse",
@@ -55,9 +72,11 @@ def test_the_manifest_names_every_capture_and_its_events() -> None:
 @pytest.mark.parametrize("path", CAPTURES, ids=lambda p: p.name)
 def test_every_capture_maps_every_event_and_ends_once(path) -> None:
     events = normalize_all(path.name)
+    end = TurnAwaitingInputEvent if path.name in PAUSED else TurnCompleteEvent
     assert not any(isinstance(event, HeartbeatEvent) for event in events)
-    assert isinstance(events[-1], TurnCompleteEvent)
-    assert sum(isinstance(event, TurnCompleteEvent) for event in events) == 1
+    assert isinstance(events[-1], end)
+    ends = (TurnCompleteEvent, TurnAwaitingInputEvent)
+    assert sum(isinstance(event, ends) for event in events) == 1
 
 
 def test_text_deltas_come_re_split_a_words_space_leading_the_next() -> None:
@@ -139,4 +158,89 @@ def test_reasoning_streams_on_the_message_before_it_and_its_reasoning_item_adds_
         "response.output_item.added",
         "response.output_item.done",
         "response.completed",
+    ]
+
+
+def _arguments_streamed(chunk: int, item_id: str) -> list[Event]:
+    """OGX streams a guarded call's arguments under an `fc_` item id no output item has."""
+    return [
+        ToolCallDeltaEvent(chunk=chunk, step="inference", call_id=item_id, delta='{"city":'),
+        ToolCallDeltaEvent(chunk=chunk + 1, step="inference", call_id=item_id, delta=' "test"}'),
+    ]
+
+
+def test_a_guarded_mcp_call_is_a_tool_call_asking_approval_and_the_turn_awaits_input() -> None:
+    assert normalize_all("approval_request.sse") == [
+        *_arguments_streamed(6, "fc_c490835e-8c05-4032-aaf8-367674bfb052"),
+        ToolCallEvent(
+            chunk=10,
+            step="inference",
+            call_id=APPROVAL_ID,
+            name="get_weather",
+            arguments={"city": "test"},
+        ),
+        ApprovalRequestEvent(
+            chunk=10,
+            step="inference",
+            approval_id=APPROVAL_ID,
+            call_id=APPROVAL_ID,
+            name="get_weather",
+            arguments={"city": "test"},
+            server_label="fake",
+        ),
+        UsageEvent(chunk=11, input_tokens=7, output_tokens=1),
+        TurnAwaitingInputEvent(chunk=11),
+    ]
+
+
+def test_the_continuation_sends_the_request_items_copy_with_the_decision() -> None:
+    """On a conversation OGX finds the request only in the input (it asks again without it)."""
+    asked, approved = request_of("approval_request.sse"), request_of("approval_approved.sse")
+    item = next(
+        raw["item"]
+        for raw in fixture_events(OGX_FIXTURES / "approval_request.sse")
+        if raw["type"] == "response.output_item.done"
+        and raw["item"]["type"] == "mcp_approval_request"
+    )
+    assert item == {
+        "arguments": '{"city": "test"}',
+        "id": APPROVAL_ID,
+        "name": "get_weather",
+        "server_label": "fake",
+        "type": "mcp_approval_request",
+    }
+    assert asked["tools"] == approved["tools"]
+    assert asked["tools"][0]["require_approval"] == "always"
+    assert approved["conversation"] == asked["conversation"]
+    assert approved["input"] == [
+        item,
+        {"type": "mcp_approval_response", "approval_request_id": APPROVAL_ID, "approve": True},
+    ]
+
+
+def test_an_approved_continuation_runs_the_tool_and_answers_with_its_result() -> None:
+    events = normalize_all("approval_approved.sse")
+    call_id = "fc_2dad3921-b0a3-42d1-9170-7e80f40fc6d2"
+    assert [event for event in events if isinstance(event, ApprovalRequestEvent)] == []
+    assert [event for event in events if isinstance(event, ToolResultEvent)] == [
+        ToolResultEvent(
+            chunk=12, step="tool_execution", call_id=call_id, name="get_weather", content=WEATHER
+        )
+    ]
+    assert events[-1] == TurnCompleteEvent(chunk=28, text=f"The tool returned: {WEATHER}")
+
+
+def test_a_denied_continuation_runs_no_tool_and_the_model_says_nothing() -> None:
+    """OGX drops the denied call and ends the response: no second model call, no message."""
+    request_item, decision = request_of("approval_denied.sse")["input"]
+    assert decision == {
+        "type": "mcp_approval_response",
+        "approval_request_id": request_item["id"],
+        "approve": False,
+        "reason": "Not today.",
+    }
+    assert normalize_all("approval_denied.sse") == [
+        *_arguments_streamed(6, "fc_a64914f4-341e-4aa3-9c05-94848c8914eb"),
+        UsageEvent(chunk=9, input_tokens=7, output_tokens=1),
+        TurnCompleteEvent(chunk=9, text=""),
     ]
