@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from service.upstream.sse import SSEDecoder
+
 LOCAL_ENV = {"NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"}
 # urllib must never go through a proxy to reach 127.0.0.1.
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -161,6 +163,20 @@ def request_json(
     if data is not None:
         request.add_header("Content-Type", "application/json")
     return _send(request, timeout)
+
+
+def request_sse(url: str, body: Any, *, timeout: float = 60.0) -> list[dict[str, Any]]:
+    """POST JSON (no proxy), read the whole event stream; return each `data:` event decoded."""
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST")
+    request.add_header("Accept", "text/event-stream")
+    request.add_header("Content-Type", "application/json")
+    try:
+        with _OPENER.open(request, timeout=timeout) as response:
+            raw = response.read()
+    except urllib.error.HTTPError as exc:
+        detail = exc.read().decode(errors="replace")[:2000]
+        raise AssertionError(f"POST {url} → {exc.code}: {detail}") from None
+    return [json.loads(event.data) for event in SSEDecoder().feed(raw) if event.data]
 
 
 def upload_file(
