@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
+import string
 import subprocess
 import sys
 import time
@@ -21,7 +22,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from service.http.app import ConfigurationError
-from service.settings import Settings
+from service.settings import McpServer, Settings, load_settings
 from service.streams.registry import load_registry
 from tests.conftest import MakeClient
 from tests.e2e.processes import (
@@ -74,6 +75,10 @@ class LlamaStack:
     service_settings: dict[str, Any] = field(default_factory=dict)
     shield_settings: dict[str, Any] = field(default_factory=dict)
     missing_settings: list[str] = field(default_factory=list)
+    guarded_settings: dict[str, Any] = field(default_factory=dict)
+    """Settings whose MCP server needs approval for every call (`require_approval: always`)."""
+    unguarded: str = ""
+    """Why this server or service cannot guard a tool ("": it can)."""
 
     @property
     def url(self) -> str:
@@ -152,8 +157,10 @@ def gateway(make_client: MakeClient, llama_stack: LlamaStack) -> Any:
     """Build our service in front of the llama-stack server (settings overrides allowed)."""
 
     async def make(
-        *, tools: bool = False, shields: bool = False, **overrides: Any
+        *, tools: bool = False, shields: bool = False, guarded: bool = False, **overrides: Any
     ) -> TestClient[Any, Any]:
+        if guarded and llama_stack.unguarded:
+            pytest.skip(llama_stack.unguarded)
         if tools and llama_stack.missing_settings:
             pytest.skip(
                 f"the service has no setting for {', '.join(llama_stack.missing_settings)} "
@@ -166,6 +173,7 @@ def gateway(make_client: MakeClient, llama_stack: LlamaStack) -> Any:
             "stream_timeout": 120.0,
             **(llama_stack.service_settings if tools else {}),
             **(llama_stack.shield_settings if shields else {}),
+            **(llama_stack.guarded_settings if guarded else {}),
             **overrides,
         }
         try:
@@ -212,7 +220,7 @@ def _start_stack(
     register_servers_for_reports(server, mcp)
     seconds = wait_healthy(server, "/v1/health", HEALTH_TIMEOUT)
     print(f"\n{version.label} healthy after {seconds:.1f} s", file=sys.stderr)
-    return _set_up(version, server, mcp)
+    return _set_up(version, server, mcp, state)
 
 
 def _start_mcp_server(version: StackVersion, state: Path) -> Server:
@@ -234,7 +242,7 @@ def _start_mcp_server(version: StackVersion, state: Path) -> Server:
     raise StartupFailed(f"MCP server did not listen on {port}:\n{server.log_tail()}")
 
 
-def _set_up(version: StackVersion, server: Server, mcp: Server) -> LlamaStack:
+def _set_up(version: StackVersion, server: Server, mcp: Server, state: Path) -> LlamaStack:
     """Create the vector store and tool registrations, and the service settings that use them."""
     mcp_url = f"{mcp.url}/mcp"
     if version.api == "agents":
@@ -253,7 +261,9 @@ def _set_up(version: StackVersion, server: Server, mcp: Server) -> LlamaStack:
                 "agent_input_shields": ["llama-guard"],
                 "agent_output_shields": ["llama-guard"],
             },
+            unguarded=f"{version.label} runs the Agents API here, which has no tool approvals",
         )
+    unguarded = _unguarded()
     store_id = create_vector_store(server.url, "e2e-docs")
     wanted = {
         # Responses adapter settings: MCP servers and file_search vector stores the operator
@@ -276,7 +286,37 @@ def _set_up(version: StackVersion, server: Server, mcp: Server) -> LlamaStack:
             else {"responses_guardrails": ["llama-guard"]}
         ),
         missing_settings=missing,
+        guarded_settings={} if unguarded else _guarded_settings(mcp_url, state),
+        unguarded=unguarded,
     )
+
+
+GUARDED = ("responses_mcp_servers", "approval_timeout")
+"""The settings tests/e2e/approvals.yaml sets."""
+
+
+def _guarded_settings(mcp_url: str, state: Path) -> dict[str, Any]:
+    """Load tests/e2e/approvals.yaml (its MCP server guarded) as the service loads its file."""
+    template = string.Template(Path(__file__).with_name("approvals.yaml").read_text())
+    path = state / "approvals.yaml"
+    path.write_text(template.substitute(mcp_url=mcp_url))
+    return load_settings(path).model_dump(include=set(GUARDED))
+
+
+def _unguarded() -> str:
+    """Why the service cannot guard an MCP tool yet ("": it can)."""
+    missing = [
+        name
+        for name, present in (
+            (
+                "RESPONSES_MCP_SERVERS[].require_approval",
+                "require_approval" in McpServer.model_fields,
+            ),
+            ("APPROVAL_TIMEOUT", "approval_timeout" in Settings.model_fields),
+        )
+        if not present
+    ]
+    return f"the service has no setting {', '.join(missing)}" if missing else ""
 
 
 @pytest.hookimpl(hookwrapper=True)
