@@ -5,17 +5,34 @@ model's `SCENARIO:tool` call waits for a person. A "route" format (`raw`, `patte
 its stream open and takes the decision at `POST /v1/tool-approvals`: approved, the tool runs and
 the answer streams on in the same stream; denied, the stream says the tool was refused; not
 decided within APPROVAL_TIMEOUT, the stream says it expired, and a late decision is refused.
+A "request" format ends its stream with the request; the protocol's next request carries the
+decision, each read and answered by the format's official client: `/v1/responses` by the
+openai SDK (an `mcp_approval_response` input with `previous_response_id`), A2A by a2a-sdk (a
+reply to the input-required task), `vercel` by the `ai` chat (tests/clients/ai_approval.mjs:
+`addToolApprovalResponse`, sent as `tool_approvals`), AG-UI by `@ag-ui/client`
+(tests/clients/ag_ui_approval.mjs: a second run resuming the interrupt). OGX never tells the
+model of a denial (/work/notes/issue20-mechanics.md), so a denied turn's answer is empty and
+the refusal is the format's own frame.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
+import openai
 import pytest
+from a2a.client import ClientConfig, ClientFactory
+from a2a.types import Message, Part, Role, SendMessageRequest, TaskState
+from google.protobuf import json_format, struct_pb2
 
+from tests.clients.http_tap import tapped_client
+from tests.clients.test_node_clients import run
 from tests.e2e.live import Frame, LiveStream
+from tests.e2e.stacks import MCP_LABEL
 
 pytestmark = pytest.mark.e2e
 
@@ -23,6 +40,8 @@ QUESTION = "SCENARIO:tool What is the weather in Paris?"
 WEATHER = '{"city": "test", "temperature_c": 21, "sky": "clear", "source": "mcp"}'
 ANSWER = f"The tool returned: {WEATHER}"
 REASON = "Not today."
+REJECTED = f"Tool 'get_weather' execution was rejected. Do not retry this exact tool call. Reason: {REASON}"
+"""lightspeed-service's words for a refused call, shown as the call's failed result."""
 
 
 @dataclass(frozen=True)
@@ -32,6 +51,9 @@ class RouteFormat:
     name: str
     request: str
     call_id_field: str
+    name_field: str
+    shows_refusal: bool
+    """Whether a refused call is also shown as its failed tool result (raw has the event only)."""
 
     def answer(self, frames: list[Frame]) -> str:
         """The answer text the frames stream."""
@@ -69,9 +91,19 @@ class RouteFormat:
 
 
 ROUTE_FORMATS = {
-    "raw": RouteFormat("raw", request="approval_request", call_id_field="call_id"),
+    "raw": RouteFormat(
+        "raw",
+        request="approval_request",
+        call_id_field="call_id",
+        name_field="name",
+        shows_refusal=False,
+    ),
     "patternfly": RouteFormat(
-        "patternfly", request="approval_required", call_id_field="tool_call_id"
+        "patternfly",
+        request="approval_required",
+        call_id_field="tool_call_id",
+        name_field="tool_name",
+        shows_refusal=True,
     ),
 }
 
@@ -103,9 +135,21 @@ async def decide(client: Any, approval_id: str, approved: bool, **extra: Any) ->
     )
 
 
-def result_of(frames: list[Frame]) -> dict[str, Any]:
+def result_of(fmt: RouteFormat, frames: list[Frame]) -> tuple[str, str, str, str | None]:
+    """The one `approval_result` frame's approval id, tool name, decision and reason."""
     [result] = [data for name, data in frames if name == "approval_result"]
-    return result
+    fields = ("approval_id", fmt.name_field, "decision", "reason")
+    approval_id, tool, decision, reason = (result[field] for field in fields)
+    assert result[fmt.call_id_field] == approval_id
+    return approval_id, tool, decision, reason
+
+
+def assert_one_stream(stream: LiveStream) -> None:
+    """One `start` first, one `end` last, no error: the decision went on in the same stream."""
+    names, context = stream.names(), stream.describe()
+    assert names[0] == "start" and names.count("start") == 1, context
+    assert names[-1] == "end" and names.count("end") == 1, context
+    assert "error" not in names, context
 
 
 async def test_approved_the_tool_runs_and_the_answer_streams_on_in_the_same_stream(
@@ -118,13 +162,11 @@ async def test_approved_the_tool_runs_and_the_answer_streams_on_in_the_same_stre
     assert await decided.json() == {"approval_id": request["approval_id"], "decision": "approved"}
     rest = await stream.rest()
     context = stream.describe()
-    assert result_of(rest)["decision"] == "approved", context
+    approval_id = request["approval_id"]
+    assert result_of(route_format, rest) == (approval_id, "get_weather", "approved", None), context
     assert route_format.tool_results(rest) == [("get_weather", False, WEATHER)], context
     assert route_format.answer(rest) == ANSWER, context
-    names = stream.names()
-    assert names.count("start") == 1 and names[0] == "start", context
-    assert names[-1] == "end" and names.count("end") == 1, context
-    assert "error" not in names, context
+    assert_one_stream(stream)
 
 
 async def test_denied_the_tool_does_not_run_and_the_stream_says_so(gateway, route_format):
@@ -135,11 +177,12 @@ async def test_denied_the_tool_does_not_run_and_the_stream_says_so(gateway, rout
     assert await decided.json() == {"approval_id": request["approval_id"], "decision": "denied"}
     rest = await stream.rest()
     context = stream.describe()
-    result = result_of(rest)
-    assert (result["decision"], result["reason"]) == ("denied", REASON), context
-    assert not [r for r in route_format.tool_results(rest) if not r[1]], context
-    names = stream.names()
-    assert names[-1] == "end" and names.count("start") == 1, context
+    approval_id = request["approval_id"]
+    assert result_of(route_format, rest) == (approval_id, "get_weather", "denied", REASON), context
+    refusals = [("get_weather", True, REJECTED)] if route_format.shows_refusal else []
+    assert route_format.tool_results(rest) == refusals, context
+    assert route_format.answer(rest) == "", context  # OGX never tells the model
+    assert_one_stream(stream)
 
 
 async def test_undecided_the_request_expires_and_a_late_decision_is_refused(gateway, route_format):
@@ -147,8 +190,274 @@ async def test_undecided_the_request_expires_and_a_late_decision_is_refused(gate
     stream, request = await asked(client, route_format)
     rest = await stream.rest()
     context = stream.describe()
-    assert result_of(rest)["decision"] == "expired", context
-    assert not [r for r in route_format.tool_results(rest) if not r[1]], context
-    assert stream.names()[-1] == "end", context
+    approval_id, tool, decision, reason = result_of(route_format, rest)
+    assert (approval_id, tool, decision) == (request["approval_id"], "get_weather", "expired")
+    assert reason == "No decision came within 2 s, so get_weather was not run.", context
+    assert [failed for _, failed, _ in route_format.tool_results(rest)] == (
+        [True] if route_format.shows_refusal else []
+    ), context
+    assert route_format.answer(rest) == "", context
+    assert_one_stream(stream)
     late = await decide(client, request["approval_id"], True)
     assert late.status == 409, await late.text()
+    assert (await late.json())["detail"]["response"], await late.text()
+
+
+@pytest.fixture
+async def sdk(gateway: Any) -> Any:
+    """The official openai SDK on our `/v1/responses`, in front of the guarded server."""
+    clients: list[openai.AsyncOpenAI] = []
+
+    async def make(**overrides: Any) -> openai.AsyncOpenAI:
+        service = await gateway(guarded=True, **overrides)
+        client, _ = tapped_client(str(service.make_url("")).rstrip("/"))
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        await client.close()
+
+
+async def responded(client: openai.AsyncOpenAI, model: str, **body: Any) -> list[Any]:
+    """Stream one response through the SDK; return its events."""
+    stream = await client.responses.create(model=model, stream=True, **body)
+    return [event async for event in stream]
+
+
+def approval_requests(events: list[Any]) -> list[Any]:
+    return [
+        event.item
+        for event in events
+        if event.type == "response.output_item.done" and event.item.type == "mcp_approval_request"
+    ]
+
+
+async def sdk_asked(client: openai.AsyncOpenAI, model: str) -> tuple[Any, Any]:
+    """Ask the guarded question; return the approval request item and the completed response."""
+    events = await responded(client, model, input=QUESTION)
+    [item] = approval_requests(events)
+    assert (item.name, json.loads(item.arguments)) == ("get_weather", {"city": "test"})
+    assert events[-1].type == "response.completed"
+    assert events[-1].response.output_text == ""
+    return item, events[-1].response
+
+
+def decision_item(item: Any, approve: bool) -> dict[str, Any]:
+    return {"type": "mcp_approval_response", "approval_request_id": item.id, "approve": approve}
+
+
+async def test_responses_sdk_approved_the_next_response_runs_the_tool_and_answers(sdk, llama_stack):
+    model = llama_stack.version.model
+    client = await sdk()
+    item, response = await sdk_asked(client, model)
+    events = await responded(
+        client, model, previous_response_id=response.id, input=[decision_item(item, True)]
+    )
+    final = events[-1].response
+    calls = [output for output in final.output if output.type == "mcp_call"]
+    assert [(call.name, call.output, call.error) for call in calls] == [
+        ("get_weather", WEATHER, None)
+    ]
+    assert final.output_text == ANSWER
+    assert approval_requests(events) == []
+
+
+async def test_responses_sdk_denied_the_tool_does_not_run(sdk, llama_stack):
+    model = llama_stack.version.model
+    client = await sdk()
+    item, response = await sdk_asked(client, model)
+    denied = {**decision_item(item, False), "reason": REASON}
+    events = await responded(client, model, previous_response_id=response.id, input=[denied])
+    final = events[-1].response
+    assert events[-1].type == "response.completed"
+    calls = [output for output in final.output if output.type == "mcp_call"]
+    assert [(call.name, call.output, call.error) for call in calls] == [
+        ("get_weather", None, REJECTED)
+    ]
+    assert approval_requests(events) == []
+
+
+async def test_responses_sdk_a_decision_after_the_timeout_is_refused(sdk, llama_stack):
+    model = llama_stack.version.model
+    client = await sdk(approval_timeout=1.0)
+    item, response = await sdk_asked(client, model)
+    await asyncio.sleep(2.5)
+    with pytest.raises(openai.ConflictError):
+        await responded(
+            client, model, previous_response_id=response.id, input=[decision_item(item, True)]
+        )
+
+
+@pytest.fixture
+async def a2a(gateway: Any) -> Any:
+    """a2a-sdk's streaming client, made from our agent card, in front of the guarded server."""
+    clients: list[Any] = []
+
+    async def make() -> Any:
+        service = await gateway(guarded=True)
+        base = str(service.make_url("")).rstrip("/")
+        client = await ClientFactory(ClientConfig(streaming=True)).create_from_url(base)
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        await client.close()
+
+
+def a2a_message(*parts: Part, **ids: str) -> SendMessageRequest:
+    message = Message(role=Role.ROLE_USER, message_id=str(uuid.uuid4()), parts=list(parts), **ids)
+    return SendMessageRequest(message=message)
+
+
+def working_data(events: list[Any]) -> list[dict[str, Any]]:
+    """The data parts of the working status updates (tool calls and results)."""
+    return [
+        json_format.MessageToDict(part.data)
+        for event in events
+        if event.WhichOneof("payload") == "status_update"
+        and event.status_update.status.state == TaskState.TASK_STATE_WORKING
+        for part in event.status_update.status.message.parts
+        if part.WhichOneof("content") == "data"
+    ]
+
+
+async def a2a_asked(client: Any) -> tuple[Any, dict[str, Any]]:
+    """Ask the guarded question; return the input-required status and its approval request."""
+    events = [event async for event in client.send_message(a2a_message(Part(text=QUESTION)))]
+    status = events[-1].status_update
+    assert status.status.state == TaskState.TASK_STATE_INPUT_REQUIRED, events[-1]
+    [request] = [
+        json_format.MessageToDict(part.data)["approvalRequest"]
+        for part in status.status.message.parts
+        if part.WhichOneof("content") == "data"
+    ]
+    assert (request["name"], request["arguments"]) == ("get_weather", {"city": "test"})
+    assert request["tool_call_id"] == request["approval_id"]
+    return status, request
+
+
+async def a2a_decided(client: Any, status: Any, decision: dict[str, Any]) -> list[Any]:
+    """Reply to the input-required task with one decision; return the reply's events."""
+    part = Part(data=json_format.ParseDict(decision, struct_pb2.Value()))
+    reply = a2a_message(part, task_id=status.task_id, context_id=status.context_id)
+    return [event async for event in client.send_message(reply)]
+
+
+def a2a_answer(events: list[Any]) -> str:
+    return "".join(
+        part.text
+        for event in events
+        if event.WhichOneof("payload") == "artifact_update"
+        for part in event.artifact_update.artifact.parts
+    )
+
+
+async def test_a2a_sdk_approved_the_task_runs_the_tool_and_completes_with_the_answer(a2a):
+    client = await a2a()
+    status, request = await a2a_asked(client)
+    events = await a2a_decided(
+        client, status, {"approval_id": request["approval_id"], "approved": True}
+    )
+    assert events[-1].status_update.status.state == TaskState.TASK_STATE_COMPLETED, events[-1]
+    results = [data["toolResult"] for data in working_data(events) if "toolResult" in data]
+    assert [(r["name"], r["content"], r["failed"]) for r in results] == [
+        ("get_weather", WEATHER, False)
+    ]
+    assert a2a_answer(events) == ANSWER
+
+
+async def test_a2a_sdk_denied_the_tool_does_not_run_and_the_task_says_so(a2a):
+    client = await a2a()
+    status, request = await a2a_asked(client)
+    decision = {"approval_id": request["approval_id"], "approved": False, "reason": REASON}
+    events = await a2a_decided(client, status, decision)
+    assert events[-1].status_update.status.state == TaskState.TASK_STATE_COMPLETED, events[-1]
+    results = [data["toolResult"] for data in working_data(events) if "toolResult" in data]
+    assert [(r["name"], r["content"], r["failed"]) for r in results] == [
+        ("get_weather", REJECTED, True)
+    ]
+
+
+@pytest.mark.node
+@pytest.mark.parametrize("approved", [True, False], ids=["approved", "denied"])
+async def test_vercel_ai_chat_answers_the_approval_and_the_next_request_goes_on(
+    gateway, node, approved
+):
+    service = await gateway(guarded=True)
+    base = str(service.make_url("")).rstrip("/")
+    result = await run(
+        node,
+        "ai_approval.mjs",
+        url=f"{base}/v1/streaming_query?format=vercel",
+        question=QUESTION,
+        approved=approved,
+        reason=REASON,
+    )
+    assert result["errors"] == []
+    [asked] = [part for part in result["asked"] if part.get("state") == "approval-requested"]
+    approval_id = asked["approval"]["id"]
+    assert (asked["toolName"], asked["toolCallId"], asked["input"]) == (
+        "get_weather",
+        approval_id,
+        {"city": "test"},
+    )
+    first, second = result["requests"]
+    assert first == {"query": QUESTION}
+    assert second["tool_approvals"] == [
+        {"approval_id": approval_id, "approved": approved, "reason": REASON}
+    ]
+    assert [finish["finishReason"] for finish in result["finishes"]] == ["tool-calls", "stop"]
+    parts = result["messages"][-1]["parts"]
+    tools = [
+        (part["toolCallId"] == approval_id, part["state"], part.get("output"))
+        for part in parts
+        if part["type"] == "dynamic-tool"
+    ]
+    text = "".join(part["text"] for part in parts if part["type"] == "text")
+    if approved:
+        assert tools == [(True, "approval-responded", None), (False, "output-available", WEATHER)]
+        assert text == ANSWER
+    else:  # the denied call is the approval's part, shown refused
+        assert tools == [(True, "output-denied", None)]
+        assert text == ""
+
+
+@pytest.mark.node
+@pytest.mark.parametrize("approved", [True, False], ids=["approved", "denied"])
+async def test_ag_ui_client_resumes_the_interrupt_and_the_run_goes_on(gateway, node, approved):
+    service = await gateway(guarded=True)
+    base = str(service.make_url("")).rstrip("/")
+    result = await run(
+        node,
+        "ag_ui_approval.mjs",
+        url=f"{base}/v1/ag-ui",
+        threadId=f"thread-{uuid.uuid4()}",
+        question=QUESTION,
+        approved=approved,
+        reason=REASON,
+    )
+    assert result["error"] is None
+    [interrupt] = result["interrupts"]
+    approval_id = interrupt["id"]
+    assert (interrupt["reason"], interrupt["toolCallId"]) == ("tool_approval", approval_id)
+    assert interrupt["metadata"] == {
+        "toolName": "get_weather",
+        "arguments": {"city": "test"},
+        "serverLabel": MCP_LABEL,
+    }
+    first, second = result["runs"]
+    assert first[-1]["type"] == "RUN_FINISHED" and first[-1]["outcome"]["type"] == "interrupt"
+    assert second[-1]["type"] == "RUN_FINISHED" and "outcome" not in second[-1]
+    assert result["pendingInterrupts"] == []
+    results = [
+        (event["toolCallId"] == approval_id, event["content"])
+        for event in second
+        if event["type"] == "TOOL_CALL_RESULT"
+    ]
+    text = "".join(e["delta"] for e in second if e["type"] == "TEXT_MESSAGE_CONTENT")
+    if approved:
+        assert (results, text) == ([(False, WEATHER)], ANSWER)
+    else:
+        assert (results, text) == ([(True, REJECTED)], "")
