@@ -1,10 +1,12 @@
 """Tool approvals through our service in front of a real OGX / llama-stack Responses server.
 
 The MCP tool is guarded (tests/e2e/approvals.yaml: `require_approval: always`), so the fake
-model's `SCENARIO:tool` call waits for a person. A "route" format (`raw`, `patternfly`) keeps
-its stream open and takes the decision at `POST /v1/tool-approvals`: approved, the tool runs and
-the answer streams on in the same stream; denied, the stream says the tool was refused; not
-decided within APPROVAL_TIMEOUT, the stream says it expired, and a late decision is refused.
+model's `SCENARIO:tool` call waits for a person. A "route" format (`raw`, `patternfly`,
+`lightspeed-0.7`) keeps its stream open and takes the decision at `POST /v1/tool-approvals`:
+approved, the tool runs and the answer streams on in the same stream; denied, the stream says
+the tool was refused; not decided within APPROVAL_TIMEOUT, the stream says it expired, and a
+late decision is refused. A format that cannot ask (openai chat, anthropic) gets the tool
+denied at once, and its answer says so.
 A "request" format ends its stream with the request; the protocol's next request carries the
 decision, each read and answered by the format's official client: `/v1/responses` by the
 openai SDK (an `mcp_approval_response` input with `previous_response_id`), A2A by a2a-sdk (a
@@ -20,9 +22,11 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import anthropic
 import openai
 import pytest
 from a2a.client import ClientConfig, ClientFactory
@@ -44,72 +48,127 @@ REJECTED = f"Tool 'get_weather' execution was rejected. Do not retry this exact 
 """lightspeed-service's words for a refused call, shown as the call's failed result."""
 
 
-@dataclass(frozen=True)
-class RouteFormat:
-    """Where a "route" format puts an approval: its frames' names and fields."""
+EXPIRY = "No decision came within 2 s, so get_weather was not run."
+"""The reason of an approval that expired with APPROVAL_TIMEOUT=2."""
+EXPIRED = (
+    f"Tool 'get_weather' approval timed out. Do not retry this exact tool call. Reason: {EXPIRY}"
+)
 
-    name: str
-    request: str
-    call_id_field: str
-    name_field: str
-    shows_refusal: bool
-    """Whether a refused call is also shown as its failed tool result (raw has the event only)."""
-
-    def answer(self, frames: list[Frame]) -> str:
-        """The answer text the frames stream."""
-        if self.name == "raw":
-            return "".join(data["text"] for name, data in frames if name == "text_delta")
-        return "".join(
-            data["token"]
-            for name, data in frames
-            if name == "token" and data["role"] == "inference" and isinstance(data["token"], str)
-        )
-
-    def tool_results(self, frames: list[Frame]) -> list[tuple[str, bool, str]]:
-        """Each tool result's tool name, whether it failed, and its text."""
-        if self.name == "raw":
-            return [
-                (data["name"], data["failed"], _text(data["content"]))
-                for name, data in frames
-                if name == "tool_result"
-            ]
-        return [
-            (token["tool_name"], token["status"] == "failure", token["response"])
-            for name, data in frames
-            if name == "tool_call" and "status" in (token := data["token"])
-        ]
-
-    def calls(self, frames: list[Frame]) -> list[tuple[str, str]]:
-        """Each announced tool call's id and name."""
-        if self.name == "raw":
-            return [(data["call_id"], data["name"]) for name, data in frames if name == "tool_call"]
-        return [
-            (token["call_id"], token["tool_name"])
-            for name, data in frames
-            if name == "tool_call" and "status" not in (token := data["token"])
-        ]
-
-
-ROUTE_FORMATS = {
-    "raw": RouteFormat(
-        "raw",
-        request="approval_request",
-        call_id_field="call_id",
-        name_field="name",
-        shows_refusal=False,
-    ),
-    "patternfly": RouteFormat(
-        "patternfly",
-        request="approval_required",
-        call_id_field="tool_call_id",
-        name_field="tool_name",
-        shows_refusal=True,
-    ),
-}
+Result = tuple[str, bool, str]
+"""A tool result as a reader sees it: its call's id, whether it failed, its text."""
 
 
 def _text(content: Any) -> str:
     return content if isinstance(content, str) else json.dumps(content)
+
+
+def _raw_calls(frames: list[Frame]) -> list[tuple[str, str]]:
+    return [(data["call_id"], data["name"]) for name, data in frames if name == "tool_call"]
+
+
+def _raw_results(frames: list[Frame]) -> list[Result]:
+    return [
+        (data["call_id"], data["failed"], _text(data["content"]))
+        for name, data in frames
+        if name == "tool_result"
+    ]
+
+
+def _raw_answer(frames: list[Frame]) -> str:
+    return "".join(data["text"] for name, data in frames if name == "text_delta")
+
+
+def _patternfly_calls(frames: list[Frame]) -> list[tuple[str, str]]:
+    return [
+        (token["call_id"], token["tool_name"])
+        for name, data in frames
+        if name == "tool_call" and "status" not in (token := data["token"])
+    ]
+
+
+def _patternfly_results(frames: list[Frame]) -> list[Result]:
+    return [
+        (token["call_id"], token["status"] == "failure", token["response"])
+        for name, data in frames
+        if name == "tool_call" and "status" in (token := data["token"])
+    ]
+
+
+def _patternfly_answer(frames: list[Frame]) -> str:
+    return "".join(
+        data["token"] for name, data in frames if name == "token" and data["role"] == "inference"
+    )
+
+
+def _lightspeed_07_calls(frames: list[Frame]) -> list[tuple[str, str]]:
+    return [(data["id"], data["name"]) for name, data in frames if name == "tool_call"]
+
+
+def _lightspeed_07_results(frames: list[Frame]) -> list[Result]:
+    return [
+        (data["id"], data["status"] == "failure", data["content"])
+        for name, data in frames
+        if name == "tool_result"
+    ]
+
+
+def _lightspeed_07_answer(frames: list[Frame]) -> str:
+    return "".join(data["token"] for name, data in frames if name == "token")
+
+
+@dataclass(frozen=True)
+class RouteFormat:
+    """How a "route" format shows an approval, and how to read its frames."""
+
+    name: str
+    request: str
+    """The approval request frame's name (its data has `approval_id`)."""
+    call_id_field: str
+    """The request's field naming the `tool_call` of the same call."""
+    calls: Callable[[list[Frame]], list[tuple[str, str]]]
+    results: Callable[[list[Frame]], list[Result]]
+    answer: Callable[[list[Frame]], str]
+    result_frame: bool
+    """Whether a decision is an `approval_result` frame (lightspeed-service has none)."""
+    shows_refusal: bool
+    """Whether a refused call is shown as its failed tool result (raw has the event only)."""
+
+
+ROUTE_FORMATS = {
+    format.name: format
+    for format in (
+        RouteFormat(
+            "raw",
+            "approval_request",
+            "call_id",
+            _raw_calls,
+            _raw_results,
+            _raw_answer,
+            result_frame=True,
+            shows_refusal=False,
+        ),
+        RouteFormat(
+            "patternfly",
+            "approval_required",
+            "tool_call_id",
+            _patternfly_calls,
+            _patternfly_results,
+            _patternfly_answer,
+            result_frame=True,
+            shows_refusal=True,
+        ),
+        RouteFormat(
+            "lightspeed-0.7",
+            "approval_required",
+            "tool_call_id",
+            _lightspeed_07_calls,
+            _lightspeed_07_results,
+            _lightspeed_07_answer,
+            result_frame=False,
+            shows_refusal=True,
+        ),
+    )
+}
 
 
 @pytest.fixture(params=sorted(ROUTE_FORMATS))
@@ -135,18 +194,25 @@ async def decide(client: Any, approval_id: str, approved: bool, **extra: Any) ->
     )
 
 
-def result_of(fmt: RouteFormat, frames: list[Frame]) -> tuple[str, str, str, str | None]:
-    """The one `approval_result` frame's approval id, tool name, decision and reason."""
-    [result] = [data for name, data in frames if name == "approval_result"]
-    fields = ("approval_id", fmt.name_field, "decision", "reason")
-    approval_id, tool, decision, reason = (result[field] for field in fields)
-    assert result[fmt.call_id_field] == approval_id
-    return approval_id, tool, decision, reason
-
-
-def assert_one_stream(stream: LiveStream) -> None:
-    """One `start` first, one `end` last, no error: the decision went on in the same stream."""
-    names, context = stream.names(), stream.describe()
+def assert_decided(
+    fmt: RouteFormat, stream: LiveStream, decision: str, reason: str | None, refusal: str
+) -> None:
+    """The rest of the stream says the decision: its `approval_result`, the refused call."""
+    frames, context = stream.frames, stream.describe()
+    [(_, request)] = [frame for frame in frames if frame[0] == fmt.request]
+    approval_id = request["approval_id"]
+    if fmt.result_frame:
+        [result] = [data for name, data in frames if name == "approval_result"]
+        seen = (result["approval_id"], result[fmt.call_id_field], result["decision"])
+        assert (*seen, result["reason"]) == (approval_id, approval_id, decision, reason), context
+    results = [(call == approval_id, failed, text) for call, failed, text in fmt.results(frames)]
+    if decision == "approved":
+        assert results == [(False, False, WEATHER)], context
+        assert fmt.answer(frames) == ANSWER, context
+    else:
+        assert results == ([(True, True, refusal)] if fmt.shows_refusal else []), context
+        assert fmt.answer(frames) == "", context  # OGX never tells the model
+    names = stream.names()
     assert names[0] == "start" and names.count("start") == 1, context
     assert names[-1] == "end" and names.count("end") == 1, context
     assert "error" not in names, context
@@ -160,13 +226,8 @@ async def test_approved_the_tool_runs_and_the_answer_streams_on_in_the_same_stre
     decided = await decide(client, request["approval_id"], True)
     assert decided.status == 200, await decided.text()
     assert await decided.json() == {"approval_id": request["approval_id"], "decision": "approved"}
-    rest = await stream.rest()
-    context = stream.describe()
-    approval_id = request["approval_id"]
-    assert result_of(route_format, rest) == (approval_id, "get_weather", "approved", None), context
-    assert route_format.tool_results(rest) == [("get_weather", False, WEATHER)], context
-    assert route_format.answer(rest) == ANSWER, context
-    assert_one_stream(stream)
+    await stream.rest()
+    assert_decided(route_format, stream, "approved", None, "")
 
 
 async def test_denied_the_tool_does_not_run_and_the_stream_says_so(gateway, route_format):
@@ -175,29 +236,15 @@ async def test_denied_the_tool_does_not_run_and_the_stream_says_so(gateway, rout
     decided = await decide(client, request["approval_id"], False, reason=REASON)
     assert decided.status == 200, await decided.text()
     assert await decided.json() == {"approval_id": request["approval_id"], "decision": "denied"}
-    rest = await stream.rest()
-    context = stream.describe()
-    approval_id = request["approval_id"]
-    assert result_of(route_format, rest) == (approval_id, "get_weather", "denied", REASON), context
-    refusals = [("get_weather", True, REJECTED)] if route_format.shows_refusal else []
-    assert route_format.tool_results(rest) == refusals, context
-    assert route_format.answer(rest) == "", context  # OGX never tells the model
-    assert_one_stream(stream)
+    await stream.rest()
+    assert_decided(route_format, stream, "denied", REASON, REJECTED)
 
 
 async def test_undecided_the_request_expires_and_a_late_decision_is_refused(gateway, route_format):
     client = await gateway(guarded=True, approval_timeout=2.0)
     stream, request = await asked(client, route_format)
-    rest = await stream.rest()
-    context = stream.describe()
-    approval_id, tool, decision, reason = result_of(route_format, rest)
-    assert (approval_id, tool, decision) == (request["approval_id"], "get_weather", "expired")
-    assert reason == "No decision came within 2 s, so get_weather was not run.", context
-    assert [failed for _, failed, _ in route_format.tool_results(rest)] == (
-        [True] if route_format.shows_refusal else []
-    ), context
-    assert route_format.answer(rest) == "", context
-    assert_one_stream(stream)
+    await stream.rest()
+    assert_decided(route_format, stream, "expired", EXPIRY, EXPIRED)
     late = await decide(client, request["approval_id"], True)
     assert late.status == 409, await late.text()
     assert (await late.json())["detail"]["response"], await late.text()
@@ -461,3 +508,40 @@ async def test_ag_ui_client_resumes_the_interrupt_and_the_run_goes_on(gateway, n
         assert (results, text) == ([(False, WEATHER)], ANSWER)
     else:
         assert (results, text) == ([(True, REJECTED)], "")
+
+
+UNANSWERABLE = (
+    "Tool 'get_weather' was not run: it needs a person's approval, which this client cannot give."
+    " Reason: This client cannot approve tool calls, so get_weather was not run."
+)
+"""What a format that cannot ask says of the guarded call the gateway denied at once."""
+
+
+async def test_openai_chat_cannot_ask_so_the_answer_says_the_tool_did_not_run(sdk, llama_stack):
+    client = await sdk()
+    stream = await client.chat.completions.create(
+        model=llama_stack.version.model,
+        messages=[{"role": "user", "content": QUESTION}],
+        stream=True,
+    )
+    chunks = [chunk async for chunk in stream]
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert text == f"\n\n*{UNANSWERABLE}*\n\n"
+    assert [c.choices[0].finish_reason for c in chunks if c.choices][-1] == "stop"
+
+
+async def test_anthropic_messages_cannot_ask_so_the_answer_says_the_tool_did_not_run(
+    gateway, llama_stack
+):
+    service = await gateway(guarded=True)
+    base = str(service.make_url("")).rstrip("/")
+    client = anthropic.AsyncAnthropic(base_url=base, api_key="unused", max_retries=0)
+    question = [{"role": "user", "content": QUESTION}]
+    model = llama_stack.version.model
+    try:
+        async with client.messages.stream(model=model, max_tokens=256, messages=question) as stream:
+            message = await stream.get_final_message()
+    finally:
+        await client.close()
+    texts = [block.text for block in message.content if block.type == "text"]
+    assert "".join(texts) == f"\n\n*{UNANSWERABLE}*\n\n"
