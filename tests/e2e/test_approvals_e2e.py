@@ -31,6 +31,7 @@ import openai
 import pytest
 from a2a.client import ClientConfig, ClientFactory
 from a2a.types import Message, Part, Role, SendMessageRequest, TaskState
+from anthropic.types import MessageParam
 from google.protobuf import json_format, struct_pb2
 
 from tests.clients.http_tap import tapped_client
@@ -536,7 +537,7 @@ async def test_anthropic_messages_cannot_ask_so_the_answer_says_the_tool_did_not
     service = await gateway(guarded=True)
     base = str(service.make_url("")).rstrip("/")
     client = anthropic.AsyncAnthropic(base_url=base, api_key="unused", max_retries=0)
-    question = [{"role": "user", "content": QUESTION}]
+    question: list[MessageParam] = [{"role": "user", "content": QUESTION}]
     model = llama_stack.version.model
     try:
         async with client.messages.stream(model=model, max_tokens=256, messages=question) as stream:
