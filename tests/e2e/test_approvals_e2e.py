@@ -251,14 +251,25 @@ async def test_undecided_the_request_expires_and_a_late_decision_is_refused(gate
     assert (await late.json())["detail"]["response"], await late.text()
 
 
+async def guarded_url(gateway: Any, **overrides: Any) -> str:
+    """Start our service in front of the guarded server; return its base URL."""
+    service = await gateway(guarded=True, **overrides)
+    return str(service.make_url("")).rstrip("/")
+
+
+async def node_client(gateway: Any, node: str, script: str, path: str, **job: Any) -> Any:
+    """Run a Node client script (tests/clients) on one of our routes, asking QUESTION."""
+    url = f"{await guarded_url(gateway)}{path}"
+    return await run(node, script, url=url, question=QUESTION, reason=REASON, **job)
+
+
 @pytest.fixture
 async def sdk(gateway: Any) -> Any:
     """The official openai SDK on our `/v1/responses`, in front of the guarded server."""
     clients: list[openai.AsyncOpenAI] = []
 
     async def make(**overrides: Any) -> openai.AsyncOpenAI:
-        service = await gateway(guarded=True, **overrides)
-        client, _ = tapped_client(str(service.make_url("")).rstrip("/"))
+        client, _ = tapped_client(await guarded_url(gateway, **overrides))
         clients.append(client)
         return client
 
@@ -343,8 +354,7 @@ async def a2a(gateway: Any) -> Any:
     clients: list[Any] = []
 
     async def make() -> Any:
-        service = await gateway(guarded=True)
-        base = str(service.make_url("")).rstrip("/")
+        base = await guarded_url(gateway)
         client = await ClientFactory(ClientConfig(streaming=True)).create_from_url(base)
         clients.append(client)
         return client
@@ -433,16 +443,8 @@ async def test_a2a_sdk_denied_the_tool_does_not_run_and_the_task_says_so(a2a):
 async def test_vercel_ai_chat_answers_the_approval_and_the_next_request_goes_on(
     gateway, node, approved
 ):
-    service = await gateway(guarded=True)
-    base = str(service.make_url("")).rstrip("/")
-    result = await run(
-        node,
-        "ai_approval.mjs",
-        url=f"{base}/v1/streaming_query?format=vercel",
-        question=QUESTION,
-        approved=approved,
-        reason=REASON,
-    )
+    path = "/v1/streaming_query?format=vercel"
+    result = await node_client(gateway, node, "ai_approval.mjs", path, approved=approved)
     assert result["errors"] == []
     [asked] = [part for part in result["asked"] if part.get("state") == "approval-requested"]
     approval_id = asked["approval"]["id"]
@@ -475,17 +477,9 @@ async def test_vercel_ai_chat_answers_the_approval_and_the_next_request_goes_on(
 @pytest.mark.node
 @pytest.mark.parametrize("approved", [True, False], ids=["approved", "denied"])
 async def test_ag_ui_client_resumes_the_interrupt_and_the_run_goes_on(gateway, node, approved):
-    service = await gateway(guarded=True)
-    base = str(service.make_url("")).rstrip("/")
-    result = await run(
-        node,
-        "ag_ui_approval.mjs",
-        url=f"{base}/v1/ag-ui",
-        threadId=f"thread-{uuid.uuid4()}",
-        question=QUESTION,
-        approved=approved,
-        reason=REASON,
-    )
+    thread = f"thread-{uuid.uuid4()}"
+    job = {"approved": approved, "threadId": thread}
+    result = await node_client(gateway, node, "ag_ui_approval.mjs", "/v1/ag-ui", **job)
     assert result["error"] is None
     [interrupt] = result["interrupts"]
     approval_id = interrupt["id"]
@@ -534,8 +528,7 @@ async def test_openai_chat_cannot_ask_so_the_answer_says_the_tool_did_not_run(sd
 async def test_anthropic_messages_cannot_ask_so_the_answer_says_the_tool_did_not_run(
     gateway, llama_stack
 ):
-    service = await gateway(guarded=True)
-    base = str(service.make_url("")).rstrip("/")
+    base = await guarded_url(gateway)
     client = anthropic.AsyncAnthropic(base_url=base, api_key="unused", max_retries=0)
     question: list[MessageParam] = [{"role": "user", "content": QUESTION}]
     model = llama_stack.version.model
