@@ -25,7 +25,8 @@ A request whose last message is a tool result is answered `The tool returned: RE
 long RESULT (a retrieval result) is cut to its sentence sharing most words with the question.
 `SCENARIO:tool` calls the tool with the same arguments each time it is asked (each string
 argument is `test`), so the continuation of a turn whose call needed approval repeats the call
-and OGX matches the approval (by tool name and JSON-equal arguments). A developer or system
+and OGX matches the approval (by tool name and JSON-equal arguments); `SCENARIO:tool:N` makes
+N parallel calls of it in one answer (the Nth with `testN`). A developer or system
 message that comes last, after the user's question (a note such as "the user denied the tool"),
 is answered `Understood: NOTE` with no tool call.
 Llama Guard prompts are answered `safe`, or `unsafe\nS1` when the conversation holds
@@ -212,7 +213,8 @@ class FakeModel:
                 body.get("tools") or [], retrieval=name == "file_search", rest=rest
             )
             if call is not None:
-                return await self._answer(request, body, [], stream, tool_call=call)
+                calls = [call, *self._more_calls(call, int(arg or 1) - 1)]
+                return await self._answer(request, body, [], stream, tool_calls=tuple(calls))
         if name == "reason":
             return await self._answer(
                 request, body, words(TEXT_ANSWER), stream, reasoning=words(REASONING)
@@ -252,19 +254,30 @@ class FakeModel:
             "arguments": json.dumps(arguments),
         }
 
+    def _more_calls(self, call: dict[str, Any], count: int) -> list[dict[str, Any]]:
+        """`count` more calls of the same tool, the Nth with each `test` argument `testN`."""
+        return [
+            {
+                "id": f"call_fake_{next(self._call_ids):04d}",
+                "name": call["name"],
+                "arguments": call["arguments"].replace('"test"', f'"test{n}"'),
+            }
+            for n in range(2, count + 2)
+        ]
+
     async def _answer(
         self,
         request: web.Request,
         body: dict[str, Any],
         pieces: list[str],
         stream: bool,
-        tool_call: dict[str, Any] | None = None,
+        tool_calls: tuple[dict[str, Any], ...] = (),
         reasoning: list[str] | None = None,
     ) -> web.StreamResponse:
         completion_id = f"chatcmpl-fake-{next(self._call_ids):04d}"
         model = body.get("model", MODEL)
         created = int(time.time())
-        finish = "tool_calls" if tool_call else "stop"
+        finish = "tool_calls" if tool_calls else "stop"
         usage = {
             "prompt_tokens": sum(len(text_of(m.get("content")).split()) for m in body["messages"]),
             "completion_tokens": max(len(pieces), 1),
@@ -272,8 +285,8 @@ class FakeModel:
         usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
         if not stream:
             message: dict[str, Any] = {"role": "assistant", "content": "".join(pieces) or None}
-            if tool_call:
-                message["tool_calls"] = [_tool_call_json(tool_call)]
+            if tool_calls:
+                message["tool_calls"] = [_tool_call_json(call) for call in tool_calls]
             return web.json_response(
                 {
                     "id": completion_id,
@@ -302,16 +315,15 @@ class FakeModel:
         for piece in pieces:
             await asyncio.sleep(DELTA_INTERVAL)
             await _send(response, chunk({"content": piece}))
-        if tool_call:
+        for index, tool_call in enumerate(tool_calls):
             head = _tool_call_json(tool_call, arguments="")
-            await _send(response, chunk({"tool_calls": [{"index": 0, **head}]}))
+            await _send(response, chunk({"tool_calls": [{"index": index, **head}]}))
             arguments = tool_call["arguments"]
             middle = len(arguments) // 2
             for part in (arguments[:middle], arguments[middle:]):
                 await asyncio.sleep(DELTA_INTERVAL)
-                await _send(
-                    response, chunk({"tool_calls": [{"index": 0, "function": {"arguments": part}}]})
-                )
+                delta = {"index": index, "function": {"arguments": part}}
+                await _send(response, chunk({"tool_calls": [delta]}))
         await _send(response, chunk({}, finish))
         if (body.get("stream_options") or {}).get("include_usage"):
             await _send(response, {**chunk({}), "choices": [], "usage": usage})

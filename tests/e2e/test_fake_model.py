@@ -158,6 +158,25 @@ async def test_tool_scenario_repeats_the_same_call_when_asked_again(model):
     assert arguments == ['{"city": "test"}', '{"city": "test"}']
 
 
+async def test_tool_scenario_with_a_count_makes_parallel_calls(model):
+    _, body = await chat(
+        model, [{"role": "user", "content": "SCENARIO:tool:2 Weather?"}], tools=[WEATHER_TOOL]
+    )
+    chunks = chunks_of(body)
+    calls: dict[int, dict[str, str]] = {}
+    for c in chunks:
+        for delta in c["choices"][0]["delta"].get("tool_calls", []):
+            call = calls.setdefault(delta["index"], {"arguments": ""})
+            call.update({k: v for k, v in delta.items() if k == "id"})
+            call.setdefault("name", delta.get("function", {}).get("name", ""))
+            call["arguments"] += delta["function"]["arguments"]
+    assert calls == {
+        0: {"id": "call_fake_0001", "name": "get_weather", "arguments": '{"city": "test"}'},
+        1: {"id": "call_fake_0002", "name": "get_weather", "arguments": '{"city": "test2"}'},
+    }
+    assert chunks[-1]["choices"][0]["finish_reason"] == "tool_calls"
+
+
 @pytest.mark.parametrize("role", ["developer", "system"])
 async def test_a_note_after_the_question_is_answered_without_a_tool_call(model, role):
     messages = [

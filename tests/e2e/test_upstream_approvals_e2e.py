@@ -182,3 +182,46 @@ def test_a_developer_note_after_a_denial_reaches_the_model(upstream):
     assert items(events, "mcp_approval_request") == []
     assert answer(events) == f"Understood: {NOTE}"
     completed(events)
+
+
+TWO_CALLS = "SCENARIO:tool:2 What is the weather in Paris and in Lyon?"
+WEATHER_2 = '{"city": "test2", "temperature_c": 21, "sky": "clear", "source": "mcp"}'
+
+
+def test_two_guarded_calls_ask_twice_and_each_decision_counts(upstream):
+    """Two calls in one answer: two requests; approve one and deny the other, one tool runs."""
+    conversation = upstream.conversation()
+    events = upstream.respond(TWO_CALLS, conversation=conversation)
+    first, second = items(events, "mcp_approval_request")
+    assert [json.loads(item["arguments"]) for item in (first, second)] == [
+        {"city": "test"},
+        {"city": "test2"},
+    ]
+    completed(events)
+    given = [first, second, decision(first, True), decision(second, False)]
+    events = upstream.respond(given, conversation=conversation)
+    assert [call["output"] for call in items(events, "mcp_call")] == [WEATHER]
+    assert items(events, "mcp_approval_request") == []
+    assert answer(events) == f"The tool returned: {WEATHER}"
+    completed(events)
+
+
+def test_one_of_two_decided_runs_it_asks_again_for_the_other_and_answers_too(upstream):
+    """So a continuation must carry every pending decision: OGX re-asks an undecided call (a
+    new id) and still runs the decided one and answers, in the same response."""
+    conversation = upstream.conversation()
+    first, second = items(
+        upstream.respond(TWO_CALLS, conversation=conversation), "mcp_approval_request"
+    )
+    events = upstream.respond([first, decision(first, True)], conversation=conversation)
+    [again] = items(events, "mcp_approval_request")
+    assert (again["arguments"], again["id"] != second["id"]) == (second["arguments"], True)
+    assert [call["output"] for call in items(events, "mcp_call")] == [WEATHER]
+    assert answer(events) == f"The tool returned: {WEATHER}"
+    response = completed(events)
+    assert [output["type"] for output in response["output"]] == [
+        "mcp_list_tools",
+        "mcp_approval_request",
+        "mcp_call",
+        "message",
+    ]
