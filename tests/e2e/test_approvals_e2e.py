@@ -251,6 +251,36 @@ async def test_undecided_the_request_expires_and_a_late_decision_is_refused(gate
     assert (await late.json())["detail"]["response"], await late.text()
 
 
+async def test_two_pending_approvals_are_decided_one_by_one_then_the_turn_goes_on(
+    gateway, route_format
+):
+    client = await gateway(guarded=True)
+    response = await client.post(
+        f"/v1/streaming_query?format={route_format.name}",
+        json={"query": "SCENARIO:tool:2 What is the weather in Paris and in Lyon?"},
+    )
+    assert response.status == 200, await response.text()
+    stream = LiveStream(response, route_format.name)
+    requests = [
+        (await stream.until(lambda frame: frame[0] == route_format.request))[1] for _ in range(2)
+    ]
+    first, second = (request["approval_id"] for request in requests)
+    assert first != second, stream.describe()
+    decided = await decide(client, first, True)
+    assert await decided.json() == {"approval_id": first, "decision": "approved"}
+    decided = await decide(client, second, False, reason=REASON)
+    assert await decided.json() == {"approval_id": second, "decision": "denied"}
+    await stream.rest()
+    context = stream.describe()
+    results = [
+        (call == second, failed, text) for call, failed, text in route_format.results(stream.frames)
+    ]
+    refused = [(True, True, REJECTED)] if route_format.shows_refusal else []
+    assert results == [*refused, (False, False, WEATHER)], context
+    assert route_format.answer(stream.frames) == ANSWER, context
+    assert stream.names()[-1] == "end" and stream.names().count("start") == 1, context
+
+
 async def guarded_url(gateway: Any, **overrides: Any) -> str:
     """Start our service in front of the guarded server; return its base URL."""
     service = await gateway(guarded=True, **overrides)
