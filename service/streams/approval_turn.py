@@ -91,6 +91,9 @@ class ApprovalReads:
         self.pause = PauseClock()
         self._loop = asyncio.get_running_loop()
         self._asked: list[ApprovalRequestEvent] = []
+        self._held: list[Event] = []
+        """The turn's events from its first approval request on, until the requests are on the
+        desk: a client that decides as soon as it reads a request must find it there."""
         self._said: list[str] = []
         self._before = ""
         """The answer text of the turns before the running continuation."""
@@ -112,7 +115,12 @@ class ApprovalReads:
                     raise StopAsyncIteration
                 assert not isinstance(item, _Signal)
                 return item
-            batch = self._scan(await self._read())
+            try:
+                batch = self._scan(await self._read())
+            except StopAsyncIteration:
+                if not self._held:
+                    raise
+                batch, self._held = self._held, []  # the turn ended without awaiting them
             if batch:
                 return batch
 
@@ -126,11 +134,21 @@ class ApprovalReads:
                 self._asked.append(event)
         if self._continued:
             batch = [self._as_one_turn(e) for e in batch if type(e) is not TurnStartEvent]
-        if batch and self._asked and isinstance(batch[-1], TurnAwaitingInputEvent):
-            asked, self._asked = self._asked, []
-            self._queue = asyncio.Queue()
-            self._task = asyncio.create_task(self._pause(asked, batch[-1], self._queue))
-            return batch[:-1]
+        if self._asked:
+            held = self._held
+            first = (
+                0
+                if held
+                else next(i for i, e in enumerate(batch) if isinstance(e, ApprovalRequestEvent))
+            )
+            held.extend(batch[first:])
+            batch = batch[:first]
+            if held and isinstance(held[-1], TurnAwaitingInputEvent):
+                asked, self._asked, self._held = self._asked, [], []
+                self._queue = asyncio.Queue()
+                self._task = asyncio.create_task(
+                    self._pause(asked, held[-1], held[:-1], self._queue)
+                )
         return batch
 
     def _as_one_turn(self, event: Event) -> Event:
@@ -142,25 +160,29 @@ class ApprovalReads:
     async def _pause(
         self,
         asked: list[ApprovalRequestEvent],
-        awaiting: TurnAwaitingInputEvent,
+        awaiting: Event,
+        held: list[Event],
         queue: asyncio.Queue[list[Event] | _Signal],
     ) -> None:
-        """Record the requests, then end, deny or wait as the channel says, and go on."""
+        """Record the requests, hand on the events held, then end, deny or wait, and go on."""
         try:
-            await self._decide_and_go_on(asked, awaiting, queue)
+            await self._decide_and_go_on(asked, awaiting, held, queue)
         except ApprovalsUnavailable:
             failed = ErrorEvent(message=DESK_FAILED, source="gateway", code="approvals_unavailable")
-            queue.put_nowait([failed])
+            queue.put_nowait([*held, failed])  # held: the desk failed to record them
             queue.put_nowait(_Signal.END)
         except Exception:
             log.exception("approval pause failed")
-            queue.put_nowait([ErrorEvent(message=INTERNAL, source="gateway", code="internal")])
+            queue.put_nowait(
+                [*held, ErrorEvent(message=INTERNAL, source="gateway", code="internal")]
+            )
             queue.put_nowait(_Signal.END)
 
     async def _decide_and_go_on(
         self,
         asked: list[ApprovalRequestEvent],
-        awaiting: TurnAwaitingInputEvent,
+        awaiting: Event,
+        held: list[Event],
         queue: asyncio.Queue[list[Event] | _Signal],
     ) -> None:
         context = self._context
@@ -168,6 +190,9 @@ class ApprovalReads:
         approvals = [self._approval(event, expires_at) for event in asked]
         await context.desk.record(approvals)
         log.info("approvals asked", approval_ids=[a.approval_id for a in approvals])
+        if held:
+            queue.put_nowait(list(held))
+            held.clear()
         if context.channel == "request":
             queue.put_nowait([awaiting])
             queue.put_nowait(_Signal.RESUME)

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from fakes.responses_upstream import FakeResponsesUpstream, Status, approval_request_item
+from fakes.responses_upstream import FakeResponsesUpstream, Sleep, Status, approval_request_item
 from formatters.events import (
     ApprovalRequestEvent,
     Event,
@@ -721,3 +721,49 @@ async def test_a_redis_streams_keys_outlive_its_time_limit_and_one_full_approval
     assert isinstance(store, RedisStore)
     assert store._lifetime_ms == (600 + 300 + 30 + LIFETIME_MARGIN) * 1000
     await store.close()
+
+
+# A client that decides as soon as it reads an approval request finds it on the desk: OGX sends
+# `response.completed` tens of milliseconds after the `mcp_approval_request` item (it stores the
+# response first), and the stream pauses only at the completion (found by
+# tests/e2e/test_approvals_e2e.py, which decides at once on a real OGX).
+COMPLETION_LAG = 0.5
+"""The upstream's pause between the approval request item and `response.completed`."""
+
+
+def lagging(fake: FakeResponsesUpstream) -> None:
+    """Make the asking response complete COMPLETION_LAG after its approval request item."""
+    [steps] = fake.turns
+    fake.turns = [[*steps[:-1], Sleep(COMPLETION_LAG), steps[-1]]]
+
+
+@pytest.mark.parametrize("approved", [True, False])
+async def test_a_decision_right_after_the_request_frame_is_taken(
+    aiohttp_client, upstream, fake, approved
+):
+    asking(fake, DELETE_POD)
+    lagging(fake)
+    client = await service(aiohttp_client, upstream)
+    response = await client.post(ROUTE, json=ASK)
+    await frames_until(response, "approval_request")
+    decided = await client.post(
+        "/v1/tool-approvals", json={"approval_id": "apr_1", "approved": approved}
+    )
+    assert decided.status == 200, await decided.text()
+    decision = "approved" if approved else "denied"
+    assert await decided.json() == {"approval_id": "apr_1", "decision": decision}
+    results = [data for name, data in await rest(response) if name == "approval_result"]
+    assert [(r["approval_id"], r["decision"]) for r in results] == [("apr_1", decision)]
+    assert len(fake.requests) == 2
+
+
+async def test_held_events_keep_their_order_in_a_request_format(aiohttp_client, upstream, fake):
+    """The request and what follows it wait for the desk; they come out in the turn's order."""
+    asking(fake, DELETE_POD, text="Let me.")
+    lagging(fake)
+    client = await service(aiohttp_client, upstream)
+    response = await client.post("/v1/streaming_query?format=raw-request", json=ASK)
+    frames = await rest(response)
+    names = [name for name, _ in frames]
+    assert names[-4:] == ["tool_call", "approval_request", "turn_awaiting_input", "end"]
+    assert "".join(data["text"] for name, data in frames if name == "text_delta") == "Let me."
