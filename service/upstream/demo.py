@@ -1,25 +1,28 @@
 """The demo agent: a scripted Agents-API turn streamed through the real normalizer.
 
 Offered functions of the client's own, it runs its own tools, then calls one of the client's
-and pauses; given that call's output, it answers with it.
+and pauses; given that call's output, it answers with it. A question that names its guarded tool
+(`restart_service`) gets a call of it that waits for a person's approval; a question with the
+word "think" gets a short reasoning before the answer.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-from formatters.events import Event
+from formatters.events import ApprovalRequestEvent, Event, ReasoningDeltaEvent
 from service.conversations.directory import Binding, ConversationDirectory
 from service.conversations.lru import Lru
 from service.conversations.owners import ConversationNotFound
 from service.upstream import HistoryTurn, ModelInfo, Readiness, Speaker, Turn
 from service.upstream.agents_normalizer import normalize_chunk
 from service.upstream.history import iso_utc
-from service.upstream.turn import ClientFunction, TurnRequest
+from service.upstream.turn import ApprovalDecision, ClientFunction, TurnRequest
 
 DOCUMENTS = (
     ("https://docs.example.com/agent-stream-gateway/overview", "What agent-stream-gateway does"),
@@ -40,6 +43,16 @@ MODEL = ModelInfo(
     owned_by="agent-stream-gateway",
 )
 """The one model the demo agent lists."""
+GUARDED_TOOL = "restart_service"
+"""The demo's one tool that runs only once a person approves it (when a question names it)."""
+GUARDED_ARGUMENTS = {"service": "agent-stream-gateway"}
+GUARDED_DESCRIPTION = "Restarts the gateway's replicas one at a time."
+GUARDED_RESULT = '{"service": "agent-stream-gateway", "restarted": true, "replicas_ready": 3}'
+REASONING = (
+    "The question asks what the gateway does. The search found two documents about it and the "
+    "status tool says 3 replicas are ready, so I can answer from them."
+)
+"""What the demo agent thinks before its usual answer, when the question asks it to think."""
 HISTORIES = 10_000
 """Conversations whose turns the demo agent remembers (the least recently used go first)."""
 
@@ -100,8 +113,11 @@ class DemoUpstream:
         for index, (pause, chunk) in enumerate(script.chunks):
             if pause and self._delay:
                 await asyncio.sleep(pause * self._delay)
-            for event in normalize_chunk(index, chunk):
-                yield event
+            if isinstance(chunk, dict):
+                for event in normalize_chunk(index, chunk):
+                    yield event
+            else:
+                yield chunk.model_copy(update={"chunk": index})
         turns = self._histories.get(conversation_id)
         if turns is not None and script.answer is not None:
             messages: tuple[tuple[Speaker, str], ...] = (
@@ -112,7 +128,9 @@ class DemoUpstream:
             turns.append(HistoryTurn(messages, started, iso_utc(), model, provider))
 
 
-Chunks = list[tuple[float, dict[str, Any]]]
+Chunks = list[tuple[float, dict[str, Any] | Event]]
+"""(pause in delay units, Agents-API wire chunk) pairs; an event stands for what that API has no
+chunk for (an approval request, reasoning)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,8 +143,18 @@ class Script:
 
 
 def _script(query: TurnRequest) -> Script:
-    """Return the turn for the query: the usual one, a client function call, or its answer."""
+    """Return the scripted turn the query asks for.
+
+    That is: what follows decisions on the guarded call; with no client functions, the guarded
+    call when the question names the tool, else the usual turn; a client function call; or the
+    answer given that call's output.
+    """
+    if query.approval_decisions:
+        answer = decided_answer(query.approval_decisions)
+        return Script(decided_chunks(query.approval_decisions, answer), "", answer)
     if not query.client_tools or query.function_choice == "none":
+        if GUARDED_TOOL in query.query:
+            return Script(guarded_chunks(f"approval_{uuid.uuid4().hex}"), query.query, None)
         return Script(demo_chunks(query.query), query.query, ANSWER)
     if query.function_outputs:
         answer = "The tool returned: " + "\n".join(done.output for done in query.function_outputs)
@@ -134,6 +162,57 @@ def _script(query: TurnRequest) -> Script:
     named = [f for f in query.functions if f.name == query.forced_function]
     function = (named or list(query.functions))[0]
     return Script(calling_chunks(query.query, function), query.query, None)
+
+
+def guarded_chunks(approval_id: str) -> Chunks:
+    """Return the turn that calls the guarded tool and pauses for its approval.
+
+    The call's id is the approval id, as in an MCP approval request.
+    """
+    call = _call(approval_id, GUARDED_TOOL, GUARDED_ARGUMENTS)
+    request = ApprovalRequestEvent(
+        step="inference",
+        approval_id=approval_id,
+        call_id=approval_id,
+        name=GUARDED_TOOL,
+        arguments=GUARDED_ARGUMENTS,
+        server_label=MODEL.provider_id,
+        description=GUARDED_DESCRIPTION,
+    )
+    return [
+        (0, _payload("turn_start", turn_id="demo-turn")),
+        (1, _step("step_start", "inference", "demo-infer-guarded")),
+        (2, _tool_delta("demo-infer-guarded", "succeeded", call)),
+        (0, request),
+        (1, _step("step_complete", "inference", "demo-infer-guarded")),
+        (0, _payload("turn_awaiting_input", turn={"output_message": {"role": "assistant"}})),
+    ]
+
+
+def decided_answer(decisions: tuple[ApprovalDecision, ...]) -> str:
+    """Return the answer after the decisions on the guarded tool: what ran, what did not."""
+    said = []
+    for decision in decisions:
+        if decision.approved:
+            said.append(f"I ran {GUARDED_TOOL}: agent-stream-gateway restarted, 3 replicas ready.")
+        else:
+            why = f" ({decision.reason})" if decision.reason else ""
+            said.append(f"I did not run {GUARDED_TOOL}: it was not approved{why}.")
+    return " ".join(said)
+
+
+def decided_chunks(decisions: tuple[ApprovalDecision, ...], answer: str) -> Chunks:
+    """Return the turn that goes on after the decisions: the approved calls run, then `answer`."""
+    chunks: Chunks = []
+    for number, decision in enumerate(decisions, start=1):
+        if decision.approved:
+            step_id = f"demo-tool-guarded-{number}"
+            details = _tool_run(decision.approval_id, GUARDED_TOOL, GUARDED_ARGUMENTS)
+            chunks += [
+                (1, _step("step_start", "tool_execution", step_id)),
+                (6, _step("step_complete", "tool_execution", step_id, step_details=details)),
+            ]
+    return chunks + answered_chunks(answer)
 
 
 def answered_chunks(answer: str) -> Chunks:
@@ -179,8 +258,8 @@ def example_arguments(schema: dict[str, Any] | None) -> dict[str, Any]:
     }
 
 
-def _step_id(chunk: dict[str, Any]) -> object:
-    return chunk["event"]["payload"].get("step_id")
+def _step_id(chunk: dict[str, Any] | Event) -> object:
+    return chunk["event"]["payload"].get("step_id") if isinstance(chunk, dict) else None
 
 
 def demo_chunks(question: str) -> Chunks:
@@ -230,6 +309,8 @@ def demo_chunks(question: str) -> Chunks:
         (6, _step("step_complete", "tool_execution", "demo-tool-2", step_details=_status_tool())),
         (1, _step("step_start", "inference", "demo-infer-3")),
     ]
+    if asks_to_think(question):
+        chunks += [(1, ReasoningDeltaEvent(step="inference", text=w)) for w in _words(REASONING)]
     chunks += [(1, _text("demo-infer-3", word)) for word in _words(ANSWER)]
     chunks += [
         (1, _step("step_complete", "inference", "demo-infer-3")),
@@ -248,6 +329,11 @@ def demo_chunks(question: str) -> Chunks:
         ),
     ]
     return chunks
+
+
+def asks_to_think(question: str) -> bool:
+    """Whether the question asks the demo agent to think (has the word "think" in it)."""
+    return re.search(r"\bthink\b", question, re.IGNORECASE) is not None
 
 
 def _payload(event_type: str, **fields: Any) -> dict[str, Any]:
@@ -299,7 +385,13 @@ def _knowledge_search(question: str) -> dict[str, Any]:
 
 
 def _status_tool() -> dict[str, Any]:
-    call = _call("demo-call-2", "get_gateway_status", {"replicas": 3})
-    content = [{"type": "text", "text": '{"replicas_ready": 3, "heartbeat_interval_s": 5}'}]
-    response = {"call_id": "demo-call-2", "tool_name": "get_gateway_status", "content": content}
-    return {"tool_calls": [call], "tool_responses": [response]}
+    status = '{"replicas_ready": 3, "heartbeat_interval_s": 5}'
+    return _tool_run("demo-call-2", "get_gateway_status", {"replicas": 3}, status)
+
+
+def _tool_run(
+    call_id: str, name: str, arguments: dict[str, Any], result: str = GUARDED_RESULT
+) -> dict[str, Any]:
+    content = [{"type": "text", "text": result}]
+    response = {"call_id": call_id, "tool_name": name, "content": content}
+    return {"tool_calls": [_call(call_id, name, arguments)], "tool_responses": [response]}
