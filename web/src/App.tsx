@@ -19,7 +19,9 @@ import MessageBox from '@patternfly/chatbot/dist/dynamic/MessageBox';
 import { Alert, CodeBlock, CodeBlockCode, DropdownItem, DropdownList } from '@patternfly/react-core';
 
 import { botAvatar, userAvatar } from './avatars';
-import { type FormatInfo, type QueryBody, StreamFailure, listFormats, streamPatternfly, streamRaw } from './stream';
+import DeepThinking from '@patternfly/chatbot/dist/dynamic/DeepThinking';
+
+import { type Failure, type FormatInfo, type QueryBody, failureOf, listFormats, streamPatternfly, streamRaw } from './stream';
 import { ToolCalls } from './ToolCalls';
 import { type Frame, type TurnView, answerText, applyFrame, emptyTurn, interrupted } from './turn';
 
@@ -28,11 +30,6 @@ const RENDERED = '';
 const FIRST_QUESTION = 'What does this gateway do?';
 
 type Status = 'streaming' | 'done' | 'failed' | 'stopped';
-
-interface Failure {
-  title: string;
-  detail: string;
-}
 
 type Entry =
   | { id: number; kind: 'question'; text: string; format: string }
@@ -118,7 +115,7 @@ export function App() {
       }
     } catch (error) {
       status = 'failed';
-      failure = describe(error);
+      failure = failureOf(error);
     }
     const settled = status === 'done' ? turn : interrupted(turn);
     update(id, (entry) => ({ ...entry, turn: settled, status, failure }) as Entry);
@@ -139,7 +136,7 @@ export function App() {
       );
     } catch (error) {
       status = signal.aborted ? 'stopped' : 'failed';
-      failure = signal.aborted ? undefined : describe(error);
+      failure = signal.aborted ? undefined : failureOf(error);
     }
     update(id, (entry) => ({ ...entry, status, failure }) as Entry);
   }
@@ -263,7 +260,13 @@ function EntryView({ entry }: { entry: Entry }) {
   }
   const { turn } = entry;
   const answer = answerText(turn);
-  const quiet = answer === '' && turn.toolCalls.length === 0 && turn.violations.length === 0 && turn.errors.length === 0;
+  const quiet =
+    answer === '' &&
+    turn.toolCalls.length === 0 &&
+    turn.approvals.length === 0 &&
+    turn.reasoning === '' &&
+    turn.violations.length === 0 &&
+    turn.errors.length === 0;
   const sources = turn.sources.map((source) => ({
     title: source.title,
     link: source.url,
@@ -289,7 +292,12 @@ function EntryView({ entry }: { entry: Entry }) {
                 {violation}
               </Alert>
             ))}
-            <ToolCalls calls={turn.toolCalls} />
+            <ToolCalls calls={turn.toolCalls} approvals={turn.approvals} open={entry.status === 'streaming'} />
+            {turn.reasoning && (
+              <div className="reasoning" data-testid="reasoning">
+                <DeepThinking toggleContent="Reasoning" body={turn.reasoning} isDefaultExpanded={false} />
+              </div>
+            )}
           </>
         ),
         afterMainContent: (
@@ -319,11 +327,4 @@ function FailureAlert({ failure }: { failure: Failure }) {
       {failure.detail}
     </Alert>
   );
-}
-
-function describe(error: unknown): Failure {
-  if (error instanceof StreamFailure) {
-    return { title: error.title, detail: error.detail };
-  }
-  return { title: 'The request failed', detail: String((error as Error)?.message ?? error) };
 }

@@ -1,9 +1,11 @@
-// Tool calls and their results, shown with PatternFly's ToolCall and ToolResponse cards.
+// Tool calls and their results, shown with PatternFly's ToolCall and ToolResponse cards; a call's
+// approval request (Approvals.tsx) shows between the two.
 import ToolCall from '@patternfly/chatbot/dist/dynamic/ToolCall';
 import ToolResponse from '@patternfly/chatbot/dist/dynamic/ToolResponse';
 import { CodeBlock, CodeBlockCode } from '@patternfly/react-core';
 
-import { type ToolCallView, toolDisplayName } from './turn';
+import { ApprovalCard } from './Approvals';
+import { type ApprovalView, type ToolCallView, type ToolPhase, toolDisplayName } from './turn';
 
 const RESULT_HEADING = {
   summary: 'Summary',
@@ -11,26 +13,41 @@ const RESULT_HEADING = {
   memory: 'Memory',
 } as const;
 
-export function ToolCalls({ calls }: { calls: ToolCallView[] }) {
-  if (calls.length === 0) {
+/** What a call's title adds in these phases (else " (failed)" for a failed result). */
+const TITLE_NOTE: Partial<Record<ToolPhase, string>> = {
+  unfinished: ' (no result)',
+  awaiting: ' (awaiting approval)',
+  declined: ' (not run)',
+};
+
+/** The turn's calls; `open`: the stream is still under way, so approvals can be decided. */
+export function ToolCalls({ calls, approvals, open }: { calls: ToolCallView[]; approvals: ApprovalView[]; open: boolean }) {
+  if (calls.length === 0 && approvals.length === 0) {
     return null;
   }
+  const called = new Set(calls.map((call) => call.callId));
+  const approvalsOf = (call: ToolCallView) => approvals.filter((approval) => approval.callId === call.callId);
   return (
     <div className="tool-calls">
       {calls.map((call, index) => (
-        <OneToolCall call={call} key={index} />
+        <OneToolCall call={call} approvals={call.callId ? approvalsOf(call) : []} open={open} key={index} />
       ))}
+      {approvals
+        .filter((approval) => !called.has(approval.callId))
+        .map((approval) => (
+          <ApprovalCard approval={approval} open={open} key={approval.approvalId} />
+        ))}
     </div>
   );
 }
 
-function OneToolCall({ call }: { call: ToolCallView }) {
+function OneToolCall({ call, approvals, open }: { call: ToolCallView; approvals: ApprovalView[]; open: boolean }) {
   const name = toolDisplayName(call) || 'a tool';
   const running = call.phase === 'requesting' || call.phase === 'running';
   return (
     <div className="tool-call" data-testid="tool-call" data-tool={name} data-phase={call.phase}>
       <ToolCall
-        titleText={`Tool call: ${name}${call.phase === 'unfinished' ? ' (no result)' : call.failed ? ' (failed)' : ''}`}
+        titleText={`Tool call: ${name}${TITLE_NOTE[call.phase] ?? (call.failed ? ' (failed)' : '')}`}
         isLoading={running}
         loadingText={call.phase === 'requesting' ? `Calling ${name}…` : `Running ${name}…`}
         expandableContent={
@@ -44,6 +61,9 @@ function OneToolCall({ call }: { call: ToolCallView }) {
         actions={[]}
         cardFooterProps={{ hidden: true }}
       />
+      {approvals.map((approval) => (
+        <ApprovalCard approval={approval} open={open} key={approval.approvalId} />
+      ))}
       {call.result !== undefined && (
         <ToolResponse
           toggleContent={`Tool response: ${name}`}

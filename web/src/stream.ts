@@ -1,5 +1,6 @@
 // The two ways the page reads POST /v1/streaming_query: parsed `patternfly` frames through
-// fetch-event-source (as PatternFly chatbot frontends do), and any format's raw bytes.
+// fetch-event-source (as PatternFly chatbot frontends do), and any format's raw bytes; and the
+// decision on a tool approval, POST /v1/tool-approvals.
 import { EventStreamContentType, fetchEventSource } from '@microsoft/fetch-event-source';
 
 import type { Frame } from './turn';
@@ -17,6 +18,20 @@ export class StreamFailure extends Error {
   ) {
     super(`${title}: ${detail}`);
   }
+}
+
+/** What the page shows of a failure: a title and the detail. */
+export interface Failure {
+  title: string;
+  detail: string;
+}
+
+/** Any thrown error as a failure to show. */
+export function failureOf(error: unknown): Failure {
+  if (error instanceof StreamFailure) {
+    return { title: error.title, detail: error.detail };
+  }
+  return { title: 'The request failed', detail: String((error as Error)?.message ?? error) };
 }
 
 const endpoint = (format: string): string =>
@@ -109,6 +124,22 @@ export async function listFormats(): Promise<FormatInfo[]> {
     throw await httpFailure(response);
   }
   return (await response.json()) as FormatInfo[];
+}
+
+/**
+ * Decide an approval request: POST /v1/tool-approvals `{approval_id, approved}`. The open stream
+ * then carries the decision (`approval_result`) and the rest of the turn. Throws the JSON error
+ * (404: no such request; 409: already decided or expired) as a StreamFailure.
+ */
+export async function decideApproval(approvalId: string, approved: boolean): Promise<void> {
+  const response = await fetch('v1/tool-approvals', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ approval_id: approvalId, approved }),
+  });
+  if (!response.ok) {
+    throw await httpFailure(response);
+  }
 }
 
 /** Turn a non-2xx answer (lightspeed's `{"detail": {"response", "cause"}}`) into a failure. */

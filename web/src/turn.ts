@@ -7,7 +7,8 @@ export interface Frame {
   data: Record<string, unknown>;
 }
 
-export type ToolPhase = 'requesting' | 'running' | 'done' | 'unfinished';
+/** `awaiting`: waits for a person's approval; `declined`: its approval did not let it run. */
+export type ToolPhase = 'requesting' | 'awaiting' | 'running' | 'done' | 'unfinished' | 'declined';
 
 export interface ToolCallView {
   /** The tool's name once a frame has said it ("" before). */
@@ -30,6 +31,22 @@ export interface Source {
   url: string;
 }
 
+/** How an approval request ended (`approval_result`'s `decision`). */
+export type Decision = 'approved' | 'denied' | 'expired' | 'unanswerable';
+
+/** A tool call that waits for a person's approval (`approval_required`), and its decision. */
+export interface ApprovalView {
+  approvalId: string;
+  /** The `call_id` of the tool call it is about. */
+  callId: string;
+  name: string;
+  description: string;
+  /** The call's arguments as indented JSON. */
+  arguments: string;
+  decision?: Decision;
+  reason?: string;
+}
+
 /** An `error` frame as the page shows it: an alert's title and its text. */
 export interface StreamError {
   title: string;
@@ -42,6 +59,9 @@ export interface TurnView {
   /** The `turn_complete` text: the whole answer. */
   final?: string;
   toolCalls: ToolCallView[];
+  approvals: ApprovalView[];
+  /** Text of the `reasoning` frames, in order: the model's reasoning, not the answer. */
+  reasoning: string;
   violations: string[];
   errors: StreamError[];
   /** The `interrupted` frame: the turn was stopped on request. */
@@ -57,6 +77,8 @@ export interface TurnView {
 export const emptyTurn = (): TurnView => ({
   streamed: '',
   toolCalls: [],
+  approvals: [],
+  reasoning: '',
   violations: [],
   errors: [],
   sources: [],
@@ -108,6 +130,17 @@ export function applyFrame(turn: TurnView, frame: Frame): TurnView {
         toolRequest(next.toolCalls, typeof token === 'string' ? token : '');
       }
       break;
+    case 'approval_required':
+    case 'approval_request':
+      approvalRequest(next, data);
+      break;
+    case 'approval_result':
+      approvalResult(next, data);
+      break;
+    case 'reasoning':
+    case 'reasoning_delta':
+      next.reasoning += asText(data.reasoning ?? data.text);
+      break;
     case 'turn_complete':
       if (typeof token === 'string') {
         next.final = token;
@@ -135,7 +168,49 @@ export const interrupted = (turn: TurnView): TurnView => ({ ...turn, toolCalls: 
 
 /** Calls without a result stop showing as running: they will not get one now. */
 const settled = (calls: ToolCallView[]): ToolCallView[] =>
-  calls.map((call) => (call.phase === 'done' ? call : { ...call, phase: 'unfinished' }));
+  calls.map((call) => (call.phase === 'done' || call.phase === 'declined' ? call : { ...call, phase: 'unfinished' }));
+
+const asText = (value: unknown): string => (typeof value === 'string' ? value : '');
+
+/**
+ * An approval request: patternfly's `approval_required{approval_id, tool_name, tool_args,
+ * tool_description, tool_call_id}` (lightspeed-service's fields), or the raw format's
+ * `approval_request{approval_id, name, arguments, description, call_id}`. Its call waits.
+ */
+function approvalRequest(turn: TurnView, data: Record<string, unknown>): void {
+  const approvalId = asText(data.approval_id);
+  if (!approvalId || turn.approvals.some((approval) => approval.approvalId === approvalId)) {
+    return;
+  }
+  const callId = asText(data.tool_call_id ?? data.call_id) || approvalId;
+  const args = data.tool_args ?? data.arguments ?? {};
+  const approval: ApprovalView = {
+    approvalId,
+    callId,
+    name: asText(data.tool_name ?? data.name),
+    description: asText(data.tool_description ?? data.description),
+    arguments: typeof args === 'string' ? args : JSON.stringify(args, null, 2),
+  };
+  turn.approvals = [...turn.approvals, approval];
+  const call = turn.toolCalls.find((c) => c.callId === callId && c.phase !== 'done');
+  if (call) {
+    call.phase = 'awaiting';
+  }
+}
+
+/** The decision on an approval request: approved, the call runs; otherwise it will not. */
+function approvalResult(turn: TurnView, data: Record<string, unknown>): void {
+  const approvalId = asText(data.approval_id);
+  const decision = asText(data.decision) as Decision;
+  turn.approvals = turn.approvals.map((approval) =>
+    approval.approvalId === approvalId ? { ...approval, decision, reason: asText(data.reason) || undefined } : approval,
+  );
+  const callId = asText(data.tool_call_id ?? data.call_id) || approvalId;
+  const call = turn.toolCalls.find((c) => c.callId === callId && c.phase === 'awaiting');
+  if (call) {
+    call.phase = decision === 'approved' ? 'running' : 'declined';
+  }
+}
 
 /** An `inference` tool_call frame: the model is writing a call ("" starts one, then text, then the name). */
 function toolRequest(calls: ToolCallView[], token: string): void {
@@ -201,7 +276,8 @@ function pairedTool(calls: ToolCallView[], token: unknown): boolean {
   } else {
     call.resultKind = kind;
     call.result = text;
-    call.phase = 'done';
+    // A declined call's result is the refusal: the call still did not run.
+    call.phase = call.phase === 'declined' ? 'declined' : 'done';
     call.failed = object.status === 'failure';
   }
   return true;
