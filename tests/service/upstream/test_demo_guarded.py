@@ -42,6 +42,20 @@ def asked(approval_id: str) -> AskedApproval:
     return AskedApproval(approval_id, "restart_service", json.dumps(ARGUMENTS), "demo")
 
 
+def guarded_call(chunk: int, step: str, approval_id: str) -> ToolCallEvent:
+    """The demo's call of its guarded tool, whose id is the approval id."""
+    return ToolCallEvent(
+        chunk=chunk, step=step, call_id=approval_id, name="restart_service", arguments=ARGUMENTS
+    )
+
+
+async def paused(demo: DemoUpstream) -> tuple[str, str]:
+    """Ask the guarded question: the conversation and the id of the approval it waits for."""
+    conversation, events = await run(demo, TurnRequest(query=GUARDED_QUESTION))
+    (request,) = [event for event in events if isinstance(event, ApprovalRequestEvent)]
+    return conversation, request.approval_id
+
+
 def words(text: str) -> list[str]:
     """`text` split as the demo streams it: each word with its following space."""
     parts = text.split(" ")
@@ -69,13 +83,7 @@ async def test_a_question_naming_the_guarded_tool_calls_it_and_waits_for_an_appr
     assert events == [
         TurnStartEvent(chunk=0),
         StepStartEvent(chunk=1, step="inference"),
-        ToolCallEvent(
-            chunk=2,
-            step="inference",
-            call_id=approval_id,
-            name="restart_service",
-            arguments=ARGUMENTS,
-        ),
+        guarded_call(2, "inference", approval_id),
         ApprovalRequestEvent(
             chunk=3,
             step="inference",
@@ -93,18 +101,13 @@ async def test_a_question_naming_the_guarded_tool_calls_it_and_waits_for_an_appr
 
 async def test_each_guarded_turn_asks_with_its_own_approval_id():
     demo = DemoUpstream(0)
-    ids = set()
-    for _ in range(3):
-        _, events = await run(demo, TurnRequest(query=GUARDED_QUESTION))
-        ids |= {event.approval_id for event in events if isinstance(event, ApprovalRequestEvent)}
+    ids = {(await paused(demo))[1] for _ in range(3)}
     assert len(ids) == 3
 
 
 async def test_an_approved_call_runs_the_tool_and_the_answer_says_so():
     demo = DemoUpstream(0)
-    conversation, events = await run(demo, TurnRequest(query=GUARDED_QUESTION))
-    (request,) = [event for event in events if isinstance(event, ApprovalRequestEvent)]
-    approval_id = request.approval_id
+    conversation, approval_id = await paused(demo)
     decision = ApprovalDecision(approval_id, approved=True, asked=asked(approval_id))
     continued = TurnRequest(query="", conversation_id=conversation, approval_decisions=(decision,))
     same, events = await run(demo, continued)
@@ -112,13 +115,7 @@ async def test_an_approved_call_runs_the_tool_and_the_answer_says_so():
     assert same == conversation
     assert events == [
         StepStartEvent(chunk=0, step="tool_execution"),
-        ToolCallEvent(
-            chunk=1,
-            step="tool_execution",
-            call_id=approval_id,
-            name="restart_service",
-            arguments=ARGUMENTS,
-        ),
+        guarded_call(1, "tool_execution", approval_id),
         ToolResultEvent(
             chunk=1,
             step="tool_execution",
@@ -135,9 +132,7 @@ async def test_an_approved_call_runs_the_tool_and_the_answer_says_so():
 
 async def test_a_denied_call_is_not_run_and_the_answer_says_so_with_the_reason():
     demo = DemoUpstream(0)
-    conversation, events = await run(demo, TurnRequest(query=GUARDED_QUESTION))
-    (request,) = [event for event in events if isinstance(event, ApprovalRequestEvent)]
-    approval_id = request.approval_id
+    conversation, approval_id = await paused(demo)
     plain = ApprovalDecision(approval_id, approved=False, asked=asked(approval_id))
     why = ApprovalDecision(approval_id, False, "not during office hours", asked(approval_id))
     for decision, answer in [
@@ -167,8 +162,8 @@ async def test_a_question_asking_to_think_streams_a_reasoning_before_the_answer(
     assert {event.step for event in reasoning} == {"inference"}
     assert kinds[first_text - len(reasoning) : first_text] == [ReasoningDeltaEvent] * len(reasoning)
     assert isinstance(events[first_text - len(reasoning) - 1], StepStartEvent)
-    chunks = [event.chunk for event in events]
-    assert chunks == sorted(chunks)
+    chunks = [event.chunk or 0 for event in events]
+    assert chunks == sorted(chunks) and chunks[-1] == len(set(chunks)) - 1
     assert "".join(e.text for e in events if isinstance(e, TextDeltaEvent)) == ANSWER
 
 
