@@ -196,8 +196,8 @@ def decided_answer(decisions: tuple[ApprovalDecision, ...]) -> str:
         if decision.approved:
             said.append(f"I ran {GUARDED_TOOL}: agent-stream-gateway restarted, 3 replicas ready.")
         else:
-            why = f" ({decision.reason})" if decision.reason else ""
-            said.append(f"I did not run {GUARDED_TOOL}: it was not approved{why}.")
+            why = f" Reason: {decision.reason}" if decision.reason else ""
+            said.append(f"I did not run {GUARDED_TOOL}: it was not approved.{why}")
     return " ".join(said)
 
 

@@ -137,7 +137,10 @@ async def test_a_denied_call_is_not_run_and_the_answer_says_so_with_the_reason()
     why = ApprovalDecision(approval_id, False, "not during office hours", asked(approval_id))
     for decision, answer in [
         (plain, "I did not run restart_service: it was not approved."),
-        (why, "I did not run restart_service: it was not approved (not during office hours)."),
+        (
+            why,
+            "I did not run restart_service: it was not approved. Reason: not during office hours",
+        ),
     ]:
         continued = TurnRequest("", conversation_id=conversation, approval_decisions=(decision,))
         _, events = await run(demo, continued)
