@@ -26,6 +26,8 @@ GUARDED_QUESTION = "Please restart_service the gateway."
 ARGUMENTS_SHOWN = '{\n  "service": "agent-stream-gateway"\n}'
 APPROVAL_ID = re.compile(r"approval_[0-9a-f]{32}")
 DEMO = {"HEARTBEAT_INTERVAL": "0.3", "DEMO_DELAY": "0.01"}
+REFUSAL = "Tool 'restart_service' execution was rejected. Do not retry this exact tool call."
+"""What the patternfly format sends as a denied call's result (lightspeed-service's words)."""
 
 
 def _missing_for_approvals() -> str | None:
@@ -132,15 +134,15 @@ async def test_deny_on_the_card_does_not_run_the_tool_and_the_answer_says_so(
     answer = only_answer(report)
     assert answer["state"] == "done"
     assert answer["approvals"] == [card("denied", "Denied", disabled=True)]
-    ((tool, phase, title, response),) = calls(answer)
-    assert (tool, phase, title) == (
-        "restart_service",
-        "declined",
-        "Tool call: restart_service (not run)",
-    )
     # the refusal the format sends as the call's failed result, never the tool's own result
-    assert response is not None
-    assert response.startswith("Tool response: restart_service\nResponse\nTool 'restart_service'")
+    assert calls(answer) == [
+        (
+            "restart_service",
+            "declined",
+            "Tool call: restart_service (not run)",
+            "Tool response: restart_service\nResponse\n" + REFUSAL,
+        )
+    ]
     assert GUARDED_RESULT not in report["visibleText"]
     assert answer["answer"] == "I did not run restart_service: it was not approved."
     assert answer["errors"] == answer["failures"] == []
