@@ -24,6 +24,18 @@ from service.streams.registry import load_registry
 DELETE_POD = approval_request_item("apr_1", "delete_pod", '{"pod": "a"}', "k8s")
 SCALE = approval_request_item("apr_2", "scale", '{"replicas": 3}', "k8s")
 ASK = {"query": "Delete pod a."}
+END: tuple[str, Any] = (
+    "end",
+    {
+        "type": "end",
+        "chunk": None,
+        "referenced_documents": [],
+        "truncated": None,
+        "input_tokens": 0,
+        "output_tokens": 0,
+    },
+)
+"""The last frame of a raw stream of a turn that reported no usage."""
 
 
 class RawRoute(RawFormatter):

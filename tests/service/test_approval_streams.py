@@ -32,6 +32,7 @@ from service.upstream.turn import ApprovalDecision, AskedApproval, TurnRequest
 from tests.service.approval_turns import (
     ASK,
     DELETE_POD,
+    END,
     SCALE,
     asking,
     frames_until,
@@ -143,19 +144,6 @@ def ran(call_id: str, name: str, arguments: Any, output: str) -> list[tuple[str,
         ("tool_result", {"type": "tool_result", **run, "content": output, "failed": False}),
         ("step_end", {"type": "step_end", "chunk": 2, "step": "tool_execution"}),
     ]
-
-
-END: tuple[str, Any] = (
-    "end",
-    {
-        "type": "end",
-        "chunk": None,
-        "referenced_documents": [],
-        "truncated": None,
-        "input_tokens": 0,
-        "output_tokens": 0,
-    },
-)
 
 
 NOT_RUN = [
