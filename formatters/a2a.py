@@ -8,8 +8,10 @@ status whose message holds a data part (`toolCall`, then `toolResult`; a reasoni
 `TASK_STATE_COMPLETED` status — or `TASK_STATE_FAILED` (`TASK_STATE_CANCELED` when interrupted)
 with the error as the status message's text, after which nothing follows. Heartbeats are SSE
 comments. `TaskAssembler` folds the same results into the `Task` that `GetTask` returns.
-A turn that waits on the client (tool approvals) would be a `TASK_STATE_INPUT_REQUIRED` status:
-not in TERMINAL_STATES, so the task stays subscribable and a reply naming it can continue it.
+A turn that waits for tool approvals ends its stream with a `TASK_STATE_INPUT_REQUIRED` status
+whose message asks for them (a text part, then an `approvalRequest` data part each): not in
+TERMINAL_STATES, so a reply naming the task with `{approval_id, approved, reason}` data parts
+continues it.
 """
 
 from __future__ import annotations
@@ -18,9 +20,12 @@ import copy
 import uuid
 from typing import Any
 
+from formatters.approval_words import announced_call, arguments_object, refused_result
 from formatters.base import Formatter, Frame, FrameValue
 from formatters.event_json import SLOT, TextTemplate, compact_json
 from formatters.events import (
+    ApprovalRequestEvent,
+    ApprovalResultEvent,
     DocumentsEvent,
     EndEvent,
     ErrorEvent,
@@ -44,6 +49,7 @@ WORKING = "TASK_STATE_WORKING"
 COMPLETED = "TASK_STATE_COMPLETED"
 FAILED = "TASK_STATE_FAILED"
 CANCELED = "TASK_STATE_CANCELED"
+INPUT_REQUIRED = "TASK_STATE_INPUT_REQUIRED"
 TERMINAL_STATES = frozenset({COMPLETED, FAILED, CANCELED, "TASK_STATE_REJECTED"})
 """States after which a task changes no more (A2A's terminal states)."""
 ANSWER_ARTIFACT = "answer"
@@ -86,6 +92,8 @@ class TaskEvents:
         """The model's reasoning so far, sent as one working status when the next event comes."""
         self.usage = UsageSoFar()
         """The usage reported so far: a failed or canceled status's metadata carries it."""
+        self._approvals: list[JsonObject] = []
+        """The approvals the turn waits for: the input-required status asks for them."""
 
     def results(self, event: Event) -> list[JsonObject]:
         """Return the `StreamResponse` objects for one normalized event.
@@ -124,6 +132,11 @@ class TaskEvents:
                     "failed": event.failed,
                 }
                 return [self._working({"toolResult": result})]
+            case ApprovalRequestEvent(call_id=call_id):
+                self._approvals.append(approval_request(event))
+                return [] if call_id in self._tool_calls else self.results(announced_call(event))
+            case ApprovalResultEvent() if not event.approved:
+                return self.results(refused_result(event))
             case DocumentsEvent(documents=documents):
                 self._documents.extend(document.model_dump() for document in documents)
             case TurnCompleteEvent(text=text) if text and not self._answered:
@@ -136,6 +149,8 @@ class TaskEvents:
                 if reported(self.usage):
                     metadata["usage"] = task_usage(self.usage)
                 return [self._final(state, {"text": message}, metadata)]
+            case EndEvent() if self._approvals:
+                return [self._input_required(event)]
             case EndEvent():
                 return [self._final(COMPLETED, None, self._outcome(event))]
         return []
@@ -183,6 +198,15 @@ class TaskEvents:
         update = {**self._ids("taskId"), "status": status, "metadata": metadata}
         return {"statusUpdate": update}
 
+    def _input_required(self, end: EndEvent) -> JsonObject:
+        """Return the final status that asks for the approvals: a text, then a data part each."""
+        names = ", ".join(approval["name"] for approval in self._approvals)
+        text = f"Approve or deny running {names}: reply to this task with a data part each."
+        update = self._final(INPUT_REQUIRED, {"text": text}, self._outcome(end))
+        parts = [{"data": {"approvalRequest": a}, "mediaType": JSON} for a in self._approvals]
+        update["statusUpdate"]["status"]["message"]["parts"].extend(parts)
+        return update
+
     def _outcome(self, end: EndEvent) -> JsonObject:
         documents = [document.model_dump() for document in end.referenced_documents]
         outcome: JsonObject = {
@@ -192,6 +216,22 @@ class TaskEvents:
         if end.truncated is not None:
             outcome["truncated"] = end.truncated
         return outcome
+
+
+JSON = "application/json"
+
+
+def approval_request(event: ApprovalRequestEvent) -> JsonObject:
+    """Return an `approvalRequest` data part's object; the reply names its `approval_id`."""
+    request = {
+        "approval_id": event.approval_id,
+        "tool_call_id": event.call_id,
+        "name": event.name,
+        "arguments": arguments_object(event.arguments),
+        "server_label": event.server_label,
+        "description": event.description,
+    }
+    return {key: value for key, value in request.items() if value is not None}
 
 
 class A2aFormatter(Formatter):
@@ -204,6 +244,7 @@ class A2aFormatter(Formatter):
     )
 
     error_ends_stream = True
+    approvals = "request"
 
     def __init__(
         self, *, task_id: str | None = None, context_id: str | None = None, rpc_id: RpcId = None

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import uuid
 
+from formatters.approval_words import announced_call, arguments_object, refused_result
 from formatters.base import Formatter, Frame, FrameValue
 from formatters.event_json import SLOT, TextTemplate, compact_json, event_object
 from formatters.events import (
+    ApprovalRequestEvent,
+    ApprovalResultEvent,
     DocumentsEvent,
     EndEvent,
     ErrorEvent,
@@ -59,6 +62,8 @@ class RunEvents:
         """The open message's TEXT_MESSAGE_CONTENT, its delta left open."""
         self.usage = UsageSoFar()
         """The usage reported so far: RUN_ERROR's `usage` says it."""
+        self._interrupts: list[JsonObject] = []
+        """The approvals the run waits for: RUN_FINISHED's interrupt outcome."""
 
     def text_json(self, event: Event) -> str | None:
         """Return a text delta's one event as JSON, written out; None unless a message is open."""
@@ -95,6 +100,11 @@ class RunEvents:
                 return [*self._close_text(), *self._tool_call(event)]
             case ToolResultEvent():
                 return [*self._close_text(), self._tool_result(event)]
+            case ApprovalRequestEvent(call_id=call_id):
+                self._interrupts.append(interrupt(event))
+                return [] if call_id in self._tool_calls else self.payloads(announced_call(event))
+            case ApprovalResultEvent() if not event.approved:
+                return self.payloads(refused_result(event))
             case DocumentsEvent(documents=documents):
                 self._documents.extend(document.model_dump() for document in documents)
             case TurnCompleteEvent(text=text) if text and not self._text_sent:
@@ -180,6 +190,8 @@ class RunEvents:
         result = event_object(end)
         del result["chunk"]
         finished = {"type": "RUN_FINISHED", **self._run(), "result": result}
+        if self._interrupts:
+            finished["outcome"] = {"type": "interrupt", "interrupts": self._interrupts}
         return [*closing, *steps, {**finished, **run_usage(end)}]
 
 
@@ -194,6 +206,7 @@ class AgUiFormatter(Formatter):
     )
 
     error_ends_stream = True
+    approvals = "request"
 
     def __init__(self, *, thread_id: str | None = None, run_id: str | None = None) -> None:
         self._events = RunEvents(thread_id=thread_id, run_id=run_id or new_id())
@@ -222,6 +235,31 @@ def _content(message_id: str, text: str) -> JsonObject:
 def run_usage(counts: TokenCounts) -> JsonObject:
     """Return RUN_FINISHED's or RUN_ERROR's `usage`: the run's counts; nothing if unreported."""
     return {"usage": [camel_case_usage(counts)]} if reported(counts) else {}
+
+
+APPROVAL_REASON = "tool_approval"
+"""The `reason` of the interrupt that asks a person to approve a tool call."""
+APPROVAL_SCHEMA: JsonObject = {
+    "type": "object",
+    "properties": {"approved": {"type": "boolean"}, "reason": {"type": "string"}},
+    "required": ["approved"],
+}
+"""The `responseSchema` of an approval interrupt: the resume entry's `payload`."""
+
+
+def interrupt(event: ApprovalRequestEvent) -> JsonObject:
+    """Return the AG-UI `Interrupt` of an approval request; a resume entry answers it by `id`."""
+    metadata: JsonObject = {"toolName": event.name, "arguments": arguments_object(event.arguments)}
+    if event.server_label is not None:
+        metadata["serverLabel"] = event.server_label
+    return {
+        "id": event.approval_id,
+        "reason": APPROVAL_REASON,
+        "message": event.description or f"Approve running the tool {event.name}?",
+        "toolCallId": event.call_id,
+        "responseSchema": APPROVAL_SCHEMA,
+        "metadata": metadata,
+    }
 
 
 def result_text(event: ToolResultEvent) -> str:

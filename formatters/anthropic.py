@@ -13,9 +13,11 @@ import json
 import uuid
 from typing import Any, Self
 
+from formatters.approval_words import answer_note
 from formatters.base import Formatter, Frame, FrameValue
 from formatters.event_json import SLOT, TextTemplate, compact_json
 from formatters.events import (
+    ApprovalResultEvent,
     ContentItem,
     EndEvent,
     ErrorEvent,
@@ -90,6 +92,8 @@ class MessageEvents:
                 return [*self._start(), *self._close_text(), *self._tool_use(event)]
             case ToolResultEvent():
                 return [*self._start(), *self._close_text(), *self._tool_result(event)]
+            case ApprovalResultEvent() if not event.approved:
+                return [*self._start(), *self._note(answer_note(event))]
             case ShieldEvent(violation=violation) if violation is not None:
                 self._refused = True
             case TurnCompleteEvent(text=text) if text and not self._text_sent:
@@ -144,6 +148,13 @@ class MessageEvents:
             opened.append(self._block_start({"type": "text", "text": ""}))
             self._delta = TextTemplate.of(_text_delta(self._text_block, SLOT))
         return [*opened, _text_delta(self._text_block, text)]
+
+    def _note(self, text: str) -> list[JsonObject]:
+        """Return a text of the gateway's own in a text block; the answer may still stream."""
+        text_sent = self._text_sent
+        payloads = self._text(text)
+        self._text_sent = text_sent
+        return payloads
 
     def _close_text(self) -> list[JsonObject]:
         if self._text_block is None:
@@ -229,6 +240,7 @@ class AnthropicFormatter(Formatter):
         "Anthropic Messages stream events: message_start … message_stop, ping keep-alives "
         "(Anthropic SDKs)"
     )
+    approvals = "none"
 
     def __init__(self, *, model: str = DEFAULT_MODEL, message_id: str | None = None) -> None:
         self._events = MessageEvents(message_id=message_id or new_message_id(), model=model)

@@ -6,8 +6,11 @@ import json
 from json.encoder import encode_basestring_ascii
 from typing import Any, ClassVar, Self
 
+from formatters.approval_words import approval_required, refused_result
 from formatters.base import Formatter, Frame, FrameValue
 from formatters.events import (
+    ApprovalRequestEvent,
+    ApprovalResultEvent,
     ContentItem,
     EndEvent,
     ErrorEvent,
@@ -45,6 +48,7 @@ class Lightspeed01Formatter(Formatter):
     reports_usage: ClassVar[bool] = False
     """Whether `end` carries the turn's token counts: 0.1.3 and 0.2.0 send the placeholders
     `0` and `0` whatever the turn used, and so do their dialects."""
+    approvals = "route"
 
     def __init__(self) -> None:
         self._written = 0
@@ -100,6 +104,10 @@ class Lightspeed01Formatter(Formatter):
             case ToolResultEvent(name=name, content=content, step=step):
                 token = _tool_result_token(name, content)
                 return [self._token("tool_call", token, step or _TOOL_EXECUTION)]
+            case ApprovalRequestEvent():
+                return [frame("approval_required", approval_required(event))]
+            case ApprovalResultEvent() if not event.approved:
+                return self._frames(refused_result(event))  # lightspeed-service: a failed result
             case ShieldEvent(violation=None):
                 return [self._token("token", "No Violation", "shield_call")]
             case ShieldEvent(violation=violation) if violation is not None:

@@ -6,8 +6,11 @@ import json
 import uuid
 from typing import Any, Self
 
+from formatters.approval_words import approval_required, refused_result
 from formatters.base import Comment, Formatter, Frame, FrameValue
 from formatters.events import (
+    ApprovalRequestEvent,
+    ApprovalResultEvent,
     EndEvent,
     ErrorEvent,
     Event,
@@ -58,6 +61,7 @@ class Lightspeed07Formatter(Formatter):
 
     name = "lightspeed-0.7"
     description = "lightspeed-stack 0.7.x /v1/streaming_query frames, byte for byte"
+    approvals = "route"
 
     def __init__(self) -> None:
         self.request_id = str(uuid.uuid4())
@@ -84,7 +88,7 @@ class Lightspeed07Formatter(Formatter):
             type(event) is StepStartEvent
             and event.step == TOOL_EXECUTION
             and event.chunk == asked.chunk
-        ):
+        ) or _asks_approval(event, asked):
             asked = asked.model_copy(update={"step": TOOL_EXECUTION})
         return [*self._call(asked), *self._frames(event)]
 
@@ -106,6 +110,10 @@ class Lightspeed07Formatter(Formatter):
                 frame = reasoning_frame(self._id, text)
                 self._id += 1
                 return [frame]
+            case ApprovalRequestEvent():
+                return [_frame({"event": "approval_required", "data": approval_required(event)})]
+            case ApprovalResultEvent() if not event.approved:
+                return [self._result(refused_result(event))]  # lightspeed-service's way
             case TurnCompleteEvent(text=text):
                 return [self._numbered("turn_complete", text)]
             case ErrorEvent(code="interrupted") if is_gateway_error(event):
@@ -173,6 +181,11 @@ class Lightspeed07Formatter(Formatter):
 def reasoning_frame(frame_id: int, text: str) -> Frame:
     """Return openshift/lightspeed-service's `reasoning` frame: `{"id": n, "reasoning": text}`."""
     return _frame({"event": "reasoning", "data": {"id": frame_id, "reasoning": text}})
+
+
+def _asks_approval(event: Event, asked: ToolCallEvent) -> bool:
+    """Whether `event` asks approval for the call `asked`: an MCP tool the server would run."""
+    return type(event) is ApprovalRequestEvent and event.call_id == asked.call_id
 
 
 def _frame(payload: JsonObject) -> Frame:

@@ -15,10 +15,13 @@ import time
 import uuid
 from typing import Any, Self
 
+from formatters.approval_words import answer_note
 from formatters.base import Formatter, Frame, FrameValue
 from formatters.call_ids import client_call_id
 from formatters.event_json import SLOT, TextTemplate, compact_json, event_object
 from formatters.events import (
+    ApprovalRequestEvent,
+    ApprovalResultEvent,
     DocumentsEvent,
     EndEvent,
     ErrorEvent,
@@ -117,6 +120,10 @@ class ChunkBuilder:
             case ShieldEvent() | DocumentsEvent():
                 self._finish_reason.observe(event)
                 return [self._chunk({}, extension=event)]
+            case ApprovalRequestEvent() | ApprovalResultEvent(decision="approved"):
+                return [self._chunk({}, extension=event)]
+            case ApprovalResultEvent():  # the tool did not run: the answer says so
+                return [self._chunk({"content": answer_note(event)}, extension=event)]
             case TurnAwaitingInputEvent():
                 return [*self._hand_over(event), self._chunk({}, extension=event)]
             case TurnCompleteEvent(text=text) if text and not self._text_sent:
@@ -183,6 +190,7 @@ class OpenAIFormatter(Formatter):
     name = "openai"
     aliases = ("chat-completions",)
     description = "OpenAI chat.completion.chunk frames, then data: [DONE] (OpenAI SDKs)"
+    approvals = "none"
 
     def __init__(
         self,

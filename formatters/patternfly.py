@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from formatters.approval_words import approval_required, refused_result
 from formatters.base import FrameValue
 from formatters.events import (
+    ApprovalRequestEvent,
+    ApprovalResultEvent,
     EndEvent,
     ErrorEvent,
     Event,
@@ -65,6 +68,11 @@ class PatternflyFormatter(Lightspeed01Formatter):
                 return [self._object("tool_call", result)]
             case ReasoningDeltaEvent(text=text) if text:
                 return [reasoning_frame(self._id, text)]
+            case ApprovalRequestEvent():
+                return [frame("approval_required", approval_required(event))]
+            case ApprovalResultEvent():
+                refused = [] if event.approved else self._frames(refused_result(event))
+                return [frame("approval_result", approval_result(event)), *refused]
             case TurnCompleteEvent(text=text):
                 # a turn that streamed no text (a shield's refusal) gets its answer as a token
                 answer = [] if self._text_sent else self._text(text, "inference")
@@ -88,6 +96,17 @@ class PatternflyFormatter(Lightspeed01Formatter):
 
     def _object(self, name: str, token: JsonObject) -> FrameValue:
         return frame(name, {"id": self._id, "role": _TOOL_EXECUTION, "token": token})
+
+
+def approval_result(event: ApprovalResultEvent) -> JsonObject:
+    """Return the `approval_result` frame's data: the decision on an `approval_required`."""
+    return {
+        "approval_id": event.approval_id,
+        "tool_call_id": event.call_id,
+        "tool_name": event.name,
+        "decision": event.decision,
+        "reason": event.reason,
+    }
 
 
 def _object(arguments: JsonObject | str) -> JsonObject:

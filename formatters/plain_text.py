@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
+from formatters.approval_words import answer_note
 from formatters.base import Formatter, FrameValue
 from formatters.events import (
+    ApprovalResultEvent,
     EndEvent,
     ErrorEvent,
     Event,
@@ -35,6 +37,7 @@ class PlainTextFormatter(Formatter):
     """Not an installed format: a request chooses it by `media_type`, not by `?format=`."""
     media_type = MEDIA_TYPE
     description = "the answer's text alone (a request's media_type text/plain)"
+    approvals = "none"
 
     def __init__(self) -> None:
         self._calls: set[str] = set()
@@ -51,6 +54,8 @@ class PlainTextFormatter(Formatter):
                 return [Text(f"[Tool Call: {name}]\n")]
             case ToolResultEvent():
                 return [Text("[Tool Result]\n")]
+            case ApprovalResultEvent() if not event.approved:
+                return [Text(answer_note(event))]
             case TurnCompleteEvent(text=text) if text and not self._text_sent:
                 self._text_sent = True
                 return [Text(text)]

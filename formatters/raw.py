@@ -28,6 +28,7 @@ class RawFormatter(Formatter):
         "The normalized events as SSE: event: <type> (error: turn_error), id: <sequence>, "
         "data: <JSON>"
     )
+    approvals = "route"
 
     def __init__(self, *, sequence: int = 0) -> None:
         self._sequence = sequence

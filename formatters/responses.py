@@ -16,9 +16,12 @@ import time
 from json.encoder import encode_basestring_ascii
 from typing import Any, Self
 
+from formatters.approval_words import refused_result
 from formatters.base import Formatter, Frame, FrameValue
 from formatters.event_json import compact_json
 from formatters.events import (
+    ApprovalRequestEvent,
+    ApprovalResultEvent,
     DocumentsEvent,
     EndEvent,
     ErrorEvent,
@@ -115,6 +118,10 @@ class ResponseBuilder:
         self._error: ErrorEvent | None = None
         self._delta_head = ""
         """The open message's `response.output_text.delta` JSON up to its `delta` value."""
+        self._asked: ToolCallEvent | None = None
+        """A call the model asked for, until the next event tells whether it needs approval."""
+        self._approvals = 0
+        """The `mcp_approval_request` items sent: the response then completes awaiting them."""
         self.final: JsonObject | None = None
         """The response object of the terminal event, once it was built."""
 
@@ -134,6 +141,7 @@ class ResponseBuilder:
             or not event.text
             or self._message is None
             or self._finishing is not None
+            or self._asked is not None
         ):
             return None
         text = event.text
@@ -151,6 +159,8 @@ class ResponseBuilder:
         out: list[JsonObject] = []
         if self._finishing is not None and not isinstance(event, DocumentsEvent):
             self._finish_tool(out)
+        if self._asked is not None:
+            self._asked_call(out, event)
         match event:
             case StartEvent(conversation_id=conversation_id):
                 self._response["id"] = response_id(self._stream_id, conversation_id)
@@ -161,9 +171,18 @@ class ResponseBuilder:
                 self._text(out, text)
             case ReasoningDeltaEvent(text=text) if text:
                 self._reason(out, text)
+            case ToolCallEvent(step="inference") if event.call_id not in self._tools:
+                self._close_message(out)
+                self._asked = event  # an approval request for it may follow: then no mcp_call
             case ToolCallEvent():
                 self._close_message(out)
                 self._tool_call(out, event)
+            case ApprovalRequestEvent():
+                self._close_message(out)
+                self._approval_request(out, event)
+            case ApprovalResultEvent() if not event.approved:
+                self._close_message(out)
+                self._tool_result(out, refused_result(event))
             case ToolResultEvent():
                 self._close_message(out)
                 self._tool_result(out, event)
@@ -171,6 +190,8 @@ class ResponseBuilder:
                 self._finishing.setdefault("_documents", []).extend(event.documents)
             case ShieldEvent(violation=violation):
                 self._violation = self._violation or violation is not None
+            case TurnAwaitingInputEvent() if self._approvals:
+                pass  # an approval request completes the response (OpenAI's MCP approvals)
             case TurnAwaitingInputEvent():
                 self._awaiting_input = True
             case TurnCompleteEvent(text=text) if text and not self._text_sent:
@@ -293,6 +314,28 @@ class ResponseBuilder:
                 out, f"response.{kind}_call.searching", item_id=item["id"], output_index=index
             )
 
+    def _asked_call(self, out: list[JsonObject], event: Event) -> None:
+        """Send the call the model asked for unless `event` asks approval for it."""
+        asked, self._asked = self._asked, None
+        assert asked is not None
+        if type(event) is not ApprovalRequestEvent or event.call_id != asked.call_id:
+            self._tool_call(out, asked)
+
+    def _approval_request(self, out: list[JsonObject], event: ApprovalRequestEvent) -> None:
+        """Send an `mcp_approval_request` item, added and done (`mcp_approval_response` answers)."""
+        self._approvals += 1
+        item = {
+            "id": event.approval_id,
+            "type": "mcp_approval_request",
+            "server_label": event.server_label or SERVER_LABEL,
+            "name": event.name,
+            "arguments": _arguments_text(event.arguments),
+        }
+        self._output.append(item)
+        index = len(self._output) - 1
+        self._emit(out, "response.output_item.added", output_index=index, item=dict(item))
+        self._emit(out, "response.output_item.done", output_index=index, item=dict(item))
+
     def _tool_result(self, out: list[JsonObject], event: ToolResultEvent) -> None:
         if event.call_id not in self._tools:
             self._tool_call(
@@ -368,6 +411,7 @@ class ResponsesFormatter(Formatter):
         "OpenAI Responses API events, response.created to response.completed (OpenAI SDKs' "
         "responses.stream); the agent's tools as server-side items"
     )
+    approvals = "request"
 
     def __init__(
         self,

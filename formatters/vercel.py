@@ -9,6 +9,8 @@ from typing import Any, Self
 from formatters.base import Formatter, Frame, FrameValue
 from formatters.event_json import SLOT, TextTemplate, compact_json
 from formatters.events import (
+    ApprovalRequestEvent,
+    ApprovalResultEvent,
     ContentItem,
     Document,
     DocumentsEvent,
@@ -46,6 +48,7 @@ class VercelFormatter(Formatter):
     aliases = ("ai-sdk",)
     description = "Vercel AI SDK UI message stream protocol v1 (useChat)"
     headers = MappingProxyType({"x-vercel-ai-ui-message-stream": "v1"})
+    approvals = "request"
 
     def __init__(self) -> None:
         self._step_open = False
@@ -130,6 +133,12 @@ class VercelFormatter(Formatter):
                 return self._tool_input(call_id, name, arguments)
             case ToolResultEvent():
                 return self._tool_output(event)
+            case ApprovalRequestEvent(call_id=call_id, approval_id=approval_id):
+                request = {"type": "tool-approval-request", "approvalId": approval_id}
+                call = self._tool_input(call_id, event.name, event.arguments)
+                return [*call, {**request, "toolCallId": call_id}]
+            case ApprovalResultEvent(call_id=call_id) if not event.approved:
+                return [*self._close_block(), {"type": "tool-output-denied", "toolCallId": call_id}]
             case DocumentsEvent(documents=documents):
                 return self._source_urls(documents)
             case ShieldEvent(violation=violation, step=step):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from formatters.events import (
+    ApprovalRequestEvent,
+    ApprovalResultEvent,
     Document,
     DocumentsEvent,
     EndEvent,
@@ -19,6 +21,7 @@ from formatters.events import (
     ToolCallDeltaEvent,
     ToolCallEvent,
     ToolResultEvent,
+    TurnAwaitingInputEvent,
     TurnCompleteEvent,
     TurnStartEvent,
     UsageEvent,
@@ -30,6 +33,32 @@ DOCS = [
     Document(url="https://docs.example.com/b", title="Installing", document_id="b"),
 ]
 START = StartEvent(conversation_id="c0ffee00-0000-0000-0000-000000000000")
+ASKED_CALL = ToolCallEvent(
+    chunk=0, step="inference", call_id="apr_1", name="delete_pod", arguments={"pod": "a"}
+)
+APPROVAL_REQUEST = ApprovalRequestEvent(
+    chunk=0,
+    step="inference",
+    approval_id="apr_1",
+    call_id="apr_1",
+    name="delete_pod",
+    arguments={"pod": "a"},
+    server_label="k8s",
+)
+"""An MCP tool call that needs approval, as the Responses normalizer gives it."""
+
+
+def approval_result(decision: str, reason: str | None = None) -> ApprovalResultEvent:
+    """The decision on APPROVAL_REQUEST (the gateway's own event: no chunk)."""
+    return ApprovalResultEvent.model_validate(
+        {
+            "approval_id": "apr_1",
+            "call_id": "apr_1",
+            "name": "delete_pod",
+            "decision": decision,
+            "reason": reason,
+        }
+    )
 
 CASES: dict[str, list[Event]] = {
     "text_only": [
@@ -104,6 +133,22 @@ CASES: dict[str, list[Event]] = {
         START,
         TextDeltaEvent(chunk=0, step="inference", text="Partial"),
         ErrorEvent(chunk=1, message="500: Internal server error"),
+        EndEvent(),
+    ],
+    "approval_asked": [
+        START,
+        ASKED_CALL,
+        APPROVAL_REQUEST,
+        TurnAwaitingInputEvent(chunk=1),
+        EndEvent(),
+    ],
+    "approval_unanswerable": [
+        START,
+        ASKED_CALL,
+        APPROVAL_REQUEST,
+        approval_result("unanswerable"),
+        TextDeltaEvent(chunk=2, step="inference", text="The pod stays."),
+        TurnCompleteEvent(chunk=3, text="The pod stays."),
         EndEvent(),
     ],
     "long_silence": [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from formatters.events import (
+    ApprovalResultEvent,
     Event,
     ImageContent,
     TextContent,
@@ -83,7 +84,7 @@ def test_every_other_frame_is_0_1_s() -> None:
         old, new = Lightspeed01Formatter(), Lightspeed02Formatter()
         for event in events:
             mine, theirs = texts(new.format(event)), texts(old.format(event))
-            tool_run = isinstance(event, ToolResultEvent) or (
+            tool_run = isinstance(event, ToolResultEvent | ApprovalResultEvent) or (
                 isinstance(event, ToolCallEvent) and event.step == "tool_execution"
             )
             assert len(mine) == len(theirs)
