@@ -60,6 +60,7 @@ def approval_result(decision: str, reason: str | None = None) -> ApprovalResultE
         }
     )
 
+
 CASES: dict[str, list[Event]] = {
     "text_only": [
         START,

@@ -296,7 +296,9 @@ def test_responses_sends_an_mcp_approval_request_item_and_completes() -> None:
 
 def test_responses_still_sends_a_call_that_asks_no_approval() -> None:
     formatter = ResponsesFormatter(stream_id="s1", created_at=1)
-    frames = payloads(render(formatter, [START, ASKED_CALL, TurnCompleteEvent(text=""), EndEvent()]))
+    frames = payloads(
+        render(formatter, [START, ASKED_CALL, TurnCompleteEvent(text=""), EndEvent()])
+    )
     assert [frame["type"] for frame in frames] == [
         "response.created",
         "response.in_progress",
