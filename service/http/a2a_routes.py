@@ -28,6 +28,7 @@ from service.http.a2a_rpc import (
     InvalidRequest,
     JsonParseError,
     MethodNotFound,
+    TaskNotFound,
     UnsupportedOperation,
     VersionNotSupported,
     a2a_error_shape,
@@ -36,6 +37,7 @@ from service.http.a2a_rpc import (
 )
 from service.http.a2a_tasks import TaskLog
 from service.http.models.a2a import (
+    APPROVAL_REPLY,
     PROTOCOL_VERSION,
     AgentCapabilities,
     AgentCard,
@@ -47,9 +49,10 @@ from service.http.models.a2a import (
     RpcId,
     SendMessageRequest,
     TaskRequest,
+    approval_decisions,
 )
 from service.http.request_body import read_body, validation_cause
-from service.keys import BINDINGS, SETTINGS
+from service.keys import BINDINGS, RESUMER, SETTINGS
 from service.resume.ids import new_stream_id
 from service.resume.store import StoreUnavailable
 from service.route_spec import (
@@ -63,7 +66,7 @@ from service.route_spec import (
 from service.streams.non_streamed import TASK, answer_turn
 from service.streams.session import StreamSession
 from service.upstream import Turn
-from service.upstream.turn import TurnRequest
+from service.upstream.turn import ApprovalDecision, TurnRequest
 
 A2A_PATH = "/a2a"
 CARD_PATH = "/.well-known/agent-card.json"
@@ -102,7 +105,11 @@ async def agent_card(request: web.Request) -> web.Response:
             AgentSkill(
                 id="agent-turn",
                 name="Ask the agent",
-                description="One question to the agent, answered with its tools.",
+                description=(
+                    "One question to the agent, answered with its tools. A tool that needs "
+                    "approval ends the task TASK_STATE_INPUT_REQUIRED with an approvalRequest "
+                    f"data part: {APPROVAL_REPLY}."
+                ),
                 tags=["chat", "agent"],
             )
         ],
@@ -205,7 +212,7 @@ async def send_streaming_message(
     formatter = A2aFormatter(task_id=turn.task_id, context_id=turn.context_id, rpc_id=rpc_id)
     with StreamSession(request) as session:
         answer = await session.stream(
-            turn.query, formatter, stream_id=turn.task_id, on_start=turn.on_start
+            turn.query, formatter, stream_id=turn.stream_id, on_start=turn.on_start
         )
     _raise_refusal(answer)
     return answer
@@ -276,9 +283,12 @@ class _TurnRequest:
         context_id: str,
         bind: Callable[[str], Awaitable[object]] | None,
         history: int | None,
+        task_id: str | None = None,
     ) -> None:
         self.query, self.context_id, self.history_length = query, context_id, history
-        self.task_id = new_stream_id()
+        self.task_id = task_id or new_stream_id()
+        self.stream_id = new_stream_id() if task_id else self.task_id
+        """Where the stream is kept: the task's id, but for a reply that continues a task."""
         self._bind = bind
 
     @property
@@ -300,6 +310,12 @@ class _TurnRequest:
         message = body.message
         if message.role != "ROLE_USER":
             raise InvalidParams("message.role: must be ROLE_USER")
+        try:
+            decisions = approval_decisions(message.parts) if message.task_id else []
+        except ValueError as exc:
+            raise InvalidParams(str(exc)) from None
+        if decisions:
+            return await cls._continued(request, body, decisions)
         if message.task_id:
             await TaskLog(request).meta(message.task_id)  # TaskNotFound unless the caller's
             raise UnsupportedOperation(
@@ -317,6 +333,35 @@ class _TurnRequest:
         query = TurnRequest(query=question, conversation_id=conversation)
         history = body.configuration.history_length if body.configuration else None
         return cls(query, context_id, bind if conversation is None else None, history)
+
+    @classmethod
+    async def _continued(
+        cls, request: web.Request, body: SendMessageRequest, decisions: list[ApprovalDecision]
+    ) -> _TurnRequest:
+        """Return the turn that goes on with a reply's decisions, in the task's conversation.
+
+        The task is found in the resume store (owner-checked), else by the reply's context id.
+        """
+        message = body.message
+        if request.app.get(RESUMER) is not None:
+            conversation: str | None = (
+                await TaskLog(request).meta(message.task_id)
+            ).conversation_id
+        elif message.context_id:
+            threads = ThreadMap(request.app[BINDINGS])
+            conversation = await threads.conversation(request_owner(request), message.context_id)
+        else:
+            raise InvalidParams("message.contextId: name the task's context to answer it")
+        if not conversation:
+            raise TaskNotFound(
+                f"No task has the id {message.task_id!r}: unknown, expired or not yours"
+            )
+        query = TurnRequest(
+            query="", conversation_id=conversation, approval_decisions=tuple(decisions)
+        )
+        history = body.configuration.history_length if body.configuration else None
+        context_id = message.context_id or conversation
+        return cls(query, context_id, None, history, task_id=message.task_id)
 
 
 def _text(parts: list[Any]) -> str:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ag_ui.core import (
     AssistantMessage,
     DeveloperMessage,
     Message,
+    ResumeEntry,
     RunAgentInput,
     SystemMessage,
     TextPart,
@@ -25,7 +28,7 @@ from service.streams.non_streamed import UNAVAILABLE
 from service.streams.session import StreamSession
 from service.streams.state import SLOT_REFUSALS
 from service.upstream import Turn
-from service.upstream.turn import TurnRequest
+from service.upstream.turn import ApprovalDecision, TurnRequest
 
 AG_UI_PATH = "/v1/ag-ui"
 ag_ui_routes = web.RouteTableDef()
@@ -64,7 +67,12 @@ async def run_agent(request: web.Request) -> web.StreamResponse:
 
 
 def to_turn(body: RunAgentInput, conversation_id: str | None) -> TurnRequest:
-    """Return the agent turn of a run: in a known thread its last message, else the history."""
+    """Return the agent turn of a run: in a known thread its last message, else the history.
+
+    A run that resumes an interrupted one (`resume`) goes on with its approval decisions.
+    """
+    if body.resume:
+        return _resumed(body.resume, conversation_id)
     instructions: list[str] = []
     turns: list[tuple[str, str]] = []
     for position, message in enumerate(body.messages):
@@ -77,6 +85,35 @@ def to_turn(body: RunAgentInput, conversation_id: str | None) -> TurnRequest:
         conversation_id=conversation_id,
         system_prompt="\n\n".join(instructions) or None,
     )
+
+
+def _resumed(entries: list[ResumeEntry], conversation_id: str | None) -> TurnRequest:
+    """Return the turn that answers the interrupts: a payload `{approved, reason}` each.
+
+    An entry `cancelled` abandons its approval: the tool is denied.
+    """
+    if conversation_id is None:
+        raise UnsupportedRequest("resume: this thread has no interrupted run to resume")
+    decisions = []
+    for position, entry in enumerate(entries):
+        if entry.status == "cancelled":
+            decisions.append(ApprovalDecision(entry.interrupt_id, False, "cancelled"))
+            continue
+        approved, reason = _approval(entry.payload, f"resume[{position}].payload")
+        decisions.append(ApprovalDecision(entry.interrupt_id, approved, reason))
+    return TurnRequest(
+        query="", conversation_id=conversation_id, approval_decisions=tuple(decisions)
+    )
+
+
+def _approval(payload: Any, where: str) -> tuple[bool, str | None]:
+    """Return an approval interrupt's answer (see formatters.ag_ui.APPROVAL_SCHEMA)."""
+    if not isinstance(payload, dict) or not isinstance(payload.get("approved"), bool):
+        raise UnsupportedRequest(f'{where}: answer an approval with {{"approved": true|false}}')
+    reason = payload.get("reason")
+    if reason is not None and not isinstance(reason, str):
+        raise UnsupportedRequest(f"{where}.reason: must be text")
+    return payload["approved"], reason
 
 
 def _text(message: Message, where: str) -> str:

@@ -9,9 +9,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    model_validator,
+)
 
 from service.http.models.query import NonBlank
+from service.http.request_body import validation_cause
+from service.upstream.turn import ApprovalDecision
 
 PROTOCOL_VERSION = "1.0"
 """The A2A version this endpoint speaks (`A2A-Version` header, the card's interface)."""
@@ -58,6 +68,41 @@ class Message(_Lenient):
     role: Literal["ROLE_USER", "ROLE_AGENT"]
     parts: list[Part] = Field(min_length=1)
     metadata: dict[str, Any] | None = None
+
+
+class ApprovalReply(BaseModel):
+    """A data part of a reply to an input-required task: the decision on one approval request."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    approval_id: NonBlank
+    approved: bool
+    reason: StrictStr | None = None
+
+
+APPROVAL_REPLY = (
+    'reply to an input-required task with a data part {"approval_id": ..., "approved": '
+    'true|false, "reason": ...} for each approvalRequest it asked'
+)
+"""How a client answers the approvals an input-required task asks (the agent card says so)."""
+
+
+def approval_decisions(parts: list[Part]) -> list[ApprovalDecision]:
+    """Return the decisions a reply's data parts hold (its text parts are notes for people).
+
+    Raise ValueError (its message the cause) for a data part that is no decision.
+    """
+    decisions = []
+    for position, part in enumerate(parts):
+        if part.kind != "data":
+            continue
+        try:
+            reply = ApprovalReply.model_validate(part.data)
+        except ValidationError as exc:
+            cause = validation_cause(exc)
+            raise ValueError(f"message.parts[{position}].data: {cause}; {APPROVAL_REPLY}") from None
+        decisions.append(ApprovalDecision(reply.approval_id, reply.approved, reply.reason))
+    return decisions
 
 
 class SendMessageConfiguration(_Lenient):

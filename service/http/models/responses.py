@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from formatters.responses import parse_response_id
 from service.conversations.owners import ConversationNotFound
 from service.http.models.chat import UnsupportedRequest, question_of
 from service.http.models.query import NonBlank
-from service.upstream.turn import TurnRequest
+from service.http.request_body import validation_cause
+from service.upstream.turn import ApprovalDecision, TurnRequest
 
 _INSTRUCTION_ROLES = ("system", "developer")
 _TEXT_PARTS = ("input_text", "output_text", "text")
@@ -117,6 +118,8 @@ class ResponsesRequest(BaseModel):
         items = (
             [{"role": "user", "content": self.input}] if isinstance(self.input, str) else self.input
         )
+        if any(item.get("type") == APPROVAL_RESPONSE for item in items):
+            return self._decided(items, conversation_id)
         for position, item in enumerate(items):
             role, text = _message(item, f"input[{position}]")
             if role in _INSTRUCTION_ROLES:
@@ -131,6 +134,62 @@ class ResponsesRequest(BaseModel):
             model=self.model,
             system_prompt="\n\n".join(instructions) or None,
         )
+
+    def _decided(self, items: list[dict[str, Any]], conversation_id: str | None) -> TurnRequest:
+        """Return the turn that goes on with the `mcp_approval_response` items' decisions.
+
+        Copies of the `mcp_approval_request` items they answer may come along (OpenAI's
+        clients send them back with the conversation's items); the service knows what it asked.
+        """
+        if conversation_id is None:
+            raise UnsupportedRequest(
+                "input: an mcp_approval_response answers an earlier response: send its "
+                "previous_response_id or its conversation"
+            )
+        decisions = [
+            approval_decision(item, f"input[{position}]")
+            for position, item in enumerate(items)
+            if item.get("type") != APPROVAL_REQUEST
+        ]
+        return TurnRequest(
+            query="",
+            conversation_id=conversation_id,
+            model=self.model,
+            system_prompt=self.instructions or None,
+            approval_decisions=tuple(decisions),
+        )
+
+
+APPROVAL_REQUEST = "mcp_approval_request"
+APPROVAL_RESPONSE = "mcp_approval_response"
+
+
+class ApprovalResponseItem(BaseModel):
+    """An `mcp_approval_response` input item: the decision on an `mcp_approval_request`."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    type: Literal["mcp_approval_response"]
+    approval_request_id: NonBlank
+    approve: bool
+    reason: str | None = None
+    id: str | None = None
+
+
+def approval_decision(item: dict[str, Any], where: str) -> ApprovalDecision:
+    """Return an `mcp_approval_response` item's decision; UnsupportedRequest for another item."""
+    if item.get("type") != APPROVAL_RESPONSE:
+        raise UnsupportedRequest(
+            f"{where}: with mcp_approval_response items, send only those (and copies of the "
+            f"mcp_approval_request items they answer), not type {item.get('type', 'message')!r}"
+        )
+    try:
+        response = ApprovalResponseItem.model_validate(item)
+    except ValidationError as exc:
+        raise UnsupportedRequest(f"{where}: {validation_cause(exc)}") from None
+    return ApprovalDecision(
+        approval_id=response.approval_request_id, approved=response.approve, reason=response.reason
+    )
 
 
 def _message(item: dict[str, Any], where: str) -> tuple[str, str]:
