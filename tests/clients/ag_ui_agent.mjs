@@ -15,4 +15,4 @@ try {
 } catch (caught) {
   error = { name: caught?.name ?? null, message: String(caught?.message ?? caught) };
 }
-report({ events, messages: agent.messages, error });
+report({ events, messages: agent.messages, error, pendingInterrupts: agent.pendingInterrupts ?? null });

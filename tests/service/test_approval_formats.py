@@ -6,8 +6,10 @@ import json
 from typing import Any
 
 import pytest
+from a2a.types import StreamResponse
 from ag_ui.core import RunAgentInput
 from aiohttp.test_utils import TestClient, TestServer
+from google.protobuf import json_format
 from pytest_aiohttp import AiohttpServer
 
 from fakes.responses_upstream import FakeResponsesUpstream, sse
@@ -115,7 +117,10 @@ async def test_a2a_ends_the_stream_with_an_input_required_task(client) -> None:
     rpc = {"jsonrpc": "2.0", "id": 7, "method": "SendStreamingMessage",
            "params": {"message": message}}  # fmt: skip
     response = await client.post("/a2a", json=rpc)
-    last = data(split_frames(await response.read()))[-1]["result"]["statusUpdate"]
+    results = [answer["result"] for answer in data(split_frames(await response.read()))]
+    for result in results:
+        json_format.ParseDict(result, StreamResponse())  # strict: no unknown field
+    last = results[-1]["statusUpdate"]
     assert last["status"]["state"] == "TASK_STATE_INPUT_REQUIRED"
     assert last["status"]["message"]["parts"][1] == {
         "data": {
