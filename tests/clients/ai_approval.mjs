@@ -2,30 +2,9 @@
 // tool-approval-request, `addToolApprovalResponse` decides it, and `sendAutomaticallyWhen`
 // sends the decision as the next request. `prepareSendMessagesRequest` is the mapping a client
 // of this gateway writes: an answered approval becomes /v1/streaming_query's `tool_approvals`.
-import { AbstractChat, DefaultChatTransport, lastAssistantMessageIsCompleteWithApprovalResponses } from "ai";
+import { DefaultChatTransport, lastAssistantMessageIsCompleteWithApprovalResponses } from "ai";
+import { Chat } from "./ai_chat_state.mjs";
 import { job, report } from "./run.mjs";
-
-class PlainState {
-  status = "ready";
-  error = undefined;
-  messages = [];
-  pushMessage = (message) => {
-    this.messages = [...this.messages, message];
-  };
-  popMessage = () => {
-    this.messages = this.messages.slice(0, -1);
-  };
-  replaceMessage = (index, message) => {
-    this.messages = this.messages.map((old, i) => (i === index ? message : old));
-  };
-  snapshot = (thing) => structuredClone(thing);
-}
-
-class Chat extends AbstractChat {
-  constructor(init) {
-    super({ ...init, state: new PlainState() });
-  }
-}
 
 /** The body of /v1/streaming_query for the chat's next request. */
 export function streamingQueryBody(messages) {

@@ -1,29 +1,8 @@
 // Read the vercel format as useChat does: the `ai` package's chat (AbstractChat) over its
 // DefaultChatTransport, which validates every part against the UI message stream schema.
-import { AbstractChat, DefaultChatTransport } from "ai";
+import { DefaultChatTransport } from "ai";
+import { Chat } from "./ai_chat_state.mjs";
 import { job, report } from "./run.mjs";
-
-class PlainState {
-  status = "ready";
-  error = undefined;
-  messages = [];
-  pushMessage = (message) => {
-    this.messages = [...this.messages, message];
-  };
-  popMessage = () => {
-    this.messages = this.messages.slice(0, -1);
-  };
-  replaceMessage = (index, message) => {
-    this.messages = this.messages.map((old, i) => (i === index ? message : old));
-  };
-  snapshot = (thing) => structuredClone(thing);
-}
-
-class Chat extends AbstractChat {
-  constructor(init) {
-    super({ ...init, state: new PlainState() });
-  }
-}
 
 const { url, question } = job();
 const result = { errors: [], toolCallsForClient: [], dataParts: [], finish: null, received: "" };

@@ -16,12 +16,11 @@ from a2a.types import Message, Part, Role, SendMessageRequest, TaskState
 from aiohttp.test_utils import TestServer
 from google.protobuf import json_format
 from openai.types.responses.response_output_item import McpApprovalRequest
-from pytest_aiohttp import AiohttpServer
 
 from fakes.responses_upstream import FakeResponsesUpstream
 from tests.clients.test_node_clients import run
 from tests.conftest import MakeClient
-from tests.service.test_approval_formats import ASKING
+from tests.service.test_approval_formats import A2A_APPROVAL_REQUEST, ASKING
 
 QUESTION = "Delete pod a."
 APPROVAL_REQUEST_ITEM = {
@@ -34,18 +33,15 @@ APPROVAL_REQUEST_ITEM = {
 
 
 @pytest.fixture
-def fake() -> FakeResponsesUpstream:
+def fake_responses() -> FakeResponsesUpstream:
     return FakeResponsesUpstream(steps=list(ASKING))
 
 
 @pytest.fixture
-async def base(
-    aiohttp_server: AiohttpServer, fake: FakeResponsesUpstream, make_client: MakeClient
-) -> str:
+async def base(responses_server: TestServer, make_client: MakeClient) -> str:
     """The service's URL, in front of the fake upstream (streams resumable)."""
-    upstream: TestServer = await aiohttp_server(fake.app())
     client = await make_client(
-        llama_stack_base_url=str(upstream.make_url("/")),
+        llama_stack_base_url=str(responses_server.make_url("/")),
         llama_stack_api="responses",
         heartbeat_interval=1.0,
         resume_window=30.0,
@@ -152,13 +148,5 @@ async def test_a2a_sdk_sees_the_task_input_required_with_the_approval_request(a2
     assert last.status.state == TaskState.TASK_STATE_INPUT_REQUIRED
     text, data = last.status.message.parts
     assert text.text.startswith("Approve or deny running delete_pod")
-    assert json_format.MessageToDict(data.data) == {
-        "approvalRequest": {
-            "approval_id": "approval_1",
-            "tool_call_id": "approval_1",
-            "name": "delete_pod",
-            "arguments": {"pod": "a"},
-            "server_label": "k8s",
-        }
-    }
+    assert json_format.MessageToDict(data.data) == A2A_APPROVAL_REQUEST
     assert events[0].task.status.state == TaskState.TASK_STATE_SUBMITTED

@@ -10,7 +10,6 @@ from a2a.types import StreamResponse
 from ag_ui.core import RunAgentInput
 from aiohttp.test_utils import TestClient, TestServer
 from google.protobuf import json_format
-from pytest_aiohttp import AiohttpServer
 
 from fakes.responses_upstream import FakeResponsesUpstream, sse
 from formatters.responses import response_id
@@ -34,6 +33,16 @@ ASKING = [
     sse({"type": "response.completed", "response": {"id": "r1", "output": [APPROVAL_ITEM]}}),
 ]
 """An upstream response that stops at an MCP tool call needing approval (OGX's shape)."""
+A2A_APPROVAL_REQUEST = {
+    "approvalRequest": {
+        "approval_id": "approval_1",
+        "tool_call_id": "approval_1",
+        "name": "delete_pod",
+        "arguments": {"pod": "a"},
+        "server_label": "k8s",
+    }
+}
+"""The data part of the input-required status that asks for the approval (a2a)."""
 APPROVAL = {
     "type": "mcp_approval_response",
     "approval_request_id": "approval_1",
@@ -42,15 +51,8 @@ APPROVAL = {
 
 
 @pytest.fixture
-def fake() -> FakeResponsesUpstream:
+def fake_responses() -> FakeResponsesUpstream:
     return FakeResponsesUpstream(steps=list(ASKING))
-
-
-@pytest.fixture
-async def responses_server(
-    aiohttp_server: AiohttpServer, fake: FakeResponsesUpstream
-) -> TestServer:
-    return await aiohttp_server(fake.app())
 
 
 @pytest.fixture
@@ -123,15 +125,7 @@ async def test_a2a_ends_the_stream_with_an_input_required_task(client) -> None:
     last = results[-1]["statusUpdate"]
     assert last["status"]["state"] == "TASK_STATE_INPUT_REQUIRED"
     assert last["status"]["message"]["parts"][1] == {
-        "data": {
-            "approvalRequest": {
-                "approval_id": "approval_1",
-                "tool_call_id": "approval_1",
-                "name": "delete_pod",
-                "arguments": {"pod": "a"},
-                "server_label": "k8s",
-            }
-        },
+        "data": A2A_APPROVAL_REQUEST,
         "mediaType": "application/json",
     }
 
