@@ -15,6 +15,7 @@ from a2a.client import ClientConfig, ClientFactory
 from a2a.types import Message, Part, Role, SendMessageRequest, TaskState
 from aiohttp.test_utils import TestServer
 from google.protobuf import json_format
+from openai.types.responses.response_input_param import McpApprovalResponse
 from openai.types.responses.response_output_item import McpApprovalRequest
 
 from fakes.responses_upstream import FakeResponsesUpstream
@@ -90,7 +91,8 @@ async def test_the_openai_sdk_parses_the_mcp_approval_request_item(base: str) ->
             kinds = [event.type async for event in stream]
             final = await stream.get_final_response()
         (item,) = final.output
-        decision = {
+        assert isinstance(item, McpApprovalRequest)
+        decision: McpApprovalResponse = {
             "type": "mcp_approval_response",
             "approval_request_id": item.id,
             "approve": True,
@@ -104,7 +106,6 @@ async def test_the_openai_sdk_parses_the_mcp_approval_request_item(base: str) ->
         "response.completed",
     ]
     assert final.status == "completed"
-    assert isinstance(item, McpApprovalRequest)
     assert item.model_dump() == APPROVAL_REQUEST_ITEM
 
 
