@@ -36,7 +36,8 @@ class ResponsesRequest(BaseModel):
 
     model: NonBlank = Field(description="Echoed in the answer and passed to the agent.")
     input: NonBlank | list[dict[str, Any]] = Field(
-        description="The user's text, or message items (`role` and text `content`)."
+        description="The user's text, or message items (`role` and text `content`), or "
+        "`mcp_approval_response` items answering the previous response's approval requests."
     )
     instructions: str | None = None
     stream: bool = False
