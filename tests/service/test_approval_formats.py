@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import pytest
-from a2a.types import StreamResponse
+from a2a.types import StreamResponse, Task
 from ag_ui.core import RunAgentInput
 from aiohttp.test_utils import TestClient, TestServer
 from google.protobuf import json_format
@@ -273,3 +273,18 @@ async def test_an_a2a_reply_to_an_unknown_kept_task_is_task_not_found(
     reply = {**REPLY, "parts": [{"data": {"approval_id": "a1", "approved": True}}]}
     answer = await (await client.post("/a2a", json=rpc(reply))).json()
     assert answer["error"]["code"] == -32001
+
+
+async def test_a_whole_response_and_a_whole_a2a_task_wait_for_the_approval_too(client) -> None:
+    response = await client.post("/v1/responses", json={"model": "m", "input": "Delete pod a."})
+    answer = await response.json()
+    assert (answer["status"], [item["type"] for item in answer["output"]]) == (
+        "completed",
+        ["mcp_approval_request"],
+    )
+    message = {"messageId": "m1", "role": "ROLE_USER", "parts": [{"text": "Delete pod a."}]}
+    rpc = {"jsonrpc": "2.0", "id": 7, "method": "SendMessage", "params": {"message": message}}
+    task = (await (await client.post("/a2a", json=rpc)).json())["result"]["task"]
+    json_format.ParseDict(task, Task())
+    assert task["status"]["state"] == "TASK_STATE_INPUT_REQUIRED"
+    assert task["status"]["message"]["parts"][1]["data"] == A2A_APPROVAL_REQUEST
