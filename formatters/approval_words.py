@@ -41,9 +41,15 @@ def approval_required(event: ApprovalRequestEvent) -> JsonObject:
 
 
 def refusal_text(event: ApprovalResultEvent) -> str:
-    """Return the words for a call its approval did not let run (`reason` after them)."""
+    """Return the words for a call its approval did not let run.
+
+    A denial's reason (the person's) follows them; the gateway's own reason for a call the
+    client cannot approve stands for them; a timeout's words say all its reason would.
+    """
+    if event.decision == "unanswerable" and event.reason:
+        return event.reason
     text = _REFUSALS.get(event.decision, _REFUSALS["denied"]).format(name=event.name)
-    return f"{text} Reason: {event.reason}" if event.reason else text
+    return f"{text} Reason: {event.reason}" if event.decision == "denied" and event.reason else text
 
 
 def refused_result(event: ApprovalResultEvent) -> ToolResultEvent:

@@ -408,6 +408,15 @@ def test_anthropic_s_note_does_not_stand_for_the_answer() -> None:
     assert '"text":"Kept."' in frames[-1]
 
 
+def test_the_gateway_s_reason_for_an_unanswerable_approval_is_what_the_answer_says() -> None:
+    reason = "This client cannot approve tool calls, so delete_pod was not run."
+    assert render(PlainTextFormatter(), [approval_result("unanswerable", reason)]) == [
+        f"\n\n*{reason}*\n\n"
+    ]
+    expired = approval_result("expired", "No decision came within 300 s.")
+    assert render(asked("lightspeed-0.7"), [expired])[0].count(TIMED_OUT + '"') == 1
+
+
 def test_plain_text_says_the_tool_did_not_run() -> None:
     formatter = PlainTextFormatter()
     assert render(formatter, CASES["approval_unanswerable"]) == [
