@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import copy
 import uuid
-from typing import Any
+from typing import Any, ClassVar
 
 from formatters.approval_words import announced_call, arguments_object, refused_result
-from formatters.base import Formatter, Frame, FrameValue
+from formatters.base import ApprovalChannel, Formatter, Frame, FrameValue
 from formatters.event_json import SLOT, TextTemplate, compact_json
 from formatters.events import (
     ApprovalRequestEvent,
@@ -244,7 +244,7 @@ class A2aFormatter(Formatter):
     )
 
     error_ends_stream = True
-    approvals = "request"
+    approvals: ClassVar[ApprovalChannel] = "request"
 
     def __init__(
         self, *, task_id: str | None = None, context_id: str | None = None, rpc_id: RpcId = None

@@ -10,9 +10,10 @@ a `REASONING_START` span of one reasoning message, then `RUN_FINISHED`
 from __future__ import annotations
 
 import uuid
+from typing import ClassVar
 
 from formatters.approval_words import announced_call, arguments_object, refused_result
-from formatters.base import Formatter, Frame, FrameValue
+from formatters.base import ApprovalChannel, Formatter, Frame, FrameValue
 from formatters.event_json import SLOT, TextTemplate, compact_json, event_object
 from formatters.events import (
     ApprovalRequestEvent,
@@ -206,7 +207,7 @@ class AgUiFormatter(Formatter):
     )
 
     error_ends_stream = True
-    approvals = "request"
+    approvals: ClassVar[ApprovalChannel] = "request"
 
     def __init__(self, *, thread_id: str | None = None, run_id: str | None = None) -> None:
         self._events = RunEvents(thread_id=thread_id, run_id=run_id or new_id())

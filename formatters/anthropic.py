@@ -11,10 +11,10 @@ from __future__ import annotations
 import copy
 import json
 import uuid
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 from formatters.approval_words import answer_note
-from formatters.base import Formatter, Frame, FrameValue
+from formatters.base import ApprovalChannel, Formatter, Frame, FrameValue
 from formatters.event_json import SLOT, TextTemplate, compact_json
 from formatters.events import (
     ApprovalResultEvent,
@@ -240,7 +240,7 @@ class AnthropicFormatter(Formatter):
         "Anthropic Messages stream events: message_start … message_stop, ping keep-alives "
         "(Anthropic SDKs)"
     )
-    approvals = "none"
+    approvals: ClassVar[ApprovalChannel] = "none"
 
     def __init__(self, *, model: str = DEFAULT_MODEL, message_id: str | None = None) -> None:
         self._events = MessageEvents(message_id=message_id or new_message_id(), model=model)

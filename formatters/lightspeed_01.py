@@ -7,7 +7,7 @@ from json.encoder import encode_basestring_ascii
 from typing import Any, ClassVar, Self
 
 from formatters.approval_words import approval_required, refused_result
-from formatters.base import Formatter, Frame, FrameValue
+from formatters.base import ApprovalChannel, Formatter, Frame, FrameValue
 from formatters.events import (
     ApprovalRequestEvent,
     ApprovalResultEvent,
@@ -48,7 +48,7 @@ class Lightspeed01Formatter(Formatter):
     reports_usage: ClassVar[bool] = False
     """Whether `end` carries the turn's token counts: 0.1.3 and 0.2.0 send the placeholders
     `0` and `0` whatever the turn used, and so do their dialects."""
-    approvals = "route"
+    approvals: ClassVar[ApprovalChannel] = "route"
 
     def __init__(self) -> None:
         self._written = 0

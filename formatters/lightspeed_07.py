@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 from formatters.approval_words import approval_required, refused_result
-from formatters.base import Comment, Formatter, Frame, FrameValue
+from formatters.base import ApprovalChannel, Comment, Formatter, Frame, FrameValue
 from formatters.events import (
     ApprovalRequestEvent,
     ApprovalResultEvent,
@@ -61,7 +61,7 @@ class Lightspeed07Formatter(Formatter):
 
     name = "lightspeed-0.7"
     description = "lightspeed-stack 0.7.x /v1/streaming_query frames, byte for byte"
-    approvals = "route"
+    approvals: ClassVar[ApprovalChannel] = "route"
 
     def __init__(self) -> None:
         self.request_id = str(uuid.uuid4())

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import time
 import uuid
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 from formatters.approval_words import answer_note
-from formatters.base import Formatter, Frame, FrameValue
+from formatters.base import ApprovalChannel, Formatter, Frame, FrameValue
 from formatters.call_ids import client_call_id
 from formatters.event_json import SLOT, TextTemplate, compact_json, event_object
 from formatters.events import (
@@ -190,7 +190,7 @@ class OpenAIFormatter(Formatter):
     name = "openai"
     aliases = ("chat-completions",)
     description = "OpenAI chat.completion.chunk frames, then data: [DONE] (OpenAI SDKs)"
-    approvals = "none"
+    approvals: ClassVar[ApprovalChannel] = "none"
 
     def __init__(
         self,

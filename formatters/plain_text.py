@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from types import MappingProxyType
+from typing import ClassVar
 
 from formatters.approval_words import answer_note
-from formatters.base import Formatter, FrameValue
+from formatters.base import ApprovalChannel, Formatter, FrameValue
 from formatters.events import (
     ApprovalResultEvent,
     EndEvent,
@@ -37,7 +38,7 @@ class PlainTextFormatter(Formatter):
     """Not an installed format: a request chooses it by `media_type`, not by `?format=`."""
     media_type = MEDIA_TYPE
     description = "the answer's text alone (a request's media_type text/plain)"
-    approvals = "none"
+    approvals: ClassVar[ApprovalChannel] = "none"
 
     def __init__(self) -> None:
         self._calls: set[str] = set()

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from json.encoder import encode_basestring_ascii
-from typing import Self
+from typing import ClassVar, Self
 
-from formatters.base import Formatter, Frame, FrameValue
+from formatters.base import ApprovalChannel, Formatter, Frame, FrameValue
 from formatters.event_json import compact_json, event_object
 from formatters.events import Event, TextDeltaEvent
 
@@ -28,7 +28,7 @@ class RawFormatter(Formatter):
         "The normalized events as SSE: event: <type> (error: turn_error), id: <sequence>, "
         "data: <JSON>"
     )
-    approvals = "route"
+    approvals: ClassVar[ApprovalChannel] = "route"
 
     def __init__(self, *, sequence: int = 0) -> None:
         self._sequence = sequence

@@ -14,10 +14,10 @@ import copy
 import secrets
 import time
 from json.encoder import encode_basestring_ascii
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 from formatters.approval_words import refused_result
-from formatters.base import Formatter, Frame, FrameValue
+from formatters.base import ApprovalChannel, Formatter, Frame, FrameValue
 from formatters.event_json import compact_json
 from formatters.events import (
     ApprovalRequestEvent,
@@ -411,7 +411,7 @@ class ResponsesFormatter(Formatter):
         "OpenAI Responses API events, response.created to response.completed (OpenAI SDKs' "
         "responses.stream); the agent's tools as server-side items"
     )
-    approvals = "request"
+    approvals: ClassVar[ApprovalChannel] = "request"
 
     def __init__(
         self,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from types import MappingProxyType
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
-from formatters.base import Formatter, Frame, FrameValue
+from formatters.base import ApprovalChannel, Formatter, Frame, FrameValue
 from formatters.event_json import SLOT, TextTemplate, compact_json
 from formatters.events import (
     ApprovalRequestEvent,
@@ -48,7 +48,7 @@ class VercelFormatter(Formatter):
     aliases = ("ai-sdk",)
     description = "Vercel AI SDK UI message stream protocol v1 (useChat)"
     headers = MappingProxyType({"x-vercel-ai-ui-message-stream": "v1"})
-    approvals = "request"
+    approvals: ClassVar[ApprovalChannel] = "request"
 
     def __init__(self) -> None:
         self._step_open = False
