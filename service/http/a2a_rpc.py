@@ -119,6 +119,7 @@ _BY_STATUS: dict[int, type[A2aError]] = {
     403: InvalidRequest,
     404: TaskNotFound,
     408: InvalidRequest,
+    409: UnsupportedOperation,
     413: InvalidRequest,
     415: InvalidRequest,
     422: InvalidParams,

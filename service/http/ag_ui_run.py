@@ -17,6 +17,7 @@ from ag_ui.core import (
 from aiohttp import web
 
 from formatters.ag_ui import AgUiFormatter
+from service.approvals.desk import APPROVAL_REFUSALS
 from service.conversations.owners import request_owner
 from service.conversations.threads import ThreadMap
 from service.errors import Rejected, refusal
@@ -43,6 +44,7 @@ ag_ui_routes = web.RouteTableDef()
         503: UNAVAILABLE,
     },
     SLOT_REFUSALS,
+    APPROVAL_REFUSALS,
     body=RunAgentInput,
 )
 async def run_agent(request: web.Request) -> web.StreamResponse:

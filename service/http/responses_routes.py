@@ -8,6 +8,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from formatters.responses import ResponsesFormatter, parse_response_id
+from service.approvals.desk import APPROVAL_REFUSALS
 from service.conversations.owners import NO_CONVERSATION
 from service.errors import Rejected, refusal
 from service.http.models.chat import UnsupportedRequest
@@ -64,6 +65,7 @@ class ResponseObject(BaseModel):
     },
     TURN_FAILED,
     SLOT_REFUSALS,
+    APPROVAL_REFUSALS,
     body=ResponsesRequest,
     errors=OPENAI_ERRORS,
 )
