@@ -102,9 +102,14 @@ class ApprovalReads:
         self._task: asyncio.Task[None] | None = None
         self._waiting: list[str] = []
         """Approval ids a pause waits on: dropped from the desk if the stream ends first."""
+        self._told = told(query)
+        """The decisions the request carries: the stream shows them first."""
 
     async def next_batch(self) -> list[Event]:
         """Return the next batch: the turn's events, a pause's results, the continuation's."""
+        if self._told:
+            batch, self._told = self._told, []
+            return batch
         while True:
             if self._queue is not None:
                 item = await self._queue.get()
@@ -320,6 +325,23 @@ def _result(
         decision=decision,
         reason=reason,
     )
+
+
+def told(query: TurnRequest) -> list[Event]:
+    """Return the decisions a request that continues a turn carries, as their results.
+
+    The request answers approval requests of MCP calls, whose call id is the approval id.
+    """
+    return [
+        ApprovalResultEvent(
+            approval_id=decision.approval_id,
+            call_id=decision.approval_id,
+            name=decision.asked.name if decision.asked is not None else "",
+            decision="approved" if decision.approved else "denied",
+            reason=decision.reason,
+        )
+        for decision in query.approval_decisions
+    ]
 
 
 def _decision(approval: Approval, approved: bool, reason: str | None) -> ApprovalDecision:
