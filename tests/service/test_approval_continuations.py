@@ -244,6 +244,7 @@ async def test_lightspeed_07_waits_in_the_stream_for_the_decision_route(client) 
     frames: list[Any] = []
     while not any(frame["event"] == "approval_required" for frame in frames):
         line = await asyncio.wait_for(response.content.readline(), 10)
+        assert line, f"the stream ended without asking: {frames}"
         if line.startswith(b"data: "):
             frames.append(json.loads(line[6:]))
     decided = await client.post(
