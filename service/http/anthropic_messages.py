@@ -82,5 +82,7 @@ async def messages(request: web.Request) -> web.StreamResponse:
 
 async def _complete(session: StreamSession, query: TurnRequest, model: str) -> web.Response:
     events, message = MessageEvents(message_id=new_message_id(), model=model), MessageAssembler()
-    failed = await answer_turn(session, query, assembled(events.payloads, message.add), MESSAGE)
+    fold = assembled(events.payloads, message.add)
+    # an Anthropic Messages client cannot answer an approval request: denied, the answer says so
+    failed = await answer_turn(session, query, fold, MESSAGE, "none")
     return failed or web.json_response(checked(AnthropicMessage, message.message()))

@@ -79,7 +79,7 @@ async def _complete(
         client_tools=body.client_tools,
     )
     completion = CompletionBuilder()
-    failed = await answer_turn(
-        session, query, assembled(chunks.payloads, completion.add), CHAT_COMPLETION
-    )
+    fold = assembled(chunks.payloads, completion.add)
+    # an OpenAI chat client cannot answer an approval request: denied, and the answer says so
+    failed = await answer_turn(session, query, fold, CHAT_COMPLETION, "none")
     return failed or web.json_response(checked(ChatCompletion, completion.completion()))

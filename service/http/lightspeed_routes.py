@@ -71,7 +71,8 @@ async def query(request: web.Request) -> web.Response:
     body = await read_query(request)
     fold = QueryFold()
     with StreamSession(request) as session:
-        failed = await answer_turn(session, body.to_turn(), fold.take, QUERY)
+        # a whole answer has no stream to ask on: an approval request is denied and said so
+        failed = await answer_turn(session, body.to_turn(), fold.take, QUERY, "none")
     return failed or web.json_response(fold.answer().model_dump(mode="json"))
 
 

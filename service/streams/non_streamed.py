@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from formatters.base import ApprovalChannel
 from service.errors import error_response, refusal
 from service.streams.completion import Fold, complete_turn
 from service.streams.pipeline import Outcome, StreamResult
@@ -37,14 +38,20 @@ TURN_FAILED = {
 
 
 async def answer_turn(
-    session: StreamSession, query: TurnRequest, fold: Fold, label: str
+    session: StreamSession,
+    query: TurnRequest,
+    fold: Fold,
+    label: str,
+    approvals: ApprovalChannel = "request",
 ) -> web.Response | None:
     """Run the session's turn into `fold`; return the error response if it failed, else None.
 
-    `label` names the answer's kind in the logs, the metrics and the span.
+    `label` names the answer's kind in the logs, the metrics and the span; `approvals` says how
+    its client answers an approval request: "request" (the answer ends awaiting the decision,
+    which the protocol's next request carries) or "none" (denied at once, the answer says so).
     """
     request, settings = session.request, session.settings
-    turn = await session.start_turn(query, label)
+    turn = await session.start_turn(query, label, approvals)
     if isinstance(turn, web.Response):
         return turn
     session.hold()
