@@ -135,7 +135,7 @@ class ApprovalReads:
         for event in batch:
             if type(event) is TextDeltaEvent:
                 said.append(event.text)
-            elif isinstance(event, ApprovalRequestEvent):
+            elif type(event) is ApprovalRequestEvent:  # `type(...) is`: isinstance goes by ABCMeta
                 self._asked.append(event)
         if self._continued:
             batch = [self._as_one_turn(e) for e in batch if type(e) is not TurnStartEvent]
@@ -144,7 +144,7 @@ class ApprovalReads:
             first = (
                 0
                 if held
-                else next(i for i, e in enumerate(batch) if isinstance(e, ApprovalRequestEvent))
+                else next(i for i, e in enumerate(batch) if type(e) is ApprovalRequestEvent)
             )
             held.extend(batch[first:])
             batch = batch[:first]
