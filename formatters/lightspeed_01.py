@@ -38,6 +38,9 @@ from formatters.pyrepr import (
 )
 
 _TOOL_EXECUTION = "tool_execution"
+_string = encode_basestring_ascii
+_INFERENCE_ROLE = _string("inference")
+_new_frame = tuple.__new__
 
 
 class Lightspeed01Formatter(Formatter):
@@ -61,13 +64,18 @@ class Lightspeed01Formatter(Formatter):
         `id` counts the frames written before the upstream chunk that produced the event, so
         frames of one chunk share it; `start` and `end` carry no id and are not counted.
         """
-        if event.chunk is None or event.chunk != self._chunk:
+        chunk = event.chunk
+        if chunk is None or chunk != self._chunk:
             self._id = self._written
-        self._chunk = event.chunk
-        frames = self._frames(event)
-        # `type(...) is` first: isinstance on a pydantic model class goes through ABCMeta
-        if type(event) is TextDeltaEvent or not isinstance(event, StartEvent | EndEvent):
-            self._written += len(frames)
+        self._chunk = chunk
+        # `type(...) is`: isinstance on a pydantic model class goes through ABCMeta
+        if type(event) is TextDeltaEvent:  # most events of a turn: straight to its frames
+            frames = self._text_delta(event)
+        else:
+            frames = self._frames(event)
+            if type(event) is StartEvent or type(event) is EndEvent:  # their frames are not counted
+                return frames
+        self._written += len(frames)
         return frames
 
     def closer(self) -> Self:
@@ -80,20 +88,42 @@ class Lightspeed01Formatter(Formatter):
         fresh._written = self._written
         return fresh
 
+    def _text_delta(self, event: TextDeltaEvent) -> list[FrameValue]:
+        """Return the frames of a piece of the answer (most events of a turn): one `token`."""
+        step = event.step
+        role = _INFERENCE_ROLE if not step or step == "inference" else _string(step)
+        return [
+            _new_frame(
+                Frame,
+                (
+                    f'{{"event": "token", "data": {{"id": {self._id!r}, "role": {role}, '
+                    f'"token": {_string(event.text)}}}}}',
+                    None,
+                    None,
+                ),
+            )
+        ]
+
     def _frames(self, event: Event) -> list[FrameValue]:
-        if type(event) is TextDeltaEvent:  # most events of a turn: skip the match below
-            return [self._token("token", event.text, event.step or "inference")]
         match event:
+            # each event class is one case or a run of them (the order within a run matters):
+            # the match tries them in turn, so those of every turn and every heartbeat go first
             case StartEvent(conversation_id=conversation_id):
-                return [frame("start", {"conversation_id": conversation_id})]
+                return [start_frame(conversation_id)]
+            case HeartbeatEvent():
+                return [self._token("heartbeat", "heartbeat")]
+            case EndEvent():
+                return [end_frame(event, counts=self.reports_usage)]
+            case TurnCompleteEvent(text=text):
+                return [self._token("turn_complete", text)]
             case TurnStartEvent() | TurnAwaitingInputEvent():
                 return [self._token("token", "")]
             case StepStartEvent(step="inference"):
                 return [self._token("token", "", "inference")]
             case StepStartEvent(step="tool_execution"):
                 return [self._token("tool_call", "", _TOOL_EXECUTION)]
-            case TextDeltaEvent(text=text, step=step):
-                return [self._token("token", text, step or "inference")]
+            case TextDeltaEvent():
+                return self._text_delta(event)
             case ToolCallDeltaEvent(delta=delta, step=step):
                 return [self._token("tool_call", delta, step or "inference")]
             case ToolCallEvent(step="tool_execution", name=name, arguments=arguments):
@@ -116,16 +146,10 @@ class Lightspeed01Formatter(Formatter):
                     f"(Metadata: {metadata_repr(violation.metadata)})"
                 )
                 return [self._token("token", token, "shield_call")]
-            case TurnCompleteEvent(text=text):
-                return [self._token("turn_complete", text)]
             case ErrorEvent() if is_gateway_error(event):
                 return [self._gateway_error(event)]
             case ErrorEvent(message=message):
                 return [self._token("error", message)]
-            case HeartbeatEvent():
-                return [self._token("heartbeat", "heartbeat")]
-            case EndEvent():
-                return [end_frame(event if self.reports_usage else placeholder_counts(event))]
             case _:
                 return []
 
@@ -152,20 +176,32 @@ def token_frame(name: str, frame_id: int, token: str, role: str | None = None) -
     strings go through `encode_basestring_ascii`, its int through `int.__repr__`), without
     walking a dict: tests/formatters/test_lightspeed_01_token_frames.py holds them equal.
     """
-    role_field = "" if role is None else f'"role": {encode_basestring_ascii(role)}, '
-    return data_frame(
-        f'{{"event": {encode_basestring_ascii(name)}, "data": {{"id": {frame_id!r}, '
-        f'{role_field}"token": {encode_basestring_ascii(token)}}}}}'
+    role_field = "" if role is None else f'"role": {_string(role)}, '
+    data = (
+        f'{{"event": {_string(name)}, "data": {{"id": {frame_id!r}, '
+        f'{role_field}"token": {_string(token)}}}}}'
     )
+    return _new_frame(Frame, (data, None, None))  # data_frame(data), one call less a token
+
+
+def start_frame(conversation_id: str) -> Frame:
+    """`frame("start", {"conversation_id": conversation_id})`, written out as `token_frame` is."""
+    data = f'{{"event": "start", "data": {{"conversation_id": {_string(conversation_id)}}}}}'
+    return _new_frame(Frame, (data, None, None))
 
 
 def frame(name: str, data: dict[str, Any]) -> Frame:
     """One lightspeed frame: `data: {"event": name, "data": data}` as `json.dumps` writes it."""
-    return Frame(json.dumps({"event": name, "data": data}))
+    return data_frame(json.dumps({"event": name, "data": data}))
 
 
-def end_frame(event: EndEvent, first: dict[str, Any] | None = None) -> Frame:
-    """Return the `end` frame; `first`: fields a later release puts before its documents."""
+def end_frame(
+    event: EndEvent, first: dict[str, Any] | None = None, *, counts: bool = True
+) -> Frame:
+    """Return the `end` frame; `first`: fields a later release puts before its documents.
+
+    `counts` False: the token counts 0.1.3 and 0.2.0 send, `0` and `0`, whatever the turn used.
+    """
     payload = {
         "event": "end",
         "data": {
@@ -174,17 +210,12 @@ def end_frame(event: EndEvent, first: dict[str, Any] | None = None) -> Frame:
                 {"doc_url": doc.url, "doc_title": doc.title} for doc in event.referenced_documents
             ],
             "truncated": event.truncated,
-            "input_tokens": event.input_tokens,
-            "output_tokens": event.output_tokens,
+            "input_tokens": event.input_tokens if counts else 0,
+            "output_tokens": event.output_tokens if counts else 0,
         },
         "available_quotas": {},
     }
-    return Frame(json.dumps(payload))
-
-
-def placeholder_counts(event: EndEvent) -> EndEvent:
-    """Return the end event with the token counts 0.1.3 and 0.2.0 send: `0` and `0`."""
-    return event.model_copy(update={"input_tokens": 0, "output_tokens": 0})
+    return data_frame(json.dumps(payload))
 
 
 def _tool_result_token(name: str, content: str | list[ContentItem]) -> str:

@@ -9,11 +9,12 @@ from formatters.events import (
     HeartbeatEvent,
     JsonObject,
     StartEvent,
+    TextDeltaEvent,
     TurnAwaitingInputEvent,
     TurnCompleteEvent,
     TurnStartEvent,
 )
-from formatters.lightspeed_01 import end_frame, frame
+from formatters.lightspeed_01 import end_frame, frame, start_frame
 from formatters.lightspeed_02 import Lightspeed02Formatter
 
 
@@ -50,7 +51,7 @@ class Lightspeed03Formatter(Lightspeed02Formatter):
                 self._conversation_id = conversation_id
                 return super()._frames(event)
             case TurnStartEvent() | TurnAwaitingInputEvent():
-                return [frame("start", {"conversation_id": self._conversation_id})]
+                return [start_frame(self._conversation_id)]
             case TurnCompleteEvent(text=text):
                 return [frame("turn_complete", {"token": text})]
             case HeartbeatEvent():
@@ -59,6 +60,9 @@ class Lightspeed03Formatter(Lightspeed02Formatter):
                 return [end_frame(event, {"rag_chunks": []})]
             case _:
                 return super()._frames(event)
+
+    def _text_delta(self, event: TextDeltaEvent) -> list[FrameValue]:
+        return [self._token("token", event.text)]
 
     def _token(self, name: str, token: str, role: str | None = None) -> Frame:
         return super()._token(name, token)

@@ -51,9 +51,10 @@ class PatternflyFormatter(Lightspeed01Formatter):
         self._calls: set[str] = set()
         self._text_sent = False
 
+    def _text_delta(self, event: TextDeltaEvent) -> list[FrameValue]:
+        return self._text(event.text, event.step)
+
     def _frames(self, event: Event) -> list[FrameValue]:
-        if type(event) is TextDeltaEvent:
-            return self._text(event.text, event.step)
         match event:
             case StartEvent() | HeartbeatEvent() | EndEvent():
                 return super()._frames(event)

@@ -30,10 +30,10 @@ from service.upstream import (
     UpstreamUnavailable,
     requested_model,
 )
-from service.upstream.agents_normalizer import normalize_chunk
+from service.upstream.agents_normalizer import normalize_other, text_delta
 from service.upstream.batches import EventBatches
 from service.upstream.history import session_turn
-from service.upstream.json_chunks import parse_chunk
+from service.upstream.json_chunks import exact_chunk, quick_chunk
 from service.upstream.sse import EventTooLarge, SSEDecoder
 from service.upstream.texts import version_refused
 from service.upstream.turn import TurnRequest
@@ -275,13 +275,18 @@ class AgentsUpstream:
 
 def add_chunk(batch: list[Event], index: int, data: str) -> Event | None:
     """Add one SSE event's normalized events to `batch`; return the one ending the turn, if any."""
+    quick = quick_chunk(data)
+    delta = text_delta(index, quick)  # most chunks: orjson's reading is exact enough for it
+    if delta is not None:
+        batch.append(delta)
+        return None
     try:
-        raw = parse_chunk(data)
+        raw = exact_chunk(data, quick)
     except ValueError:
         log.warning("upstream sent a chunk that is not JSON", size=len(data))
         batch.append(HeartbeatEvent(chunk=index))
         return None
-    events = normalize_chunk(index, raw)
+    events = normalize_other(index, raw)
     batch += events
     for event in events:
         if type(event) in TURN_ENDS:

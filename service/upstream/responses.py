@@ -71,8 +71,8 @@ from service.upstream import (
 )
 from service.upstream.batches import CancelSafeBatches
 from service.upstream.history import history_turns
-from service.upstream.json_chunks import parse_chunk
-from service.upstream.responses_normalizer import ResponsesNormalizer
+from service.upstream.json_chunks import exact_chunk, quick_chunk
+from service.upstream.responses_normalizer import QUICK_READ_EVENTS, ResponsesNormalizer
 from service.upstream.responses_sse import CappedClient
 from service.upstream.server_profile import ServerProfile, missing_moderation_endpoint, profile_of
 from service.upstream.sse import EventTooLarge, SSEDecoder
@@ -127,8 +127,12 @@ class OpenStream:
                 if sse.data.startswith("[DONE]"):
                     self.done = True
                     break
+                quick = quick_chunk(sse.data)
+                if type(quick) is dict and quick.get("type") in QUICK_READ_EVENTS:
+                    self.pending.append(quick)
+                    continue
                 try:
-                    self.pending.append(parse_chunk(sse.data))
+                    self.pending.append(exact_chunk(sse.data, quick))
                 except ValueError:
                     self.pending.append(_NOT_JSON)
         return bool(self.pending)

@@ -69,6 +69,9 @@ _VIOLATION_TYPE = re.compile(r" \(violation type: ([^)]*)\)")
 _URL_ATTRIBUTES = ("docs_url", "doc_url", "url")
 _STARTED = frozenset({"response.created", "response.in_progress"})
 """Lifecycle events the normalizer takes nothing from; each carries the whole response object."""
+QUICK_READ_EVENTS = DELTA_EVENTS | QUIET_EVENTS | _STARTED
+"""Event types whose normalizing reads only strings, keys and nesting, which orjson reads as
+json.loads does: `json_chunks.quick_chunk`'s reading of them serves (nearly every event)."""
 
 
 @dataclass(slots=True)

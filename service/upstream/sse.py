@@ -17,6 +17,9 @@ class ServerSentEvent(NamedTuple):
     id: str | None = None
 
 
+_new_event = tuple.__new__
+
+
 class EventTooLarge(ValueError):
     """An upstream event grew past the decoder's size limit."""
 
@@ -39,9 +42,31 @@ class SSEDecoder:
         self._event = ""
         self._last_id: str | None = None
         self._first_line = True
+        self._between_events = False
+        """True when no line is begun, no field is kept and the body's first line is read."""
+        self._block_limit = max_event_bytes + 5
+        """The longest `data: ` line taken whole: `data: ` and the value's newline (+ 1 <= max)."""
 
     def feed(self, chunk: bytes) -> list[ServerSentEvent]:
         """Consume bytes and return the events they complete."""
+        end = len(chunk) - 2
+        if (  # one whole event of one `data: ` line (a model's pace: a token a read), as below
+            self._between_events
+            and chunk.find(b"\n") == end
+            and chunk[end:] == b"\n\n"
+            and chunk[:6] == b"data: "
+            and chunk.find(b"\r") < 0
+            and end <= self._block_limit
+        ):
+            data = chunk[6:end].decode("utf-8", errors="replace")
+            return [_new_event(ServerSentEvent, (data, "message", self._last_id))]
+        events = self._feed(chunk)
+        self._between_events = not (
+            self._partial or self._data or self._event or self._first_line or self._pending_cr
+        )
+        return events
+
+    def _feed(self, chunk: bytes) -> list[ServerSentEvent]:
         if not chunk:
             return []
         if self._pending_cr and chunk[0] == 10:
@@ -67,9 +92,9 @@ class SSEDecoder:
             chunk = chunk[first + 2 :]
         blocks = chunk.split(b"\n\n")
         tail = blocks.pop()
-        limit = self._max + 5  # `data: ` and the value's newline: len(value) + 1 <= max
+        limit = self._block_limit
         last_id = self._last_id
-        new = tuple.__new__
+        new = _new_event
         for block in blocks:
             if block[:6] == b"data: " and block.find(b"\n") < 0 and len(block) <= limit:
                 data = block[6:].decode("utf-8", errors="replace")

@@ -7,8 +7,9 @@ import random
 
 import pytest
 
+from formatters.events import StartEvent, TextDeltaEvent
 from formatters.frames import encode_frame
-from formatters.lightspeed_01 import Lightspeed01Formatter
+from formatters.lightspeed_01 import Lightspeed01Formatter, start_frame
 from formatters.lightspeed_07 import Lightspeed07Formatter
 
 AWKWARD = [
@@ -77,3 +78,20 @@ def test_lightspeed_07_numbered_frames_equal_json_dumps_for_random_text() -> Non
         assert encode_frame(formatter._numbered("token", token)) == _reference(
             "token", number, token, None
         )
+
+
+@pytest.mark.parametrize("text", AWKWARD)
+@pytest.mark.parametrize("step", [None, "", "inference", "tool_execution", "é\n"])
+def test_a_text_delta_frame_equals_json_dumps_of_the_dict(text: str, step: str | None) -> None:
+    formatter = Lightspeed01Formatter()
+    formatter._id = 12
+    [frame] = formatter._text_delta(TextDeltaEvent(text=text, step=step))
+    assert encode_frame(frame) == _reference("token", 12, text, step or "inference")
+
+
+@pytest.mark.parametrize("conversation_id", AWKWARD)
+def test_the_start_frame_equals_json_dumps_of_the_dict(conversation_id: str) -> None:
+    expected = json.dumps({"event": "start", "data": {"conversation_id": conversation_id}})
+    assert encode_frame(start_frame(conversation_id)) == f"data: {expected}\n\n"
+    [frame] = Lightspeed01Formatter().format(StartEvent(conversation_id=conversation_id))
+    assert frame == start_frame(conversation_id)

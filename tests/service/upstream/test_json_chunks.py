@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from service.upstream.json_chunks import parse_chunk
+from service.upstream.json_chunks import UNREAD, exact_chunk, parse_chunk, quick_chunk
 from tests.paths import AGENTS_FIXTURES, RESPONSES_FIXTURES
 
 
@@ -137,3 +137,42 @@ def test_random_number_literals_parse_the_same() -> None:
         if rng.random() < 0.4:
             literal += rng.choice("eE") + rng.choice(["", "+", "-"]) + str(rng.randint(0, 400))
         assert_same(f'{{"n": {literal}}}')
+
+
+def shape(value: Any) -> Any:
+    """`value` with every number replaced by one marker: what `quick_chunk` promises to keep."""
+    if isinstance(value, dict):
+        return {key: shape(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [shape(item) for item in value]
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return "<number>"
+    return value
+
+
+def test_the_quick_reading_keeps_strings_keys_and_nesting() -> None:
+    rng = random.Random(1201)
+    texts = [*EDGE_CASES, *fixture_chunks()]
+    texts += [json.dumps(random_value(rng), ensure_ascii=False) for _ in range(3000)]
+    quick_reads = 0
+    for text in texts:
+        quick = quick_chunk(text)
+        if quick is UNREAD:
+            continue
+        quick_reads += 1
+        assert shape(quick) == shape(json.loads(text)), text[:200]
+        assert repr(exact_chunk(text, quick)) == repr(json.loads(text)), text[:200]
+    assert quick_reads > 3000
+
+
+def test_the_exact_reading_mends_what_orjson_reads_otherwise() -> None:
+    text = '{"tokens": 123456789012345678901, "text": "a"}'
+    quick = quick_chunk(text)
+    assert quick == {"tokens": 1.2345678901234568e20, "text": "a"}
+    exact = exact_chunk(text, quick)
+    assert exact == {"tokens": 123456789012345678901, "text": "a"}
+    assert type(exact["tokens"]) is int
+    assert quick_chunk("NaN") is UNREAD
+    assert math.isnan(exact_chunk("NaN", UNREAD))
+    with pytest.raises(json.JSONDecodeError, match="Expecting property name"):
+        exact_chunk("{", quick_chunk("{"))

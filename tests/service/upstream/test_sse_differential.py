@@ -116,6 +116,38 @@ def test_random_bodies_with_mixed_newlines_decode_the_same_in_random_splits() ->
     assert outcomes == {"ok", "too large"}, "the cases cover both outcomes"
 
 
+def split_at_events(rng: random.Random, body: bytes) -> list[bytes]:
+    """Cut the body after each blank line (a read of whole events, often one), at times inside."""
+    pieces = []
+    for piece in body.replace(b"\n\n", b"\n\n\0cut").split(b"\0cut"):
+        pieces += random_split(rng, piece) if rng.random() < 0.2 else [piece]
+    return pieces
+
+
+def event_body(rng: random.Random) -> bytes:
+    """Mostly whole one-line `data: ` events, among random lines and newlines."""
+    parts = []
+    for _ in range(rng.randint(0, 20)):
+        if rng.random() < 0.7:
+            parts.append(b"data: " + rng.choice([b"x", b'{"a": 1}', "\u00e9".encode(), b"\xff"]))
+            parts.append(b"\n\n")
+        else:
+            parts.append(random_line(rng))
+            parts.append(rng.choice([b"\n", b"\r\n", b"\r", b"\n\n", b"\r\n\r\n"]))
+    return b"".join(parts)
+
+
+def test_random_bodies_read_an_event_at_a_time_decode_the_same() -> None:
+    rng = random.Random(1201)
+    whole_data_events = 0
+    for _ in range(4000):
+        body = event_body(rng) if rng.random() < 0.8 else random_body(rng)
+        pieces = split_at_events(rng, body)
+        whole_data_events += sum(p.startswith(b"data: ") and p.count(b"\n") == 2 for p in pieces)
+        assert_same(pieces, rng.choice([4, 8, 16, 64, 16 * 1024 * 1024]))
+    assert whole_data_events > 10_000, "most reads are one whole `data: ` event"
+
+
 def test_random_bytes_decode_the_same_in_random_splits() -> None:
     rng = random.Random(7)
     alphabet = b"data: \n\r:ide\xff\xc3\xa9\x00x"
