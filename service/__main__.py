@@ -7,6 +7,7 @@ import sys
 
 from pydantic import ValidationError
 
+from service.heap import settle_heap
 from service.observability.log_config import configure_logging
 from service.observability.process import worker_number
 from service.settings import Settings, SettingsFileError, load_settings
@@ -66,6 +67,7 @@ def serve(settings: Settings, *, reuse_port: bool) -> int:
     except AuthConfigError as exc:
         print(f"invalid settings: {exc}", file=sys.stderr)
         return 2
+    app.on_startup.append(settle_heap)  # last: after the upstream's clients are made
     web.run_app(
         app,
         loop=uvloop.new_event_loop(),  # bench/ttfb.py: less CPU per event than asyncio's loop
