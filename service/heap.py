@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import gc
+from typing import TYPE_CHECKING
 
-from aiohttp import web
+if TYPE_CHECKING:  # the parent of `--workers N` imports this module, and needs no aiohttp
+    from aiohttp import web
 
 
 async def settle_heap(app: web.Application) -> None:
@@ -13,7 +15,7 @@ async def settle_heap(app: web.Application) -> None:
     The modules, pydantic schemas and clients a process starts with (some 130,000 tracked
     objects) live as long as it does; unfrozen, each full collection walks them all and stops
     the event loop for tens of milliseconds while streams wait (75 ms for that heap alone, up
-    to 125 ms under load: bench/ttfb.py's p99, measured 2026-12-01).
+    to 125 ms under bench/ttfb.py's busy load: measured 2026-12-01, bench/README.md).
     """
     gc.collect()
     gc.freeze()
