@@ -40,6 +40,8 @@ def test_the_service_settles_its_heap_after_every_other_start_up_step(
 
     monkeypatch.setattr(web, "run_app", run_app)
     monkeypatch.setattr("uvloop.new_event_loop", lambda: None)
+    # structlog's set-up is process-wide: the tests after this one capture logs their own way
+    monkeypatch.setattr(entry, "configure_logging", lambda log_format, log_level: None)
     assert entry.serve(load_settings(None, host="127.0.0.1", port=9), reuse_port=False) == 0
     [app] = ran
     assert app.on_startup[-1] is settle_heap
