@@ -1,8 +1,9 @@
 """Benchmark 1, frame building: recorded wire bytes -> SSE frame bytes, per core.
 
 Ours: the service's own code, in this process: on the Agents API `SSEDecoder.feed` on each
-upstream write and the adapter's `add_chunk` (`parse_chunk`, `normalize_chunk`); on the
-Responses API the adapter's own reader (`OpenStream.read`: `SSEDecoder.feed`, `parse_chunk`)
+upstream write and the adapter's `add_chunk` (`quick_chunk`, `text_delta`, else `exact_chunk`,
+`normalize_other`); on the Responses API the adapter's own reader (`OpenStream.read`:
+`SSEDecoder.feed`, `quick_chunk`, `exact_chunk` where the normalizer reads numbers)
 and its `TurnReads` (`ResponsesNormalizer.normalize`, the turn-end checks), driven without an
 event loop; then the pump's `Framer` (`EndBuilder`, `Formatter.format`) and the one encoder,
 `encode`, with UTF-8, for every built-in formatter. lightspeed-stack 0.1.3: its own code in its
@@ -286,8 +287,9 @@ def responses_table(rounds: int, budget: int, formats: list[str]) -> Table:
             table.add(f"{label} {name} ({len(pieces)})", *cells)
     table.notes.append(
         "The Responses adapter's own reading (`OpenStream.read`: `SSEDecoder.feed`, "
-        "`parse_chunk`; `TurnReads`: `ResponsesNormalizer.normalize`), then `EndBuilder`, "
-        "`Formatter.format` and `encode`, as above. OGX 1.5 re-splits text deltas (a word's "
-        "space leads the next delta) and cites files (`file_citation` annotations)."
+        "`quick_chunk`, `exact_chunk`; `TurnReads`: `ResponsesNormalizer.normalize`), then "
+        "`EndBuilder`, `Formatter.format` and `encode`, as above. OGX 1.5 re-splits text "
+        "deltas (a word's space leads the next delta) and cites files (`file_citation` "
+        "annotations)."
     )
     return table

@@ -16,11 +16,6 @@ UNREAD: Final = object()
 """`quick_chunk`'s answer for a text orjson does not read (`exact_chunk` asks json.loads)."""
 
 
-def parse_chunk(text: str) -> Any:
-    """`json.loads(text)`, through orjson where orjson reads the text the same way."""
-    return exact_chunk(text, quick_chunk(text))
-
-
 def quick_chunk(text: str) -> Any:
     """Return orjson's reading of `text`, or UNREAD: a number past 64 bits may read otherwise.
 
