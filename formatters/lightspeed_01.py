@@ -186,8 +186,9 @@ def token_frame(name: str, frame_id: int, token: str, role: str | None = None) -
 
 def start_frame(conversation_id: str) -> Frame:
     """`frame("start", {"conversation_id": conversation_id})`, written out as `token_frame` is."""
-    data = f'{{"event": "start", "data": {{"conversation_id": {_string(conversation_id)}}}}}'
-    return _new_frame(Frame, (data, None, None))
+    return data_frame(
+        f'{{"event": "start", "data": {{"conversation_id": {_string(conversation_id)}}}}}'
+    )
 
 
 def frame(name: str, data: dict[str, Any]) -> Frame:
