@@ -283,14 +283,10 @@ class ApprovalReads:
         )
         try:
             turn = await self._context.start(query)
-        except UpstreamUnavailable as exc:
-            log.warning("the turn could not go on after its approvals", reason=exc.reason)
-            queue.put_nowait([ErrorEvent(message=exc.reason, code="upstream_unavailable")])
-            queue.put_nowait(_Signal.END)
-            return
-        except Rejected as exc:
-            log.warning("the turn could not go on after its approvals", reason=exc.cause)
-            queue.put_nowait([ErrorEvent(message=exc.cause, code="upstream_unavailable")])
+        except (UpstreamUnavailable, Rejected) as exc:
+            reason = exc.reason if isinstance(exc, UpstreamUnavailable) else exc.cause
+            log.warning("the turn could not go on after its approvals", reason=reason)
+            queue.put_nowait([ErrorEvent(message=reason, code="upstream_unavailable")])
             queue.put_nowait(_Signal.END)
             return
         done, self._events = self._events, turn.events
