@@ -9,7 +9,6 @@ from structlog.testing import capture_logs
 
 from fakes.responses_upstream import fixture_events
 from formatters.events import (
-    ApprovalRequestEvent,
     Document,
     DocumentsEvent,
     ErrorEvent,
@@ -34,6 +33,7 @@ from service.upstream.responses_normalizer import (
     RESPONSE_FAILED_MESSAGE,
     ResponsesNormalizer,
 )
+from tests.formatters.cases import APPROVAL_REQUEST, ASKED_CALL
 from tests.paths import RESPONSES_FIXTURES
 
 CAPTURES = sorted(RESPONSES_FIXTURES.glob("*.sse"))
@@ -380,21 +380,7 @@ def test_mcp_approval_request_awaits_the_client() -> None:
     }
     assert normalize(
         {"type": "response.output_item.done", "item": item, "output_index": 0}, completed(item)
-    ) == [
-        ToolCallEvent(
-            chunk=0, step="inference", call_id="apr_1", name="delete_pod", arguments={"pod": "a"}
-        ),
-        ApprovalRequestEvent(
-            chunk=0,
-            step="inference",
-            approval_id="apr_1",
-            call_id="apr_1",
-            name="delete_pod",
-            arguments={"pod": "a"},
-            server_label="k8s",
-        ),
-        TurnAwaitingInputEvent(chunk=1),
-    ]
+    ) == [ASKED_CALL, APPROVAL_REQUEST, TurnAwaitingInputEvent(chunk=1)]  # the formatters' cases
 
 
 def test_web_search_call_runs_on_the_server() -> None:
